@@ -1,0 +1,3 @@
+"""interview-bot: a self-hosted interview practice chatbot."""
+
+__version__ = "0.1.0"

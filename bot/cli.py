@@ -1,0 +1,220 @@
+"""Command line: `interview-bot COMMAND`. BotError becomes a clear message and exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot import __version__
+from bot.config import get_settings
+from bot.content import COMPETENCIES, Question, load_bank
+from bot.content.bank import ContentBank
+from bot.errors import BotError, ContentError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="interview-bot: practise software and GenAI-engineer interviews, offline.",
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RootOpt = Annotated[
+    Optional[Path], typer.Option("--root", help="Content root (default: the configured one).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _bank(root: Path | None) -> ContentBank:
+    return load_bank((root or get_settings().content_dir).resolve())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def validate(root: RootOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate every question, rubric, kb document and labelled answer; list every error."""
+    try:
+        summary = _bank(root).summary()
+    except ContentError as error:
+        if as_json:
+            _print_json({"ok": False, "errors": [vars(i) for i in error.issues]})
+        else:
+            for issue in error.issues:
+                out.print(str(issue), markup=False, highlight=False)
+            err.print(f"[red]{len(error.issues)} error(s)[/red]")
+        raise typer.Exit(1) from None
+    if as_json:
+        _print_json({"ok": True, "errors": [], **summary})
+        return
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    out.print(f"[green]Content OK[/green]: {summary['questions']} questions, 0 errors")
+    out.print("  by kind:       " + _counts(summary["by_kind"]))
+    out.print("  by competency: " + _counts(summary["by_competency"]))
+    out.print("  by difficulty: " + _counts(summary["by_difficulty"]))
+    out.print(f"  rubrics: {summary['rubrics']}   kb documents: {summary['kb_docs']} "
+              f"({summary['kb_words']} words)   labelled answers: {summary['labelled_answers']} "
+              f"for {summary['labelled_questions']} questions")
+
+
+def _counts(counts: dict[Any, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
+
+
+@app.command()
+def schema(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the files.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write JSON Schema files for question, rubric and labelled-answer YAML (for editors)."""
+    from bot.content.export import write_json_schemas
+
+    for path in write_json_schemas(out_dir):
+        out.print(f"wrote {path}")
+
+
+def _question_row(q: Question, bank: ContentBank) -> dict[str, Any]:
+    return {
+        "id": q.id, "title": q.title, "kind": q.kind, "competency": q.competency,
+        "difficulty": q.difficulty, "tags": list(q.tags), "frequency": q.interview_frequency,
+        "rubric": q.rubric, "reference": q.reference, "reference_path": bank.docs[q.reference].path,
+        "path": bank.question_paths[q.id],
+    }
+
+
+@app.command()
+def questions(
+    kind: Annotated[Optional[str], typer.Option(help="coding, system_design, ...")] = None,
+    competency: Annotated[Optional[str], typer.Option(help="C1..C6 or BH")] = None,
+    tag: Annotated[Optional[str], typer.Option(help="A topic tag, e.g. rag")] = None,
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List questions, optionally filtered."""
+    bank = _bank(root)
+    chosen = [
+        q for q in bank.questions.values()
+        if (kind is None or q.kind == kind)
+        and (competency is None or q.competency == competency.upper())
+        and (tag is None or tag in q.tags)
+    ]
+    chosen.sort(key=lambda q: (q.kind, q.competency, q.difficulty, q.id))
+    if as_json:
+        _print_json([_question_row(q, bank) for q in chosen])
+        return
+    table = Table("id", "kind", "comp", "diff", "tags", "title")
+    for q in chosen:
+        table.add_row(q.id, q.kind, q.competency, str(q.difficulty), ",".join(q.tags), q.title)
+    out.print(table)
+    out.print(f"{len(chosen)} of {len(bank.questions)} questions")
+
+
+@app.command()
+def config(as_json: JsonOpt = False) -> None:
+    """Show the effective settings, secrets masked."""
+    shown = get_settings().shown()
+    if as_json:
+        _print_json(shown)
+        return
+    table = Table("setting", "value")
+    for name, value in shown.items():
+        table.add_row(name, value)
+    out.print(table)
+
+
+@app.command()
+def check(
+    question: Annotated[str, typer.Option("--question", help="Question id.")],
+    code_file: Annotated[
+        Optional[Path], typer.Option("--code-file", help="Python file with your solution.")
+    ] = None,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Run the question's reference solution.")
+    ] = False,
+    examples_only: Annotated[bool, typer.Option("--examples-only")] = False,
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run code against a coding question's examples and hidden tests."""
+    from bot.sandbox import run_tests
+
+    q = _bank(root).question(question)
+    if q.coding is None:
+        raise BotError(f"'{q.id}' is a {q.kind} question, not a coding one")
+    if reference == (code_file is not None):
+        raise BotError("give exactly one of --code-file and --reference")
+    code = q.coding.reference_solution if code_file is None else _read_code(code_file)
+    tests = list(q.coding.examples) + ([] if examples_only else list(q.coding.tests))
+    report = run_tests(code, q.coding, tests)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        _print_run(report)
+    if report.error or report.passed != report.total:
+        raise typer.Exit(1)
+
+
+def _read_code(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BotError(f"cannot read {path}: {error}") from None
+
+
+def _print_run(report: Any) -> None:
+    if report.error:
+        out.print(f"[red]The code did not load:[/red] {report.error}", markup=True)
+        return
+    for r in report.results:
+        colour = "green" if r.status == "passed" else "red"
+        detail = r.error or (f"got {r.actual}" if r.status == "failed" else "")
+        out.print(f"[{colour}]{r.status:8}[/{colour}] {r.name} ({r.category}) "
+                  f"{r.seconds * 1000:.1f} ms {detail}", highlight=False)
+    out.print(f"{report.passed}/{report.total} passed in {report.seconds:.2f} s")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"interview-bot {__version__}")
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a command, turning BotError into a message and an exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except BotError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        return 130
+    except Exception as error:  # click usage errors and the like
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            return error.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

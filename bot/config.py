@@ -1,0 +1,96 @@
+"""One Settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+GraderChoice = Literal["auto", "offline", "openai", "anthropic", "openai_compatible"]
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "interview-bot"
+
+
+def _env(*names: str) -> Any:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Every field can be set by the environment variable it names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, validation_alias=_env("INTERVIEW_BOT_DATA_DIR")
+    )
+    content_dir: Path = Field(
+        default=PROJECT_ROOT, validation_alias=_env("INTERVIEW_BOT_CONTENT_DIR")
+    )
+    grader: GraderChoice = Field(default="auto", validation_alias=_env("INTERVIEW_BOT_GRADER"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_API_KEY")
+    )
+    anthropic_model: str = Field(
+        default="claude-3-5-haiku-latest", validation_alias=_env("ANTHROPIC_MODEL")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_BASE_URL")
+    )
+    llm_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("INTERVIEW_BOT_LLM_TIMEOUT"))
+    llm_max_retries: int = Field(default=2, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_RETRIES"))
+    database_url: str | None = Field(
+        default=None, validation_alias=_env("INTERVIEW_BOT_DATABASE_URL", "DATABASE_URL")
+    )
+    chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(default=8000, validation_alias=_env("CHROMA_PORT"))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'history.sqlite3'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def shown(self) -> dict[str, str]:
+        """Effective values for display, secrets masked."""
+        values: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            values[name] = _mask(value) if isinstance(value, SecretStr) else _plain(value)
+        values["effective_database_url"] = _mask_url(self.effective_database_url)
+        values["database_url"] = _mask_url(self.database_url) if self.database_url else "(unset)"
+        return values
+
+
+def _plain(value: object) -> str:
+    return "(unset)" if value is None else str(value)
+
+
+def _mask(secret: SecretStr) -> str:
+    return "(set) ****" if secret.get_secret_value() else "(empty)"
+
+
+def _mask_url(url: str) -> str:
+    """Hide a password inside a database URL (scheme://user:password@host/db)."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return url
+    return f"{scheme}://{creds.split(':', 1)[0]}:****@{host}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,33 @@
+"""Content model: schemas, line-aware loading and cross-checks."""
+
+from bot.content.bank import ContentBank, KbFile, load_bank
+from bot.content.models import (
+    COMPETENCIES,
+    KINDS,
+    CodeTest,
+    CodingSpec,
+    Criterion,
+    KbDoc,
+    KeyPoint,
+    LabelledAnswer,
+    LabelledSet,
+    Question,
+    Rubric,
+)
+
+__all__ = [
+    "COMPETENCIES",
+    "KINDS",
+    "CodeTest",
+    "CodingSpec",
+    "ContentBank",
+    "Criterion",
+    "KbDoc",
+    "KbFile",
+    "KeyPoint",
+    "LabelledAnswer",
+    "LabelledSet",
+    "Question",
+    "Rubric",
+    "load_bank",
+]

@@ -1,0 +1,265 @@
+"""Load and cross-check every content file; report all problems at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.content.models import KbDoc, LabelledSet, Loc, Question, Rubric
+from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
+from bot.errors import ContentError, ContentIssue, NotFoundError
+
+DIRS = ("question_bank", "rubrics", "kb", "labelled")
+MARK = re.compile(r"<!--\s*key_points:\s*(?P<ids>[^>]*?)\s*-->")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class KbFile:
+    """A kb/ document: front matter, Markdown body and which key points each line marks."""
+
+    doc: KbDoc
+    path: str
+    body: str
+    body_line: int
+    marks: dict[str, int] = field(default_factory=dict)  # key point id -> line of first mark
+
+
+@dataclass(frozen=True)
+class ContentBank:
+    root: Path
+    questions: dict[str, Question]
+    question_paths: dict[str, str]
+    rubrics: dict[str, Rubric]
+    docs: dict[str, KbFile]
+    labelled: dict[str, LabelledSet]
+
+    def question(self, question_id: str) -> Question:
+        return _lookup("question", question_id, self.questions)
+
+    def rubric(self, rubric_id: str) -> Rubric:
+        return _lookup("rubric", rubric_id, self.rubrics)
+
+    def reference(self, question_id: str) -> KbFile:
+        return self.docs[self.question(question_id).reference]
+
+    def summary(self) -> dict[str, Any]:
+        qs = self.questions.values()
+        return {
+            "questions": len(self.questions),
+            "by_kind": dict(sorted(Counter(q.kind for q in qs).items())),
+            "by_competency": dict(sorted(Counter(q.competency for q in qs).items())),
+            "by_difficulty": dict(sorted(Counter(q.difficulty for q in qs).items())),
+            "rubrics": len(self.rubrics),
+            "kb_docs": len(self.docs),
+            "kb_words": sum(len(f.body.split()) for f in self.docs.values()),
+            "labelled_questions": len(self.labelled),
+            "labelled_answers": sum(len(s.answers) for s in self.labelled.values()),
+        }
+
+
+def _lookup(what: str, name: str, table: dict[str, M]) -> M:
+    if name in table:
+        return table[name]
+    raise NotFoundError(what, name, difflib.get_close_matches(name, list(table), n=3))
+
+
+class _Collector:
+    """Gathers issues while files are parsed, so that all of them are reported together."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.issues: list[ContentIssue] = []
+        self.sources: dict[str, Parsed] = {}
+
+    def files(self, sub: str, pattern: str) -> list[Path]:
+        return sorted((self.root / sub).glob(pattern))
+
+    def display(self, file: Path) -> str:
+        return file.relative_to(self.root).as_posix()
+
+    def model(self, parsed: Parsed, cls: type[M], data: Any) -> M | None:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            self.issues.extend(parsed.issues_from(err))
+            return None
+
+    def yaml_model(self, file: Path, cls: type[M]) -> M | None:
+        display = self.display(file)
+        text = read_text(file, display)
+        parsed = text if isinstance(text, ContentIssue) else parse_yaml(text, display)
+        if isinstance(parsed, ContentIssue):
+            self.issues.append(parsed)
+            return None
+        self.sources[display] = parsed
+        if not isinstance(parsed.data, dict):
+            self.issues.append(parsed.issue((), "expected a mapping of fields"))
+            return None
+        return self.model(parsed, cls, parsed.data)
+
+    def at(self, path: str, loc: Loc, message: str) -> None:
+        self.issues.append(self.sources[path].issue(loc, message))
+
+
+def load_bank(root: Path) -> ContentBank:
+    """Load every content file under `root`; raise ContentError listing every problem."""
+    col = _Collector(root)
+    missing = [d for d in DIRS if not (root / d).is_dir()]
+    if missing:
+        raise ContentError(
+            [ContentIssue(d + "/", 0, "(dir)", "directory is missing") for d in missing]
+        )
+    questions, question_paths = _load_questions(col)
+    rubrics = _load_keyed(col, "rubrics", Rubric)
+    docs = _load_docs(col)
+    labelled = _load_labelled(col)
+    _check_questions(col, questions, question_paths, rubrics, docs)
+    _check_docs(col, questions, docs)
+    _check_labelled(col, questions, labelled)
+    if col.issues:
+        raise ContentError(col.issues)
+    return ContentBank(root, questions, question_paths, rubrics, docs, labelled)
+
+
+def _load_questions(col: _Collector) -> tuple[dict[str, Question], dict[str, str]]:
+    questions: dict[str, Question] = {}
+    paths: dict[str, str] = {}
+    for file in col.files("question_bank", "**/*.yaml"):
+        question = col.yaml_model(file, Question)
+        if question is None:
+            continue
+        path = col.display(file)
+        for loc, message in question.problems():
+            col.at(path, loc, message)
+        if _unique(col, path, question.id, paths, file.stem):
+            questions[question.id] = question
+            paths[question.id] = path
+    return questions, paths
+
+
+def _unique(col: _Collector, path: str, item_id: str, seen: dict[str, str], stem: str) -> bool:
+    if item_id in seen:
+        col.at(path, ("id",), f"duplicate id '{item_id}' (also in {seen[item_id]})")
+        return False
+    if stem != item_id:
+        col.at(path, ("id",), f"id '{item_id}' does not match the file name '{stem}'")
+    seen[item_id] = path
+    return True
+
+
+def _load_keyed(col: _Collector, sub: str, cls: type[Rubric]) -> dict[str, Rubric]:
+    found: dict[str, Rubric] = {}
+    seen: dict[str, str] = {}
+    for file in col.files(sub, "*.yaml"):
+        item = col.yaml_model(file, cls)
+        if item is not None and _unique(col, col.display(file), item.id, seen, file.stem):
+            found[item.id] = item
+    return found
+
+
+def _load_docs(col: _Collector) -> dict[str, KbFile]:
+    docs: dict[str, KbFile] = {}
+    seen: dict[str, str] = {}
+    for file in col.files("kb", "**/*.md"):
+        path = col.display(file)
+        text = read_text(file, path)
+        split = text if isinstance(text, ContentIssue) else split_front_matter(text, path)
+        if isinstance(split, ContentIssue):
+            col.issues.append(split)
+            continue
+        parsed, body, body_line = split
+        col.sources[path] = parsed
+        doc = col.model(parsed, KbDoc, parsed.data if isinstance(parsed.data, dict) else {})
+        if doc is not None and _unique(col, path, doc.id, seen, file.stem):
+            docs[doc.id] = KbFile(doc, path, body, body_line, _marks(body, body_line))
+    return docs
+
+
+def _marks(body: str, first_line: int) -> dict[str, int]:
+    marks: dict[str, int] = {}
+    for number, line in enumerate(body.splitlines(), start=first_line):
+        for match in MARK.finditer(line):
+            for kp in filter(None, (p.strip() for p in match["ids"].split(","))):
+                marks.setdefault(kp, number)
+    return marks
+
+
+def _load_labelled(col: _Collector) -> dict[str, LabelledSet]:
+    sets: dict[str, LabelledSet] = {}
+    for file in col.files("labelled", "*.yaml"):
+        item = col.yaml_model(file, LabelledSet)
+        if item is not None:
+            if file.stem != item.question:
+                col.at(col.display(file), ("question",), "must match the file name")
+            sets[item.question] = item
+    return sets
+
+
+def _check_questions(
+    col: _Collector,
+    questions: dict[str, Question],
+    paths: dict[str, str],
+    rubrics: dict[str, Rubric],
+    docs: dict[str, KbFile],
+) -> None:
+    for qid, q in questions.items():
+        path = paths[qid]
+        rubric = rubrics.get(q.rubric)
+        if rubric is None:
+            col.at(path, ("rubric",), f"no rubric '{q.rubric}'{_did_you_mean(q.rubric, rubrics)}")
+        elif q.kind not in rubric.kinds:
+            col.at(path, ("rubric",), f"rubric '{q.rubric}' is not for {q.kind} questions")
+        for i, pre in enumerate(q.prerequisites):
+            if pre not in questions:
+                col.at(path, ("prerequisites", i), f"no question '{pre}'")
+        doc = docs.get(q.reference)
+        if doc is None:
+            col.at(path, ("reference",), f"no kb document '{q.reference}'")
+            continue
+        if qid not in doc.doc.questions:
+            col.at(path, ("reference",), f"kb document '{q.reference}' does not list this question")
+        for i, kp in enumerate(q.key_points):
+            if kp.id not in doc.marks:
+                col.at(path, ("key_points", i, "id"), f"not marked in {doc.path}")
+
+
+def _did_you_mean(name: str, table: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(table), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_docs(col: _Collector, questions: dict[str, Question], docs: dict[str, KbFile]) -> None:
+    for f in docs.values():
+        known: set[str] = set()
+        for i, qid in enumerate(f.doc.questions):
+            if qid not in questions:
+                col.at(f.path, ("questions", i), f"no question '{qid}'")
+            else:
+                known.update(questions[qid].key_point_ids)
+        for kp, line in f.marks.items():
+            if f.doc.questions and kp not in known:
+                col.issues.append(
+                    ContentIssue(f.path, line, "key_points", f"no key point '{kp}' in its questions")
+                )
+
+
+def _check_labelled(
+    col: _Collector, questions: dict[str, Question], labelled: dict[str, LabelledSet]
+) -> None:
+    for qid, item in labelled.items():
+        path = f"labelled/{qid}.yaml"
+        question = questions.get(qid)
+        if question is None:
+            col.at(path, ("question",), f"no question '{qid}'")
+            continue
+        for i, answer in enumerate(item.answers):
+            for j, kp in enumerate(answer.covers):
+                if kp not in question.key_point_ids:
+                    col.at(path, ("answers", i, "covers", j), f"no key point '{kp}'")

@@ -1,0 +1,231 @@
+"""Pydantic schemas for every content file: questions, rubrics, kb front matter, labelled answers.
+
+The schemas are the single source of truth: the loader validates against them, `interview-bot
+schema` exports them as JSON Schema for editors, and `Field(description=...)` documents each field.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Kind = Literal["coding", "system_design", "llm_deep_dive", "behavioral"]
+KINDS: tuple[Kind, ...] = ("coding", "system_design", "llm_deep_dive", "behavioral")
+Competency = Literal["C1", "C2", "C3", "C4", "C5", "C6", "BH"]
+COMPETENCIES: dict[str, str] = {
+    "C1": "Python and DSA for AI systems",
+    "C2": "ML and DL fundamentals",
+    "C3": "Transformers and LLM internals",
+    "C4": "Adaptation and retrieval",
+    "C5": "Agents, evals and guardrails",
+    "C6": "Production GenAI engineering",
+    "BH": "Behavioral",
+}
+Frequency = Literal["low", "medium", "high"]
+Loc = tuple[int | str, ...]
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80),
+    Field(description="lower-case letters, digits and dashes"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyPoint(Strict):
+    """A fact or move that a strong answer contains."""
+
+    id: Slug
+    text: Text = Field(description="What the candidate should say or do, in one sentence.")
+    weight: float = Field(default=1.0, gt=0, le=10, description="Relative importance.")
+
+
+class FollowUp(Strict):
+    """A follow-up question that probes one or more key points."""
+
+    prompt: Text
+    probes: list[Slug] = Field(min_length=1, description="Key point ids this follow-up probes.")
+
+
+class Clarification(Strict):
+    """A fact the interviewer reveals when the candidate asks about it (system design)."""
+
+    topic: Literal["scale", "constraint", "non_goal", "requirement", "environment"]
+    ask: Text = Field(description="The kind of question that reveals this fact.")
+    answer: Text = Field(description="What the interviewer says.")
+
+
+class CodeTest(Strict):
+    """One test case: positional args for a function, or constructor args plus method calls."""
+
+    name: Text | None = None
+    category: Text = Field(default="general", description="Shown when hidden, e.g. 'empty input'.")
+    args: list[Any] | None = Field(default=None, description="Positional arguments.")
+    args_expr: Text | None = Field(
+        default=None, description="A Python expression that builds the argument list (large inputs)."
+    )
+    calls: list[tuple[str, list[Any]]] | None = Field(
+        default=None, description="For class questions: [method, [args]] pairs, in order."
+    )
+    expected: Any = Field(description="Return value, or for class questions the list of results.")
+    time_limit_s: float = Field(default=2.0, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> CodeTest:
+        if (self.args is None) == (self.args_expr is None):
+            raise ValueError("give exactly one of 'args' and 'args_expr'")
+        return self
+
+
+class CodingSpec(Strict):
+    """What a coding question needs to be run: entry point, tests and a reference solution."""
+
+    style: Literal["function", "class"] = "function"
+    entry_point: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    signature: Text = Field(description="The signature shown to the candidate.")
+    compare: Literal["exact", "unordered", "unordered_nested", "float"] = "exact"
+    examples: list[CodeTest] = Field(min_length=2, description="Visible to the candidate.")
+    tests: list[CodeTest] = Field(min_length=8, description="Hidden tests, edge cases included.")
+    reference_solution: Text
+    complexity: Text = Field(description="Time and space complexity of the reference solution.")
+
+    @model_validator(mode="after")
+    def _entry_point(self) -> CodingSpec:
+        if keyword.iskeyword(self.entry_point):
+            raise ValueError(f"entry_point '{self.entry_point}' is a Python keyword")
+        needs_calls = self.style == "class"
+        for case in (*self.examples, *self.tests):
+            if (case.calls is not None) != needs_calls:
+                raise ValueError(
+                    f"{self.style} questions {'need' if needs_calls else 'take no'} 'calls' "
+                    f"in every test (test {case.name or case.category!r})"
+                )
+        return self
+
+
+class Question(Strict):
+    """One interview question (one YAML file in question_bank/)."""
+
+    id: Slug
+    title: Text
+    kind: Kind
+    competency: Competency = Field(description="C1..C6, or BH for behavioral questions.")
+    tags: list[Slug] = Field(min_length=1)
+    difficulty: int = Field(ge=1, le=5)
+    interview_frequency: Frequency
+    prerequisites: list[Slug] = Field(default_factory=list, description="Question ids.")
+    suggested_minutes: int = Field(ge=1, le=90)
+    prompt: Text
+    key_points: list[KeyPoint] = Field(min_length=3, max_length=8)
+    hints: list[Text] = Field(min_length=2, description="A ladder: each hint a little stronger.")
+    follow_ups: list[FollowUp] = Field(min_length=2)
+    rubric: Slug
+    reference: Slug = Field(description="Id of the reference answer document in kb/.")
+    clarifications: list[Clarification] = Field(default_factory=list)
+    coding: CodingSpec | None = None
+
+    def problems(self) -> list[tuple[Loc, str]]:
+        """Consistency problems inside this question, each with the location it is about."""
+        found: list[tuple[Loc, str]] = []
+        ids = self.key_point_ids
+        for i, kp in enumerate(self.key_points):
+            if ids.index(kp.id) != i:
+                found.append((("key_points", i, "id"), f"duplicate key point id '{kp.id}'"))
+        for i, follow_up in enumerate(self.follow_ups):
+            for j, probe in enumerate(follow_up.probes):
+                if probe not in ids:
+                    found.append(
+                        (("follow_ups", i, "probes", j), f"no key point '{probe}' in this question")
+                    )
+        if (self.kind == "coding") != (self.coding is not None):
+            found.append((("coding",), "required for coding questions and only for them"))
+        if self.kind == "system_design" and len(self.clarifications) < 4:
+            found.append((("clarifications",), "system design questions need at least 4"))
+        if self.kind != "system_design" and self.clarifications:
+            found.append((("clarifications",), "only system design questions have them"))
+        if (self.kind == "behavioral") != (self.competency == "BH"):
+            found.append((("competency",), "behavioral questions, and only they, use BH"))
+        if self.id in self.prerequisites:
+            found.append((("prerequisites",), "a question cannot be its own prerequisite"))
+        return found
+
+    @property
+    def key_point_ids(self) -> list[str]:
+        return [kp.id for kp in self.key_points]
+
+
+class Level(Strict):
+    score: int = Field(ge=0, le=4, description="0 (absent) to 4 (excellent).")
+    label: Text
+    descriptor: Text
+
+
+class Criterion(Strict):
+    id: Slug
+    name: Text
+    weight: float = Field(gt=0, le=100)
+    description: Text
+    levels: list[Level] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _levels(self) -> Criterion:
+        scores = [lv.score for lv in self.levels]
+        if len(set(scores)) != len(scores):
+            raise ValueError("level scores must be unique")
+        return self
+
+
+class Rubric(Strict):
+    """Weighted criteria with level descriptors (one YAML file in rubrics/)."""
+
+    id: Slug
+    version: int = Field(ge=1)
+    title: Text
+    kinds: list[Kind] = Field(min_length=1, description="Question kinds that may use this rubric.")
+    pass_mark: int = Field(ge=0, le=100)
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Rubric:
+        ids = [c.id for c in self.criteria]
+        if len(set(ids)) != len(ids):
+            raise ValueError("criterion ids must be unique")
+        return self
+
+
+class KbDoc(Strict):
+    """Front matter of a Markdown document in kb/."""
+
+    id: Slug
+    title: Text
+    kind: Literal["reference", "note"]
+    competency: Competency
+    questions: list[Slug] = Field(default_factory=list, description="Question ids it answers.")
+    tags: list[Slug] = Field(default_factory=list)
+    sources: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reference_has_question(self) -> KbDoc:
+        if self.kind == "reference" and not self.questions:
+            raise ValueError("a reference document names the questions it answers")
+        return self
+
+
+class LabelledAnswer(Strict):
+    id: Slug
+    score: int = Field(ge=0, le=100, description="Human score on the 0-100 scale.")
+    covers: list[Slug] = Field(description="Key point ids the answer covers.")
+    text: str = Field(description="The answer, as a candidate would give it.")
+
+
+class LabelledSet(Strict):
+    """Human-scored answers to one question (one YAML file in labelled/)."""
+
+    question: Slug
+    answers: list[LabelledAnswer] = Field(min_length=4, max_length=6)
