@@ -48,8 +48,8 @@ def validate(root: RootOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             _print_json({"ok": False, "errors": [vars(i) for i in error.issues]})
         else:
-            for issue in error.issues:
-                out.print(str(issue), markup=False, highlight=False)
+            sys.stdout.write("".join(f"{issue}\n" for issue in error.issues))
+            sys.stdout.flush()
             err.print(f"[red]{len(error.issues)} error(s)[/red]")
         raise typer.Exit(1) from None
     if as_json:
@@ -115,6 +115,7 @@ def questions(
         _print_json([_question_row(q, bank) for q in chosen])
         return
     table = Table("id", "kind", "comp", "diff", "tags", "title")
+    table.columns[0].no_wrap = True
     for q in chosen:
         table.add_row(q.id, q.kind, q.competency, str(q.difficulty), ",".join(q.tags), q.title)
     out.print(table)
@@ -197,7 +198,7 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command, turning BotError into a message and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except BotError as error:
         err.print(f"[red]error:[/red] {error}", highlight=False)
         return error.exit_code
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             error.show()
             return error.exit_code
         raise
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

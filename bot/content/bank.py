@@ -77,6 +77,7 @@ class _Collector:
         self.root = root
         self.issues: list[ContentIssue] = []
         self.sources: dict[str, Parsed] = {}
+        self.broken: set[str] = set()  # stems of files that failed, to avoid cascading errors
 
     def files(self, sub: str, pattern: str) -> list[Path]:
         return sorted((self.root / sub).glob(pattern))
@@ -89,6 +90,7 @@ class _Collector:
             return cls.model_validate(data)
         except ValidationError as err:
             self.issues.extend(parsed.issues_from(err))
+            self.broken.add(Path(parsed.path).stem)
             return None
 
     def yaml_model(self, file: Path, cls: type[M]) -> M | None:
@@ -97,8 +99,10 @@ class _Collector:
         parsed = text if isinstance(text, ContentIssue) else parse_yaml(text, display)
         if isinstance(parsed, ContentIssue):
             self.issues.append(parsed)
+            self.broken.add(file.stem)
             return None
         self.sources[display] = parsed
+        self.issues.extend(parsed.duplicate_keys())
         if not isinstance(parsed.data, dict):
             self.issues.append(parsed.issue((), "expected a mapping of fields"))
             return None
@@ -173,9 +177,11 @@ def _load_docs(col: _Collector) -> dict[str, KbFile]:
         split = text if isinstance(text, ContentIssue) else split_front_matter(text, path)
         if isinstance(split, ContentIssue):
             col.issues.append(split)
+            col.broken.add(file.stem)
             continue
         parsed, body, body_line = split
         col.sources[path] = parsed
+        col.issues.extend(parsed.duplicate_keys())
         doc = col.model(parsed, KbDoc, parsed.data if isinstance(parsed.data, dict) else {})
         if doc is not None and _unique(col, path, doc.id, seen, file.stem):
             docs[doc.id] = KbFile(doc, path, body, body_line, _marks(body, body_line))
@@ -195,11 +201,21 @@ def _load_labelled(col: _Collector) -> dict[str, LabelledSet]:
     sets: dict[str, LabelledSet] = {}
     for file in col.files("labelled", "*.yaml"):
         item = col.yaml_model(file, LabelledSet)
-        if item is not None:
-            if file.stem != item.question:
-                col.at(col.display(file), ("question",), "must match the file name")
+        if item is None:
+            continue
+        if file.stem != item.question:
+            col.at(col.display(file), ("question",), "must match the file name")
+        elif _unique_answer_ids(col, col.display(file), item):
             sets[item.question] = item
     return sets
+
+
+def _unique_answer_ids(col: _Collector, path: str, item: LabelledSet) -> bool:
+    ids = [a.id for a in item.answers]
+    for i, answer_id in enumerate(ids):
+        if ids.index(answer_id) != i:
+            col.at(path, ("answers", i, "id"), f"duplicate answer id '{answer_id}'")
+    return len(set(ids)) == len(ids)
 
 
 def _check_questions(
@@ -212,14 +228,18 @@ def _check_questions(
     for qid, q in questions.items():
         path = paths[qid]
         rubric = rubrics.get(q.rubric)
-        if rubric is None:
+        if rubric is None and q.rubric in col.broken:
+            pass  # the rubric's own errors are reported already
+        elif rubric is None:
             col.at(path, ("rubric",), f"no rubric '{q.rubric}'{_did_you_mean(q.rubric, rubrics)}")
         elif q.kind not in rubric.kinds:
             col.at(path, ("rubric",), f"rubric '{q.rubric}' is not for {q.kind} questions")
         for i, pre in enumerate(q.prerequisites):
-            if pre not in questions:
+            if pre not in questions and pre not in col.broken:
                 col.at(path, ("prerequisites", i), f"no question '{pre}'")
         doc = docs.get(q.reference)
+        if doc is None and q.reference in col.broken:
+            continue
         if doc is None:
             col.at(path, ("reference",), f"no kb document '{q.reference}'")
             continue
@@ -239,12 +259,13 @@ def _check_docs(col: _Collector, questions: dict[str, Question], docs: dict[str,
     for f in docs.values():
         known: set[str] = set()
         for i, qid in enumerate(f.doc.questions):
-            if qid not in questions:
-                col.at(f.path, ("questions", i), f"no question '{qid}'")
-            else:
+            if qid in questions:
                 known.update(questions[qid].key_point_ids)
+            elif qid not in col.broken:
+                col.at(f.path, ("questions", i), f"no question '{qid}'")
+        checkable = all(qid in questions for qid in f.doc.questions)
         for kp, line in f.marks.items():
-            if f.doc.questions and kp not in known:
+            if f.doc.questions and checkable and kp not in known:
                 col.issues.append(
                     ContentIssue(f.path, line, "key_points", f"no key point '{kp}' in its questions")
                 )
@@ -256,6 +277,8 @@ def _check_labelled(
     for qid, item in labelled.items():
         path = f"labelled/{qid}.yaml"
         question = questions.get(qid)
+        if question is None and qid in col.broken:
+            continue
         if question is None:
             col.at(path, ("question",), f"no question '{qid}'")
             continue

@@ -9,7 +9,14 @@ from __future__ import annotations
 import keyword
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Kind = Literal["coding", "system_design", "llm_deep_dive", "behavioral"]
 KINDS: tuple[Kind, ...] = ("coding", "system_design", "llm_deep_dive", "behavioral")
@@ -95,10 +102,15 @@ class CodingSpec(Strict):
     reference_solution: Text
     complexity: Text = Field(description="Time and space complexity of the reference solution.")
 
+    @field_validator("entry_point")
+    @classmethod
+    def _not_keyword(cls, name: str) -> str:
+        if keyword.iskeyword(name):
+            raise ValueError(f"'{name}' is a Python keyword")
+        return name
+
     @model_validator(mode="after")
-    def _entry_point(self) -> CodingSpec:
-        if keyword.iskeyword(self.entry_point):
-            raise ValueError(f"entry_point '{self.entry_point}' is a Python keyword")
+    def _calls_match_style(self) -> CodingSpec:
         needs_calls = self.style == "class"
         for case in (*self.examples, *self.tests):
             if (case.calls is not None) != needs_calls:

@@ -21,6 +21,25 @@ class Parsed:
     node: yaml.Node | None
     line_offset: int = 0
 
+    def duplicate_keys(self) -> list[ContentIssue]:
+        """PyYAML keeps the last of repeated keys silently; content must not."""
+        found: list[ContentIssue] = []
+        stack = [self.node] if self.node is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.MappingNode):
+                seen: set[str] = set()
+                for key, value in node.value:
+                    name = str(getattr(key, "value", ""))
+                    if name in seen:
+                        line = key.start_mark.line + 1 + self.line_offset
+                        found.append(ContentIssue(self.path, line, name, "duplicate key"))
+                    seen.add(name)
+                    stack.append(value)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+        return found
+
     def line_of(self, loc: tuple[int | str, ...]) -> int:
         """The 1-based line of the value at `loc`, or of its nearest existing parent."""
         node, line = self.node, 1

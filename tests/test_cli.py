@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import PROJECT_ROOT
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_console_script_validates_real_content() -> None:
+    exe = Path(sys.executable).with_name("interview-bot")
+    done = subprocess.run([str(exe), "validate"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Content OK" in done.stdout and "0 errors" in done.stdout
+
+
+def test_validate_summary_json(capsys: pytest.CaptureFixture[str], mini_root: Path) -> None:
+    code, out, _ = run(capsys, "validate", "--root", str(mini_root), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] is True
+    assert data["questions"] == 4 and data["rubrics"] == 5
+    assert data["by_competency"] == {"BH": 1, "C1": 1, "C6": 2}
+
+
+def test_validate_lists_every_error(capsys: pytest.CaptureFixture[str], mini_root: Path) -> None:
+    q = mini_root / "question_bank/llm_deep_dive/dd-kv-cache.yaml"
+    q.write_text(q.read_text().replace("difficulty: 3", "difficulty: 9"))
+    r = mini_root / "rubrics/coding.yaml"
+    r.write_text(r.read_text().replace("pass_mark: 60", "pass_mark: 60\nextra: 1"))
+    code, out, err = run(capsys, "validate", "--root", str(mini_root))
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert any(line.startswith("question_bank/llm_deep_dive/dd-kv-cache.yaml:") and
+               ": difficulty: " in line for line in lines)
+    assert any(line.startswith("rubrics/coding.yaml:") and ": extra: unknown field" in line
+               for line in lines)
+    assert "2 error(s)" in err
+
+
+def test_questions_filters_and_json(capsys: pytest.CaptureFixture[str], mini_root: Path) -> None:
+    code, out, _ = run(capsys, "questions", "--root", str(mini_root), "--kind", "coding", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["id"] for r in rows] == ["coding-pair-sum-indices"]
+    row = rows[0]
+    assert {"id", "kind", "competency", "difficulty", "tags", "rubric", "reference"} <= set(row)
+    assert row["reference_path"] == "kb/reference/coding-pair-sum-indices.md"
+    code, out, _ = run(capsys, "questions", "--root", str(mini_root), "--competency", "c6")
+    assert code == 0 and "sd-url-shortener" in out and "dd-kv-cache" in out
+    assert "coding-pair-sum-indices" not in out and "2 of 4 questions" in out
+    _, out, _ = run(capsys, "questions", "--root", str(mini_root), "--tag", "kv-cache", "--json")
+    assert [r["id"] for r in json.loads(out)] == ["dd-kv-cache"]
+
+
+def test_schema_writes_json_schemas(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "schema", "--out", str(tmp_path / "s"))
+    assert code == 0
+    question = json.loads((tmp_path / "s/question.schema.json").read_text())
+    assert question["additionalProperties"] is False
+    assert {"id", "kind", "key_points", "rubric"} <= set(question["required"])
+    assert json.loads((tmp_path / "s/rubric.schema.json").read_text())["title"] == "Rubric"
+
+
+def test_config_masks_secrets(capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETVALUE123456")
+    monkeypatch.setenv("INTERVIEW_BOT_DATABASE_URL", "postgresql://bob:hunter2@db/ib")
+    code, out, _ = run(capsys, "config", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert "SECRETVALUE" not in out and "hunter2" not in out
+    assert data["openai_api_key"] == "(set) ****"
+    assert data["database_url"] == "postgresql://bob:****@db/ib"
+    assert data["data_dir"] == str(tmp_path / "data")
+
+
+def test_config_reads_dotenv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("INTERVIEW_BOT_GRADER=offline\nCHROMA_PORT=9123\n")
+    _, out, _ = run(capsys, "config", "--json")
+    data = json.loads(out)
+    assert data["grader"] == "offline" and data["chroma_port"] == "9123"
+
+
+def test_check_runs_reference_and_candidate(capsys: pytest.CaptureFixture[str],
+                                            mini_root: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "check", "--root", str(mini_root), "--question",
+                       "coding-pair-sum-indices", "--reference", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["passed"] == data["total"] == 10
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def pair_sum_indices(nums, target):\n    return [0, 1]\n")
+    code, out, _ = run(capsys, "check", "--root", str(mini_root), "--question",
+                       "coding-pair-sum-indices", "--code-file", str(wrong), "--examples-only",
+                       "--json")
+    data = json.loads(out)
+    assert code == 1 and data["total"] == 2
+    assert [r["status"] for r in data["results"]] == ["passed", "failed"]
+
+
+def test_unknown_question_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                           mini_root: Path) -> None:
+    code, _, err = run(capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cach",
+                       "--reference")
+    assert code == 1 and "unknown question 'dd-kv-cach'" in err and "dd-kv-cache" in err
+
+
+def test_check_refuses_non_coding_question(capsys: pytest.CaptureFixture[str],
+                                           mini_root: Path) -> None:
+    code, _, err = run(capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cache",
+                       "--reference")
+    assert code == 1 and "not a coding one" in err
+
+
+def test_content_dir_comes_from_settings(capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch, mini_root: Path) -> None:
+    monkeypatch.setenv("INTERVIEW_BOT_CONTENT_DIR", str(mini_root))
+    _, out, _ = run(capsys, "questions", "--json")
+    assert len(json.loads(out)) == 4
+    assert PROJECT_ROOT != mini_root
