@@ -123,6 +123,37 @@ def questions(
 
 
 @app.command()
+def coverage(root: RootOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the bank against coverage.yaml: required topics, counts and difficulty spread."""
+    from bot.content.coverage import coverage_report, load_spec
+
+    bank = _bank(root)
+    report = coverage_report(bank, load_spec(bank.root / "coverage.yaml"))
+    if as_json:
+        _print_json(report)
+    else:
+        _print_coverage(report)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+def _print_coverage(report: dict[str, Any]) -> None:
+    counts, targets = report["counts"], report["targets"]
+    out.print("counts: " + ", ".join(f"{k} {v}/{targets.get(k, '-')}" for k, v in counts.items()))
+    for kind, levels in report["difficulty"].items():
+        out.print(f"difficulty {kind}: " + _counts(levels))
+    for kind, table in report["items"].items():
+        out.print(f"[bold]{kind}[/bold]: {sum(bool(v) for v in table.values())}/{len(table)} "
+                  "items covered")
+        for item, ids in table.items():
+            mark = "[green]ok[/green]" if ids else "[red]MISSING[/red]"
+            out.print(f"  {mark} {item}: {', '.join(ids)}", highlight=False)
+    for problem in report["problems"]:
+        out.print(f"[red]problem:[/red] {problem}")
+    out.print("[green]coverage OK[/green]" if report["ok"] else "[red]coverage incomplete[/red]")
+
+
+@app.command()
 def config(as_json: JsonOpt = False) -> None:
     """Show the effective settings, secrets masked."""
     shown = get_settings().shown()

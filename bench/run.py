@@ -1,0 +1,104 @@
+"""Benchmarks: `python bench/run.py retrieval` (more suites join as features land).
+
+Figures are printed as JSON and written to bench/results/<suite>.json. They are measurements for
+the closing notes and the README, not pass/fail checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import Settings  # noqa: E402
+from bot.content import load_bank  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    at = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50_ms": round(at(0.50) * 1000, 2), "p95_ms": round(at(0.95) * 1000, 2),
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 2), "n": len(ordered)}
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - began)
+    return samples
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+COLD_START = """
+import time, sys
+began = time.perf_counter()
+sys.path.insert(0, {root!r})
+from bot.config import Settings
+from bot.kb import KnowledgeBase
+kb = KnowledgeBase(Settings(data_dir={data!r}))
+kb.search("kv cache paged attention", k=5)
+print(time.perf_counter() - began)
+"""
+
+
+def bench_retrieval() -> dict[str, object]:
+    from bot.kb import KnowledgeBase
+
+    bank = load_bank(ROOT)
+    data = Path(tempfile.mkdtemp(prefix="ib-bench-"))
+    kb = KnowledgeBase(Settings(data_dir=data))
+    cold = kb.sync(bank)
+    incremental = kb.sync(bank)
+    queries = [q.prompt for q in bank.questions.values()]
+    results: dict[str, object] = {
+        "chunks": kb.count(), "docs": len(bank.docs),
+        "index_cold_s": cold.seconds,
+        "index_cold_chunks_per_s": round(cold.added / cold.seconds, 1),
+        "index_incremental_s": incremental.seconds,
+    }
+    kb.search("warm up", k=5)
+    for method in ("dense", "lexical", "hybrid"):
+        it = iter(queries * 3)
+        results[f"query_{method}"] = percentiles(
+            timed(lambda: kb.search(next(it), k=5, method=method), len(queries) * 3))  # type: ignore[arg-type]
+    kb.close()
+    starts = [float(subprocess.run([sys.executable, "-c", COLD_START.format(root=str(ROOT),
+                                    data=str(data))], capture_output=True, text=True,
+                                   check=True).stdout) for _ in range(3)]
+    results["cold_start_open_and_first_query_s"] = round(statistics.median(starts), 3)
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+SUITES: dict[str, Callable[[], dict[str, object]]] = {"retrieval": bench_retrieval}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
+    args = parser.parse_args()
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for suite in args.suites:
+        figures = SUITES[suite]()
+        (out_dir / f"{suite}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print(json.dumps({suite: figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The coverage report: does the bank cover every required topic, in the required amounts?"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.content.bank import ContentBank
+from bot.content.models import KINDS, Kind
+from bot.errors import ContentError, ContentIssue
+
+
+class CoverageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    targets: dict[str, int]
+    items: dict[Kind, dict[str, list[str]]] = Field(description="kind -> item -> question ids")
+
+
+def load_spec(path: Path) -> CoverageSpec:
+    try:
+        return CoverageSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise ContentError([ContentIssue(path.name, 1, "(coverage)", str(error))]) from None
+
+
+def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
+    """Counts against targets, difficulty spread per kind and every item with its questions."""
+    by_kind = Counter(q.kind for q in bank.questions.values())
+    problems: list[str] = []
+    counts = {"total": len(bank.questions), **{k: by_kind.get(k, 0) for k in KINDS},
+              "labelled_questions": len(bank.labelled)}
+    for name, target in spec.targets.items():
+        if counts.get(name, 0) < target:
+            problems.append(f"{name}: {counts.get(name, 0)} < {target}")
+    spread = {k: dict(sorted(Counter(q.difficulty for q in bank.questions.values()
+                                     if q.kind == k).items())) for k in KINDS}
+    for kind, levels in spread.items():
+        missing = [d for d in range(1, 6) if d not in levels]
+        if missing:
+            problems.append(f"{kind}: no question at difficulty {missing}")
+    items: dict[str, dict[str, list[str]]] = {}
+    for kind, table in spec.items.items():
+        items[kind] = {}
+        for item, ids in table.items():
+            good = [i for i in ids if i in bank.questions and bank.questions[i].kind == kind]
+            items[kind][item] = good
+            if not good:
+                problems.append(f"{kind}: '{item}' has no {kind} question (listed: {ids})")
+    return {"ok": not problems, "problems": problems, "counts": counts,
+            "targets": spec.targets, "difficulty": spread, "items": items}

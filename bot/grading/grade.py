@@ -1,0 +1,80 @@
+"""The Grade: what every grader returns, what is stored and exported. Versioned; keep it stable."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GRADE_SCHEMA_VERSION = 1
+Coverage = Literal["covered", "partial", "missed"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CriterionScore(_Record):
+    id: str
+    name: str
+    weight: float
+    level: int = Field(ge=0, le=4, description="Rubric level reached, 0-4.")
+    label: str = Field(default="", description="The rubric's name for that level.")
+    score: float = Field(ge=0, le=100, description="The level on the 0-100 scale.")
+    evidence: list[str] = Field(default_factory=list, description="Exact quotes from the answer.")
+    feedback: str = ""
+
+
+class KeyPointResult(_Record):
+    id: str
+    text: str
+    weight: float
+    status: Coverage
+    confidence: float = Field(ge=0, le=1, description="How strongly the answer supports it.")
+    evidence: str | None = Field(default=None, description="The quote that covers it.")
+
+    @property
+    def covered(self) -> bool:
+        return self.status == "covered"
+
+
+class GraderInfo(_Record):
+    name: str = Field(description="offline, openai, anthropic or openai_compatible")
+    model: str
+    version: str
+    prompt_hash: str = ""
+    fallback_reason: str | None = Field(
+        default=None, description="Why an LLM grade fell back to the offline grader."
+    )
+
+
+class Usage(_Record):
+    seconds: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class Grade(_Record):
+    schema_version: int = GRADE_SCHEMA_VERSION
+    question_id: str
+    rubric_id: str
+    rubric_version: int
+    score: float = Field(ge=0, le=100)
+    passed: bool
+    criteria: list[CriterionScore]
+    key_points: list[KeyPointResult]
+    strengths: list[str] = Field(default_factory=list)
+    improvements: list[str] = Field(default_factory=list)
+    follow_up: str | None = None
+    notes: list[str] = Field(default_factory=list, description="Truncation, injection, fallback.")
+    grader: GraderInfo
+    usage: Usage = Field(default_factory=Usage)
+
+    def missed(self) -> list[KeyPointResult]:
+        return [k for k in self.key_points if k.status != "covered"]
+
+
+def prompt_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
