@@ -217,6 +217,93 @@ def _print_run(report: Any) -> None:
     out.print(f"{report.passed}/{report.total} passed in {report.seconds:.2f} s")
 
 
+GraderOpt = Annotated[
+    str, typer.Option("--grader", help="auto, offline, openai, anthropic or openai_compatible")
+]
+
+
+def _read_answer(answer: str | None, answer_file: Path | None) -> str:
+    given = [a for a in (answer, answer_file) if a is not None]
+    if len(given) != 1:
+        raise BotError("give exactly one of --answer TEXT, --answer-file FILE or --answer-file -")
+    if answer is not None:
+        return answer
+    assert answer_file is not None
+    if str(answer_file) == "-":
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
+    try:
+        return answer_file.read_bytes().decode("utf-8", "replace")
+    except OSError as error:
+        raise BotError(f"cannot read {answer_file}: {error.strerror}") from None
+
+
+@app.command()
+def grade(
+    question: Annotated[str, typer.Option("--question", help="Question id.")],
+    answer: Annotated[Optional[str], typer.Option("--answer", help="The answer text.")] = None,
+    answer_file: Annotated[
+        Optional[Path], typer.Option("--answer-file", help="A file with the answer, or - for stdin.")
+    ] = None,
+    grader: GraderOpt = "auto",
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grade one answer against the question's rubric and key points."""
+    from bot.grading.graders import grade_answer
+    from bot.grading.report import render_grade
+
+    bank = _bank(root)
+    q = bank.question(question)
+    result = grade_answer(get_settings(), bank, q, _read_answer(answer, answer_file),
+                          choice=grader)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    out.print(render_grade(result), markup=False, highlight=False)
+
+
+@app.command("eval-grader")
+def eval_grader(
+    dataset: Annotated[
+        Optional[Path], typer.Option("--dataset", help="A CSV in the shared layout.")
+    ] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="Only this split.")] = None,
+    labelled: Annotated[
+        bool, typer.Option("--labelled", help="The project's own labelled answers.")
+    ] = False,
+    grader: GraderOpt = "offline",
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement with human scores: n, Pearson, Spearman, QWK, MAE (and ROC AUC when 0/1)."""
+    from rich.progress import Progress
+
+    from bot.grading.datasets import labelled_rows, mark_binary, read_csv
+    from bot.grading.evaluate import evaluate
+    from bot.grading.graders import make_grader
+
+    if labelled == (dataset is not None):
+        raise BotError("give exactly one of --dataset FILE and --labelled")
+    bank = _bank(root)
+    rows = labelled_rows(bank) if labelled else mark_binary(read_csv(dataset, split=split))  # type: ignore[arg-type]
+    # The off-topic check compares an answer with the bank's other questions: it applies to the
+    # bank's own questions (--labelled), not to a dataset's.
+    chosen = make_grader(get_settings(), grader, bank if labelled else None)
+    with Progress(console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("grading", total=len(rows))
+        table = evaluate(chosen, rows, bank,
+                         progress=lambda done, total: bar.update(task, completed=done))
+    table["grader"] = chosen.name
+    if as_json:
+        _print_json(table)
+        return
+    grid = Table("answers", "n", "pearson", "spearman", "qwk", "mae", "auc")
+    for name, row in (("all", table), (">= 5 words", table["answers_of_5_words_or_more"])):
+        grid.add_row(name, *(str(row.get(k, "-")) for k in ("n", "pearson", "spearman", "qwk",
+                                                               "mae", "auc")))
+    out.print(grid)
+
+
 def _knowledge_base() -> Any:
     from bot.kb import KnowledgeBase
 

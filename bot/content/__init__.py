@@ -11,6 +11,7 @@ from bot.content.models import (
     KeyPoint,
     LabelledAnswer,
     LabelledSet,
+    Level,
     Question,
     Rubric,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "KeyPoint",
     "LabelledAnswer",
     "LabelledSet",
+    "Level",
     "Question",
     "Rubric",
     "load_bank",

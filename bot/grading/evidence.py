@@ -1,0 +1,157 @@
+"""Evidence for each key point in an answer, and the features the offline score is built from.
+
+Everything here is deterministic: the same answer and key points give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from bot.content import KeyPoint
+from bot.embeddings import get_encoder
+from bot.grading.text import (
+    STOPWORDS,
+    WORD,
+    Unit,
+    content_stems,
+    explanation_quality,
+    looks_like_injection,
+    overlap,
+    split_units,
+)
+
+RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
+RELEVANT_LEX = 0.25
+FEATURES = ("coverage", "lexical", "lexical_unit", "centroid", "log_words", "novel_recall",
+            "precision", "copied", "function_ratio", "negation", "no_new_words")
+
+
+@lru_cache(maxsize=4096)
+def _embed_cached(text: str) -> np.ndarray:
+    return get_encoder().encode([text])[0]
+
+
+def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
+    """Embeddings of texts that repeat across answers (key points, prompts): cached."""
+    return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, 384))
+
+
+@dataclass
+class Evidence:
+    """What the answer offers for each key point, plus the answer-level features."""
+
+    units: list[Unit]
+    relevant: list[bool]
+    injected: list[bool]
+    support: np.ndarray  # per key point, 0..1
+    best_unit: list[int | None]  # per key point, the unit that supports it best
+    features: dict[str, float]
+    centroid: np.ndarray | None = None  # unit vector of the on-topic text
+    restates_question: bool = False  # the answer is the question's own words, at length
+
+    @property
+    def on_topic_ratio(self) -> float:
+        total = sum(len(u.words) for u, bad in zip(self.units, self.injected) if not bad)
+        kept = sum(len(u.words) for u, ok in zip(self.units, self.relevant) if ok)
+        return kept / total if total else 0.0
+
+    def key_point_coverage(self, weights: np.ndarray) -> float:
+        """Weighted share of key points with support, saturating at the 'covered' mark."""
+        if not len(self.support):
+            return 0.0
+        return float(weights @ np.clip(self.support / 0.5, 0, 1) / weights.sum())
+
+    @property
+    def structure(self) -> float:
+        kept = [explanation_quality(u) for u, ok in zip(self.units, self.relevant) if ok]
+        return float(np.mean(kept)) if kept else 0.0
+
+
+def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
+    """Split the answer, drop injected instructions and off-topic text, score every key point."""
+    units = split_units(answer)
+    injected = [looks_like_injection(u.text) for u in units]
+    weights = np.array([kp.weight for kp in key_points], dtype=float)
+    if not units:
+        zero = np.zeros(len(key_points))
+        return Evidence([], [], [], zero, [None] * len(key_points), _empty_features())
+    kp_vecs = embed_fixed(tuple(kp.text for kp in key_points))
+    prompt_vec = embed_fixed((question,))
+    unit_vecs = get_encoder().encode([u.text for u in units])
+    sim = kp_vecs @ unit_vecs.T  # key points x units
+    unit_stems = [set(content_stems(u.text)) for u in units]
+    kp_stems = [content_stems(kp.text) for kp in key_points]
+    lex = np.array([[overlap(ks, us) for us in unit_stems] for ks in kp_stems])
+    prompt_sim = (prompt_vec @ unit_vecs.T)[0]
+    relevant = [
+        not injected[j]
+        and (sim[:, j].max() >= RELEVANT_SIM or lex[:, j].max() >= RELEVANT_LEX
+             or prompt_sim[j] >= RELEVANT_SIM + 0.1)
+        for j in range(len(units))
+    ]
+    quality = np.array([explanation_quality(u) if ok else 0.0 for u, ok in zip(units, relevant)])
+    combined = (0.65 * np.clip((sim - 0.2) / 0.45, 0, 1) + 0.35 * lex) * quality[None, :]
+    support = combined.max(axis=1)
+    best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
+    kept = [j for j, ok in enumerate(relevant) if ok]
+    features = _features(question, key_points, weights, units, kept, sim, lex, unit_vecs, kp_vecs)
+    centroid = unit_vecs[kept].mean(axis=0) if kept else None
+    if centroid is not None:
+        centroid = centroid / (np.linalg.norm(centroid) + 1e-9)
+    answer_stems = [x for j in kept for x in unit_stems[j]]
+    prompt_stems = set(content_stems(question))
+    restates = bool(answer_stems) and len(answer_stems) >= 0.5 * len(prompt_stems) and (
+        sum(x in prompt_stems for x in answer_stems) / len(answer_stems) >= 0.9)
+    return Evidence(units, relevant, injected, support, best, features, centroid, restates)
+
+
+def topic_vector(key_points: list[KeyPoint]) -> np.ndarray:
+    """Weighted mean of a question's key point embeddings, normalised: what it is about."""
+    vecs = embed_fixed(tuple(kp.text for kp in key_points))
+    weights = np.array([kp.weight for kp in key_points])
+    mean = (vecs * weights[:, None]).sum(axis=0)
+    return mean / (np.linalg.norm(mean) + 1e-9)
+
+
+def _empty_features() -> dict[str, float]:
+    return {name: 0.0 for name in FEATURES} | {"no_new_words": 1.0}
+
+
+def _features(question: str, key_points: list[KeyPoint], weights: np.ndarray, units: list[Unit],
+              kept: list[int], sim: np.ndarray, lex: np.ndarray, unit_vecs: np.ndarray,
+              kp_vecs: np.ndarray) -> dict[str, float]:
+    if not kept:
+        return _empty_features()
+    text = " ".join(units[j].text for j in kept)
+    w = weights / weights.sum()
+    answer_stems = content_stems(text)
+    answer_set = set(answer_stems)
+    question_set = set(content_stems(question))
+    reference_stems = [s for kp in key_points for s in content_stems(kp.text)]
+    reference_set = set(reference_stems)
+    novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
+    new_words = [s for s in answer_stems if s not in question_set]
+    words = WORD.findall(text)
+    centroid = unit_vecs[kept].mean(axis=0)
+    kp_centroid = (kp_vecs * w[:, None]).sum(axis=0)
+    return {
+        "coverage": float(w @ sim[:, kept].max(axis=1)),
+        "lexical": float(w @ np.array([overlap(content_stems(kp.text), answer_set)
+                                       for kp in key_points])),
+        "lexical_unit": float(w @ lex[:, kept].max(axis=1)),
+        "centroid": float(centroid @ kp_centroid / (np.linalg.norm(centroid)
+                                                   * np.linalg.norm(kp_centroid) + 1e-9)),
+        "log_words": math.log1p(len(words)),
+        "novel_recall": overlap(novel, answer_set),
+        "precision": sum(s in reference_set for s in new_words) / len(new_words) if new_words
+        else 0.0,
+        "copied": sum(s in question_set for s in answer_stems) / max(len(answer_stems), 1),
+        "function_ratio": sum(x.lower() in STOPWORDS for x in words) / max(len(words), 1),
+        "negation": float(any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't")
+                              for x in words)),
+        "no_new_words": float(not new_words),
+    }

@@ -1,0 +1,46 @@
+"""Choose a grader from the settings, and grade with fallback to the offline grader."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.content import ContentBank, Question
+from bot.errors import ConfigError
+from bot.grading.evaluate import Grader
+from bot.grading.grade import Grade
+from bot.grading.offline import OfflineGrader
+
+CHOICES = ("auto", "offline", "openai", "anthropic", "openai_compatible")
+
+
+def resolve_choice(settings: Settings, choice: str) -> str:
+    """'auto' picks an LLM when one is configured, otherwise the offline grader."""
+    if choice not in CHOICES:
+        raise ConfigError(f"unknown grader '{choice}' (choose from {', '.join(CHOICES)})")
+    if choice == "auto":
+        choice = settings.grader
+    if choice != "auto":
+        return choice
+    if settings.openai_base_url:
+        return "openai_compatible"
+    if settings.openai_api_key:
+        return "openai"
+    if settings.anthropic_api_key:
+        return "anthropic"
+    return "offline"
+
+
+def make_grader(settings: Settings, choice: str = "auto",
+                bank: ContentBank | None = None) -> Grader:
+    resolved = resolve_choice(settings, choice)
+    if resolved == "offline":
+        return OfflineGrader(bank)
+    from bot.grading.llm import LLMGrader
+    from bot.providers import make_provider
+
+    return LLMGrader(make_provider(settings, resolved), settings=settings,
+                     fallback=OfflineGrader(bank))
+
+
+def grade_answer(settings: Settings, bank: ContentBank, question: Question, answer: str,
+                 *, choice: str = "auto") -> Grade:
+    return make_grader(settings, choice, bank).grade(question, bank.rubric(question.rubric), answer)

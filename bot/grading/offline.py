@@ -1,0 +1,200 @@
+"""The offline grader: deterministic, fast, explainable; no network and no API key.
+
+Per key point it finds the sentence of the answer that supports it best (packaged sentence
+embeddings plus stemmed word overlap, weighted by how much that sentence explains rather than
+lists terms). A calibrated model turns the evidence into a substance score; clarity comes from
+how much of the answer is on topic and reads as explanation. Both are mapped onto the rubric.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+
+from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
+from bot.content.models import Level
+from bot.embeddings import MODEL_NAME
+from bot.grading.calibration import load_calibration
+from bot.grading.evidence import Evidence, gather, topic_vector
+from bot.grading.grade import (
+    Coverage,
+    CriterionScore,
+    Grade,
+    GraderInfo,
+    KeyPointResult,
+    Usage,
+    prompt_hash,
+)
+
+COVERED, PARTIAL = 0.5, 0.3
+SUPPORT_FLOOR, SUPPORT_SPAN = 0.1, 0.4
+OFF_TOPIC_MARGIN, OFF_TOPIC_SPAN = 0.05, 0.1
+CLARITY = {"clarity", "communication", "structure"}
+# Which key points speak to which criterion, by words in the key point's id or text.
+CRITERION_HINTS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
+        "complexity": r"complex|o\(|big-o|time and space|linear|logarithm",
+        "edge-cases": r"edge|empty|duplicate|negative|overflow|test",
+        "requirements": r"requirement|estimate|scale|clarif|budget|sla|slo",
+        "scaling": r"scal|shard|partition|cache|batch|throughput|latency|cost",
+        "reliability": r"fail|retry|fallback|idempot|timeout|outage|degrad|durab|replic",
+        "data-and-apis": r"schema|data model|api|key|index|metadata|storage",
+        "evals": r"eval|metric|regression|judge|golden|benchmark|monitor",
+        "guardrails": r"guard|inject|pii|safety|access|permission|isolation|audit|approv",
+        "tradeoffs": r"trade|versus|\bvs\b|instead|alternative|when to",
+        "production": r"latency|cost|memory|throughput|serving|production|monitor",
+        "ownership": r"personal|own|i did|action|decid",
+        "impact": r"measur|impact|result|number|metric|outcome",
+        "reflection": r"learn|postmortem|change|reflect|lesson|retro",
+    }.items()
+}
+
+
+class OfflineGrader:
+    """`bank`, when given, lets the grader notice an answer that is about another question."""
+
+    name = "offline"
+
+    def __init__(self, bank: ContentBank | None = None) -> None:
+        self.bank = bank
+        self._topics: tuple[list[str], np.ndarray] | None = None
+
+    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+        began = time.perf_counter()
+        evidence = gather(question.prompt, list(question.key_points), answer)
+        calibration = load_calibration()
+        weights = np.array([kp.weight for kp in question.key_points])
+        substance = self._substance(evidence, calibration.predict(evidence.features),
+                                    evidence.key_point_coverage(weights))
+        substance *= self._on_topic(question, evidence)
+        results = [_key_point(kp, evidence, i) for i, kp in enumerate(question.key_points)]
+        clarity = min(evidence.on_topic_ratio * evidence.structure, 2 * substance)
+        criteria = [_criterion(c, question, evidence, results, substance, clarity)
+                    for c in rubric.criteria]
+        total = sum(c.weight for c in criteria)
+        score = round(sum(c.score * c.weight for c in criteria) / total, 1)
+        return Grade(
+            question_id=question.id, rubric_id=rubric.id, rubric_version=rubric.version,
+            score=score, passed=score >= rubric.pass_mark, criteria=criteria, key_points=results,
+            strengths=[f"Covered: {r.text}" for r in results if r.status == "covered"][:3],
+            improvements=_improvements(results),
+            follow_up=_follow_up(question, results), notes=_notes(evidence),
+            grader=GraderInfo(name=self.name, model=MODEL_NAME, version=calibration.version,
+                              prompt_hash=prompt_hash(question.id, rubric.id, str(rubric.version),
+                                                      *(kp.text for kp in question.key_points))),
+            usage=Usage(seconds=round(time.perf_counter() - began, 4)),
+        )
+
+    def _on_topic(self, question: Question, evidence: Evidence) -> float:
+        """1.0 unless the answer is clearly closer to another question of the bank than to this
+        one (an answer to a different question scores little, however good it is)."""
+        if self.bank is None or evidence.centroid is None:
+            return 1.0
+        ids, topics = self._topic_matrix()
+        sims = topics @ evidence.centroid
+        own = float(topic_vector(list(question.key_points)) @ evidence.centroid)
+        others = [s for qid, s in zip(ids, sims) if qid != question.id]
+        margin = max(others, default=own) - own - OFF_TOPIC_MARGIN
+        return float(np.clip(1 - margin / OFF_TOPIC_SPAN, 0, 1)) if margin > 0 else 1.0
+
+    def _topic_matrix(self) -> tuple[list[str], np.ndarray]:
+        if self._topics is None:
+            assert self.bank is not None
+            ids = sorted(self.bank.questions)
+            self._topics = ids, np.vstack(
+                [topic_vector(list(self.bank.questions[i].key_points)) for i in ids])
+        return self._topics
+
+    @staticmethod
+    def _substance(evidence: Evidence, predicted: float, coverage: float) -> float:
+        """The calibrated score, gated twice: the on-topic text must explain rather than list
+        terms, and it must support this question's key points (not just its field)."""
+        if not any(evidence.relevant):
+            return 0.0
+        explains = 0.35 + 0.65 * float(np.clip((evidence.structure - 0.38) / 0.2, 0, 1))
+        supports = float(np.clip((coverage - SUPPORT_FLOOR) / SUPPORT_SPAN, 0, 1))
+        copied_back = 0.15 if evidence.restates_question else 1.0
+        return predicted * explains * supports * copied_back
+
+
+def _key_point(kp: KeyPoint, evidence: Evidence, index: int) -> KeyPointResult:
+    support = float(evidence.support[index])
+    status: Coverage = "covered" if support >= COVERED else "partial" if support >= PARTIAL \
+        else "missed"
+    unit = evidence.best_unit[index]
+    quote = evidence.units[unit].text if unit is not None and status != "missed" else None
+    return KeyPointResult(id=kp.id, text=kp.text, weight=kp.weight, status=status,
+                          confidence=round(min(support, 1.0), 3), evidence=_clip(quote))
+
+
+def _clip(text: str | None, limit: int = 240) -> str | None:
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _criterion(criterion: Criterion, question: Question, evidence: Evidence,
+               results: list[KeyPointResult], substance: float, clarity: float) -> CriterionScore:
+    if criterion.id in CLARITY:
+        value, quotes = clarity, _quotes(results, None)[:1]
+    else:
+        related = _related(criterion, question, results)
+        value = substance
+        if related:
+            overall = _coverage(results)
+            value = float(np.clip(substance + 0.25 * (_coverage(related) - overall), 0, 1))
+        quotes = _quotes(results, related)
+    score = round(100 * value, 1)
+    level = _nearest_level(criterion, round(score / 25))
+    return CriterionScore(
+        id=criterion.id, name=criterion.name, weight=criterion.weight, level=level.score,
+        label=level.label, score=score, evidence=quotes, feedback=level.descriptor,
+    )
+
+
+def _related(criterion: Criterion, question: Question, results: list[KeyPointResult]
+             ) -> list[KeyPointResult]:
+    hint = CRITERION_HINTS.get(criterion.id)
+    if hint is None:
+        return []
+    return [r for r in results if hint.search(f"{r.id} {r.text}")]
+
+
+def _coverage(results: list[KeyPointResult]) -> float:
+    weight = sum(r.weight for r in results)
+    return sum(r.weight * r.confidence for r in results) / weight if weight else 0.0
+
+
+def _quotes(results: list[KeyPointResult], related: list[KeyPointResult] | None) -> list[str]:
+    pool = related if related else results
+    ordered = sorted((r for r in pool if r.evidence), key=lambda r: -r.confidence)
+    return list(dict.fromkeys(r.evidence for r in ordered if r.evidence))[:2]
+
+
+def _nearest_level(criterion: Criterion, wanted: int) -> Level:
+    return min(criterion.levels, key=lambda lv: (abs(lv.score - wanted), lv.score))
+
+
+def _improvements(results: list[KeyPointResult]) -> list[str]:
+    missing = sorted((r for r in results if r.status != "covered"), key=lambda r: -r.weight)
+    return [("Explain more fully: " if r.status == "partial" else "Missing: ") + r.text
+            for r in missing[:3]]
+
+
+def _follow_up(question: Question, results: list[KeyPointResult]) -> str | None:
+    missed = {r.id for r in results if r.status != "covered"}
+    for follow_up in question.follow_ups:
+        if missed & set(follow_up.probes):
+            return follow_up.prompt
+    return None
+
+
+def _notes(evidence: Evidence) -> list[str]:
+    notes = []
+    injected = [u.text for u, bad in zip(evidence.units, evidence.injected) if bad]
+    if injected:
+        notes.append(f"Ignored text addressed to the grader: \"{_clip(injected[0], 120)}\"")
+    ratio = evidence.on_topic_ratio
+    if evidence.units and ratio < 0.75:
+        notes.append(f"About {round(100 * (1 - ratio))}% of the answer is off topic.")
+    return notes

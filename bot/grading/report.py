@@ -1,0 +1,59 @@
+"""A Grade as readable text (the CLI) or Markdown (the chat)."""
+
+from __future__ import annotations
+
+from bot.grading.grade import Grade
+
+MARK = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
+
+
+def render_grade(grade: Grade) -> str:
+    verdict = "pass" if grade.passed else "below the pass mark"
+    lines = [f"Score: {grade.score:.0f}/100 ({verdict}) - grader: {_grader(grade)}", ""]
+    lines.append("Criteria:")
+    for c in grade.criteria:
+        lines.append(f"  {c.name:<32} level {c.level}/4 ({c.label}) weight {c.weight:g}")
+        lines.extend(f"      \"{quote}\"" for quote in c.evidence[:1])
+    lines += ["", "Key points:"]
+    for k in grade.key_points:
+        lines.append(f"  {MARK[k.status]} {k.text}")
+        if k.evidence:
+            lines.append(f"        \"{k.evidence}\"")
+    for title, items in (("Strengths", grade.strengths), ("To improve", grade.improvements),
+                         ("Notes", grade.notes)):
+        if items:
+            lines += ["", f"{title}:"] + [f"  - {item}" for item in items]
+    if grade.follow_up:
+        lines += ["", f"Follow-up: {grade.follow_up}"]
+    return "\n".join(lines)
+
+
+def _grader(grade: Grade) -> str:
+    g = grade.grader
+    text = f"{g.name} ({g.model}, {g.version})"
+    if g.fallback_reason:
+        text += f" - fell back: {g.fallback_reason}"
+    return text
+
+
+def grade_markdown(grade: Grade) -> str:
+    """Markdown for the chat: score, criteria table, key points with quotes."""
+    verdict = "✅ pass" if grade.passed else "❌ below the pass mark"
+    out = [f"### Score: {grade.score:.0f}/100 — {verdict}", "",
+           "| Criterion | Level | Evidence |", "|---|---|---|"]
+    for c in grade.criteria:
+        quote = f"“{_escape(c.evidence[0])}”" if c.evidence else "—"
+        out.append(f"| {c.name} | {c.level}/4 {c.label} | {quote} |")
+    out += ["", "**Key points**"]
+    for k in grade.key_points:
+        icon = {"covered": "✅", "partial": "🟡", "missed": "⬜"}[k.status]
+        quote = f" — “{k.evidence}”" if k.evidence else ""
+        out.append(f"- {icon} {k.text}{quote}")
+    if grade.notes:
+        out += ["", *(f"> {note}" for note in grade.notes)]
+    out += ["", f"_Graded by {_grader(grade)}._"]
+    return "\n".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
