@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/interview-bot validate
-	$(BIN)/interview-bot questions
+	$(BIN)/interview-bot index
+	$(BIN)/interview-bot practice
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -46,9 +46,13 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-2) -> d
         return float(ce + l2 * (w[:-1] ** 2).sum())
 
     w = minimize(loss, np.zeros(z.shape[1]), method="L-BFGS-B").x
-    return {"features": list(FEATURES), "mean": mean.round(6).tolist(),
-            "std": std.round(6).tolist(), "weights": w[:-1].round(6).tolist(),
-            "bias": round(float(w[-1]), 6)}
+    return {
+        "features": list(FEATURES),
+        "mean": mean.round(6).tolist(),
+        "std": std.round(6).tolist(),
+        "weights": w[:-1].round(6).tolist(),
+        "bias": round(float(w[-1]), 6),
+    }
 
 
 def main() -> None:

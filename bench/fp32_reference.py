@@ -63,24 +63,37 @@ def _encode(weights: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         return x @ w(f"{name}.weight").T + w(f"{name}.bias")
 
     n = len(ids)
-    x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[
-        :n] + w("embeddings.token_type_embeddings.weight")[0]
+    x = (
+        w("embeddings.word_embeddings.weight")[ids]
+        + w("embeddings.position_embeddings.weight")[:n]
+        + w("embeddings.token_type_embeddings.weight")[0]
+    )
     x = _layer_norm(x, w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"))
     heads, size = 12, 32
     for layer in range(6):
         p = f"encoder.layer.{layer}"
-        q, k, v = (linear(x, f"{p}.attention.self.{m}").reshape(n, heads, size).transpose(1, 0, 2)
-                   for m in ("query", "key", "value"))
+        q, k, v = (
+            linear(x, f"{p}.attention.self.{m}").reshape(n, heads, size).transpose(1, 0, 2)
+            for m in ("query", "key", "value")
+        )
         scores = q @ k.transpose(0, 2, 1) / math.sqrt(size)
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         context = (scores / scores.sum(-1, keepdims=True)) @ v
-        attn = linear(context.transpose(1, 0, 2).reshape(n, heads * size), f"{p}.attention.output.dense")
-        x = _layer_norm(x + attn, w(f"{p}.attention.output.LayerNorm.weight"),
-                        w(f"{p}.attention.output.LayerNorm.bias"))
+        attn = linear(
+            context.transpose(1, 0, 2).reshape(n, heads * size), f"{p}.attention.output.dense"
+        )
+        x = _layer_norm(
+            x + attn,
+            w(f"{p}.attention.output.LayerNorm.weight"),
+            w(f"{p}.attention.output.LayerNorm.bias"),
+        )
         hidden = linear(x, f"{p}.intermediate.dense")
         hidden = 0.5 * hidden * (1 + _erf(hidden / math.sqrt(2)))
-        x = _layer_norm(x + linear(hidden, f"{p}.output.dense"), w(f"{p}.output.LayerNorm.weight"),
-                        w(f"{p}.output.LayerNorm.bias"))
+        x = _layer_norm(
+            x + linear(hidden, f"{p}.output.dense"),
+            w(f"{p}.output.LayerNorm.weight"),
+            w(f"{p}.output.LayerNorm.bias"),
+        )
     pooled = x.mean(0)
     return pooled / np.linalg.norm(pooled)
 
@@ -94,8 +107,15 @@ def main() -> None:
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.no_padding()  # the shipped tokenizer.json pads to 128; pool over real tokens only
     vectors = [_encode(weights, tokenizer.encode(s).ids).round(6).tolist() for s in SENTENCES]
-    print(json.dumps({"model": "sentence-transformers/all-MiniLM-L6-v2 fp32 (NumPy forward)",
-                      "sentences": SENTENCES, "embeddings": vectors}))
+    print(
+        json.dumps(
+            {
+                "model": "sentence-transformers/all-MiniLM-L6-v2 fp32 (NumPy forward)",
+                "sentences": SENTENCES,
+                "embeddings": vectors,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

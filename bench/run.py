@@ -27,8 +27,12 @@ from bot.content import load_bank  # noqa: E402
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     at = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50_ms": round(at(0.50) * 1000, 2), "p95_ms": round(at(0.95) * 1000, 2),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 2), "n": len(ordered)}
+    return {
+        "p50_ms": round(at(0.50) * 1000, 2),
+        "p95_ms": round(at(0.95) * 1000, 2),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+        "n": len(ordered),
+    }
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -66,7 +70,8 @@ def bench_retrieval() -> dict[str, object]:
     incremental = kb.sync(bank)
     queries = [q.prompt for q in bank.questions.values()]
     results: dict[str, object] = {
-        "chunks": kb.count(), "docs": len(bank.docs),
+        "chunks": kb.count(),
+        "docs": len(bank.docs),
         "index_cold_s": cold.seconds,
         "index_cold_chunks_per_s": round(cold.added / cold.seconds, 1),
         "index_incremental_s": incremental.seconds,
@@ -75,17 +80,101 @@ def bench_retrieval() -> dict[str, object]:
     for method in ("dense", "lexical", "hybrid"):
         it = iter(queries * 3)
         results[f"query_{method}"] = percentiles(
-            timed(lambda: kb.search(next(it), k=5, method=method), len(queries) * 3))  # type: ignore[arg-type]
+            timed(lambda: kb.search(next(it), k=5, method=method), len(queries) * 3)
+        )  # type: ignore[arg-type]
     kb.close()
-    starts = [float(subprocess.run([sys.executable, "-c", COLD_START.format(root=str(ROOT),
-                                    data=str(data))], capture_output=True, text=True,
-                                   check=True).stdout) for _ in range(3)]
+    starts = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", COLD_START.format(root=str(ROOT), data=str(data))],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
     results["cold_start_open_and_first_query_s"] = round(statistics.median(starts), 3)
     results["peak_rss_mb"] = peak_rss_mb()
     return results
 
 
-SUITES: dict[str, Callable[[], dict[str, object]]] = {"retrieval": bench_retrieval}
+def bench_grading() -> dict[str, object]:
+    """Offline grading latency for ~300-word answers, key point embeddings cached (warm)."""
+    from bot.grading import OfflineGrader
+    from bot.grading.ladder import reference_prose
+
+    bank = load_bank(ROOT)
+    grader = OfflineGrader(bank)
+    cases = []
+    for q in sorted(bank.questions.values(), key=lambda q: q.id):
+        words = reference_prose(bank, q).split()
+        if len(words) >= 300:
+            cases.append((q, " ".join(words[:300])))
+    for q, answer in cases:  # warm: key point and topic embeddings cached, as in a session
+        grader.grade(q, bank.rubrics[q.rubric], answer)
+    it = iter(cases * 2)
+
+    def one() -> None:
+        q, answer = next(it)
+        grader.grade(q, bank.rubrics[q.rubric], answer)
+
+    results: dict[str, object] = {
+        "answers": len(cases),
+        "words_per_answer": 300,
+        "grade_300_words": percentiles(timed(one, len(cases) * 2)),
+    }
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+DATASET_SPLITS = (
+    ("saf_cn_english.csv", "unseen_answers"),
+    ("saf_cn_english.csv", "unseen_questions"),
+    ("scientsbank_2way.csv", "test-unseen-answers"),
+    ("scientsbank_2way.csv", "test-unseen-questions"),
+    ("scientsbank_2way.csv", "test-unseen-domains"),
+)
+
+
+def bench_agreement() -> dict[str, object]:
+    """Offline grader vs human scores on every reported split, the labelled set and the ladder."""
+    from bot.grading import OfflineGrader
+    from bot.grading.datasets import labelled_rows, mark_binary, read_csv
+    from bot.grading.evaluate import evaluate
+    from bot.grading.ladder import ladder_questions, run_ladder
+
+    bank = load_bank(ROOT)
+    datasets = ROOT.parent / "shared" / "datasets"
+    results: dict[str, object] = {}
+    for file, split in DATASET_SPLITS:
+        rows = mark_binary(read_csv(datasets / file, split=split))
+        results[f"{file}:{split}"] = evaluate(OfflineGrader(), rows)
+    results["labelled"] = evaluate(OfflineGrader(bank), labelled_rows(bank), bank)
+    ladder = [run_ladder(OfflineGrader(bank), bank, q) for q in ladder_questions(bank)]
+    rungs = list(ladder[0]["scores"]) if ladder else []
+    results["ladder"] = {
+        "questions": len(ladder),
+        "all_ordered": all(r["ok"] for r in ladder),
+        "failed_checks": sum(not v for r in ladder for v in r["checks"].values()),
+        "mean_score_by_kind": {
+            kind: {
+                rung: round(
+                    statistics.fmean(r["scores"][rung] for r in ladder if r["kind"] == kind), 1
+                )
+                for rung in rungs
+            }
+            for kind in sorted({r["kind"] for r in ladder})
+        },
+    }
+    return results
+
+
+SUITES: dict[str, Callable[[], dict[str, object]]] = {
+    "retrieval": bench_retrieval,
+    "grading": bench_grading,
+    "agreement": bench_agreement,
+}
 
 
 def main() -> None:

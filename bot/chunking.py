@@ -38,24 +38,41 @@ class Chunk:
         return hashlib.sha256(repr(self.metadata_core()).encode()).hexdigest()[:16]
 
     def metadata_core(self) -> tuple[object, ...]:
-        return (self.doc_id, self.path, self.heading, self.text, self.competency, self.doc_kind,
-                self.question_ids, self.key_point_ids)
+        return (
+            self.doc_id,
+            self.path,
+            self.heading,
+            self.text,
+            self.competency,
+            self.doc_kind,
+            self.question_ids,
+            self.key_point_ids,
+        )
 
     def metadata(self) -> dict[str, str | int]:
         """Flat metadata for Chroma (lists become comma-wrapped strings)."""
         return {
-            "doc_id": self.doc_id, "path": self.path, "heading": self.heading,
-            "competency": self.competency, "doc_kind": self.doc_kind,
-            "question_ids": _join(self.question_ids), "key_point_ids": _join(self.key_point_ids),
+            "doc_id": self.doc_id,
+            "path": self.path,
+            "heading": self.heading,
+            "competency": self.competency,
+            "doc_kind": self.doc_kind,
+            "question_ids": _join(self.question_ids),
+            "key_point_ids": _join(self.key_point_ids),
             "hash": self.content_hash,
         }
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict[str, object]) -> Chunk:
         return cls(
-            id=chunk_id, doc_id=str(meta["doc_id"]), path=str(meta["path"]),
-            heading=str(meta["heading"]), text=text, competency=str(meta["competency"]),
-            doc_kind=str(meta["doc_kind"]), question_ids=_split(str(meta["question_ids"])),
+            id=chunk_id,
+            doc_id=str(meta["doc_id"]),
+            path=str(meta["path"]),
+            heading=str(meta["heading"]),
+            text=text,
+            competency=str(meta["competency"]),
+            doc_kind=str(meta["doc_kind"]),
+            question_ids=_split(str(meta["question_ids"])),
             key_point_ids=_split(str(meta["key_point_ids"])),
         )
 
@@ -73,11 +90,19 @@ def chunk_document(kb: KbFile) -> list[Chunk]:
     chunks: list[Chunk] = []
     for heading, body, marks in _sections(kb):
         for part in _windows(body):
-            chunks.append(Chunk(
-                id=f"{kb.doc.id}#{len(chunks)}", doc_id=kb.doc.id, path=kb.path, heading=heading,
-                text=part, competency=kb.doc.competency, doc_kind=kb.doc.kind,
-                question_ids=tuple(kb.doc.questions), key_point_ids=marks,
-            ))
+            chunks.append(
+                Chunk(
+                    id=f"{kb.doc.id}#{len(chunks)}",
+                    doc_id=kb.doc.id,
+                    path=kb.path,
+                    heading=heading,
+                    text=part,
+                    competency=kb.doc.competency,
+                    doc_kind=kb.doc.kind,
+                    question_ids=tuple(kb.doc.questions),
+                    key_point_ids=marks,
+                )
+            )
     return chunks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bot import __version__
 from bot.config import get_settings
-from bot.content import COMPETENCIES, Question, load_bank
+from bot.content import Question, load_bank
 from bot.content.bank import ContentBank
 from bot.errors import BotError, ContentError
 
@@ -26,7 +26,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 RootOpt = Annotated[
-    Optional[Path], typer.Option("--root", help="Content root (default: the configured one).")
+    Path | None, typer.Option("--root", help="Content root (default: the configured one).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
@@ -63,9 +63,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print("  by kind:       " + _counts(summary["by_kind"]))
     out.print("  by competency: " + _counts(summary["by_competency"]))
     out.print("  by difficulty: " + _counts(summary["by_difficulty"]))
-    out.print(f"  rubrics: {summary['rubrics']}   kb documents: {summary['kb_docs']} "
-              f"({summary['kb_words']} words)   labelled answers: {summary['labelled_answers']} "
-              f"for {summary['labelled_questions']} questions")
+    out.print(
+        f"  rubrics: {summary['rubrics']}   kb documents: {summary['kb_docs']} "
+        f"({summary['kb_words']} words)   labelled answers: {summary['labelled_answers']} "
+        f"for {summary['labelled_questions']} questions"
+    )
 
 
 def _counts(counts: dict[Any, int]) -> str:
@@ -87,25 +89,33 @@ def schema(
 
 def _question_row(q: Question, bank: ContentBank) -> dict[str, Any]:
     return {
-        "id": q.id, "title": q.title, "kind": q.kind, "competency": q.competency,
-        "difficulty": q.difficulty, "tags": list(q.tags), "frequency": q.interview_frequency,
-        "rubric": q.rubric, "reference": q.reference, "reference_path": bank.docs[q.reference].path,
+        "id": q.id,
+        "title": q.title,
+        "kind": q.kind,
+        "competency": q.competency,
+        "difficulty": q.difficulty,
+        "tags": list(q.tags),
+        "frequency": q.interview_frequency,
+        "rubric": q.rubric,
+        "reference": q.reference,
+        "reference_path": bank.docs[q.reference].path,
         "path": bank.question_paths[q.id],
     }
 
 
 @app.command()
 def questions(
-    kind: Annotated[Optional[str], typer.Option(help="coding, system_design, ...")] = None,
-    competency: Annotated[Optional[str], typer.Option(help="C1..C6 or BH")] = None,
-    tag: Annotated[Optional[str], typer.Option(help="A topic tag, e.g. rag")] = None,
+    kind: Annotated[str | None, typer.Option(help="coding, system_design, ...")] = None,
+    competency: Annotated[str | None, typer.Option(help="C1..C6 or BH")] = None,
+    tag: Annotated[str | None, typer.Option(help="A topic tag, e.g. rag")] = None,
     root: RootOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List questions, optionally filtered."""
     bank = _bank(root)
     chosen = [
-        q for q in bank.questions.values()
+        q
+        for q in bank.questions.values()
         if (kind is None or q.kind == kind)
         and (competency is None or q.competency == competency.upper())
         and (tag is None or tag in q.tags)
@@ -143,8 +153,10 @@ def _print_coverage(report: dict[str, Any]) -> None:
     for kind, levels in report["difficulty"].items():
         out.print(f"difficulty {kind}: " + _counts(levels))
     for kind, table in report["items"].items():
-        out.print(f"[bold]{kind}[/bold]: {sum(bool(v) for v in table.values())}/{len(table)} "
-                  "items covered")
+        out.print(
+            f"[bold]{kind}[/bold]: {sum(bool(v) for v in table.values())}/{len(table)} "
+            "items covered"
+        )
         for item, ids in table.items():
             mark = "[green]ok[/green]" if ids else "[red]MISSING[/red]"
             out.print(f"  {mark} {item}: {', '.join(ids)}", highlight=False)
@@ -170,7 +182,7 @@ def config(as_json: JsonOpt = False) -> None:
 def check(
     question: Annotated[str, typer.Option("--question", help="Question id.")],
     code_file: Annotated[
-        Optional[Path], typer.Option("--code-file", help="Python file with your solution.")
+        Path | None, typer.Option("--code-file", help="Python file with your solution.")
     ] = None,
     reference: Annotated[
         bool, typer.Option("--reference", help="Run the question's reference solution.")
@@ -212,8 +224,11 @@ def _print_run(report: Any) -> None:
     for r in report.results:
         colour = "green" if r.status == "passed" else "red"
         detail = r.error or (f"got {r.actual}" if r.status == "failed" else "")
-        out.print(f"[{colour}]{r.status:8}[/{colour}] {r.name} ({r.category}) "
-                  f"{r.seconds * 1000:.1f} ms {detail}", highlight=False)
+        out.print(
+            f"[{colour}]{r.status:8}[/{colour}] {r.name} ({r.category}) "
+            f"{r.seconds * 1000:.1f} ms {detail}",
+            highlight=False,
+        )
     out.print(f"{report.passed}/{report.total} passed in {report.seconds:.2f} s")
 
 
@@ -240,9 +255,9 @@ def _read_answer(answer: str | None, answer_file: Path | None) -> str:
 @app.command()
 def grade(
     question: Annotated[str, typer.Option("--question", help="Question id.")],
-    answer: Annotated[Optional[str], typer.Option("--answer", help="The answer text.")] = None,
+    answer: Annotated[str | None, typer.Option("--answer", help="The answer text.")] = None,
     answer_file: Annotated[
-        Optional[Path], typer.Option("--answer-file", help="A file with the answer, or - for stdin.")
+        Path | None, typer.Option("--answer-file", help="A file with the answer, or - for stdin.")
     ] = None,
     grader: GraderOpt = "auto",
     root: RootOpt = None,
@@ -254,20 +269,62 @@ def grade(
 
     bank = _bank(root)
     q = bank.question(question)
-    result = grade_answer(get_settings(), bank, q, _read_answer(answer, answer_file),
-                          choice=grader)
+    result = grade_answer(get_settings(), bank, q, _read_answer(answer, answer_file), choice=grader)
     if as_json:
         _print_json(result.model_dump(mode="json"))
         return
     out.print(render_grade(result), markup=False, highlight=False)
 
 
+@app.command()
+def practice(
+    question: Annotated[str | None, typer.Option("--question", help="A question id.")] = None,
+    competency: Annotated[str | None, typer.Option(help="C1..C6 or BH")] = None,
+    kind: Annotated[str | None, typer.Option(help="coding, system_design, ...")] = None,
+    grader: GraderOpt = "auto",
+    root: RootOpt = None,
+) -> None:
+    """Answer one question in the terminal and get it graded (end the answer with Ctrl-D)."""
+    import random
+
+    from bot.grading.graders import grade_answer
+    from bot.grading.ladder import reference_prose
+    from bot.grading.report import render_grade
+
+    bank = _bank(root)
+    if question:
+        q = bank.question(question)
+    else:
+        pool = [
+            x
+            for x in bank.questions.values()
+            if (competency is None or x.competency == competency.upper())
+            and (kind is None or x.kind == kind)
+        ]
+        if not pool:
+            raise BotError("no question matches those filters")
+        q = random.choice(pool)
+    out.print(
+        f"[bold]{q.title}[/bold]  ({q.id}, {q.kind}, {q.competency}, difficulty "
+        f"{q.difficulty}, about {q.suggested_minutes} min)\n"
+    )
+    out.print(q.prompt, markup=False, highlight=False)
+    if q.coding:
+        out.print(f"\nSignature: {q.coding.signature}", markup=False, highlight=False)
+    err.print("\nType your answer; finish with Ctrl-D on an empty line.")
+    answer = sys.stdin.read()
+    result = grade_answer(get_settings(), bank, q, answer, choice=grader)
+    out.print(render_grade(result), markup=False, highlight=False)
+    out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
+    out.print(reference_prose(bank, q), markup=False, highlight=False)
+
+
 @app.command("eval-grader")
 def eval_grader(
     dataset: Annotated[
-        Optional[Path], typer.Option("--dataset", help="A CSV in the shared layout.")
+        Path | None, typer.Option("--dataset", help="A CSV in the shared layout.")
     ] = None,
-    split: Annotated[Optional[str], typer.Option("--split", help="Only this split.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only this split.")] = None,
     labelled: Annotated[
         bool, typer.Option("--labelled", help="The project's own labelled answers.")
     ] = False,
@@ -291,16 +348,18 @@ def eval_grader(
     chosen = make_grader(get_settings(), grader, bank if labelled else None)
     with Progress(console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("grading", total=len(rows))
-        table = evaluate(chosen, rows, bank,
-                         progress=lambda done, total: bar.update(task, completed=done))
+        table = evaluate(
+            chosen, rows, bank, progress=lambda done, total: bar.update(task, completed=done)
+        )
     table["grader"] = chosen.name
     if as_json:
         _print_json(table)
         return
     grid = Table("answers", "n", "pearson", "spearman", "qwk", "mae", "auc")
     for name, row in (("all", table), (">= 5 words", table["answers_of_5_words_or_more"])):
-        grid.add_row(name, *(str(row.get(k, "-")) for k in ("n", "pearson", "spearman", "qwk",
-                                                               "mae", "auc")))
+        grid.add_row(
+            name, *(str(row.get(k, "-")) for k in ("n", "pearson", "spearman", "qwk", "mae", "auc"))
+        )
     out.print(grid)
 
 
@@ -312,7 +371,9 @@ def _knowledge_base() -> Any:
 
 @app.command()
 def index(
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop and re-embed everything.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop and re-embed everything.")
+    ] = False,
     root: RootOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -322,21 +383,26 @@ def index(
     bank, kb = _bank(root), _knowledge_base()
     with Progress(console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("embedding", total=None)
-        report = kb.sync(bank, rebuild=rebuild,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = kb.sync(
+            bank,
+            rebuild=rebuild,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if as_json:
         _print_json({**vars(report), "chunks": kb.count()})
         return
-    out.print(f"index at {report.location}: {kb.count()} chunks - {report.added} added, "
-              f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged "
-              f"in {report.seconds:.1f} s")
+    out.print(
+        f"index at {report.location}: {kb.count()} chunks - {report.added} added, "
+        f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged "
+        f"in {report.seconds:.1f} s"
+    )
 
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="How many passages.")] = 5,
-    competency: Annotated[Optional[str], typer.Option(help="C1..C6 or BH")] = None,
+    competency: Annotated[str | None, typer.Option(help="C1..C6 or BH")] = None,
     method: Annotated[str, typer.Option(help="hybrid, dense or lexical")] = "hybrid",
     as_json: JsonOpt = False,
 ) -> None:
@@ -344,8 +410,9 @@ def search(
     if method not in ("hybrid", "dense", "lexical"):
         raise BotError(f"unknown method '{method}' (use hybrid, dense or lexical)")
     kb = _knowledge_base()
-    hits = kb.search(query, k=k, competency=competency.upper() if competency else None,
-                     method=method)  # type: ignore[arg-type]
+    hits = kb.search(
+        query, k=k, competency=competency.upper() if competency else None, method=method
+    )
     if as_json:
         _print_json([h.to_dict() for h in hits])
         return
@@ -372,8 +439,13 @@ def eval_retrieval(root: RootOpt = None, as_json: JsonOpt = False) -> None:
         return
     grid = Table("method", "recall@1", "recall@5", "MRR", "questions")
     for method, row in table.items():
-        grid.add_row(method, f"{row['recall@1']:.3f}", f"{row['recall@5']:.3f}",
-                     f"{row['mrr']:.3f}", str(int(row["n"])))
+        grid.add_row(
+            method,
+            f"{row['recall@1']:.3f}",
+            f"{row['recall@5']:.3f}",
+            f"{row['mrr']:.3f}",
+            str(int(row["n"])),
+        )
     out.print(grid)
 
 

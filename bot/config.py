@@ -42,13 +42,17 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("ANTHROPIC_API_KEY")
     )
     anthropic_model: str = Field(
-        default="claude-3-5-haiku-latest", validation_alias=_env("ANTHROPIC_MODEL")
+        default="claude-haiku-4-5", validation_alias=_env("ANTHROPIC_MODEL")
     )
     anthropic_base_url: str | None = Field(
         default=None, validation_alias=_env("ANTHROPIC_BASE_URL")
     )
-    llm_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("INTERVIEW_BOT_LLM_TIMEOUT"))
-    llm_max_retries: int = Field(default=2, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_RETRIES"))
+    llm_timeout_s: float = Field(
+        default=30.0, gt=0, validation_alias=_env("INTERVIEW_BOT_LLM_TIMEOUT")
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_RETRIES")
+    )
     database_url: str | None = Field(
         default=None, validation_alias=_env("INTERVIEW_BOT_DATABASE_URL", "DATABASE_URL")
     )

@@ -5,15 +5,18 @@ temporary directory. Reads one JSON job from stdin and writes one JSON line per 
 file descriptor named on the command line, so the candidate's own prints cannot corrupt results.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import os
 import sys
 import time
 import traceback
+from typing import IO, Any
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted((_plain(v) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
@@ -25,17 +28,17 @@ def _plain(value):
     return value
 
 
-def _close(a, b):
+def _close(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    return a == b
+        return bool(a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a))
+    return bool(a == b)
 
 
-def same(actual, expected, mode):
+def same(actual: Any, expected: Any, mode: str) -> bool:
     actual, expected = _plain(actual), _plain(expected)
     if mode == "float":
         return _close(actual, expected)
@@ -45,25 +48,25 @@ def same(actual, expected, mode):
         if mode == "unordered_nested":
             actual = [sorted(x, key=repr) if isinstance(x, list) else x for x in actual]
             expected = [sorted(x, key=repr) if isinstance(x, list) else x for x in expected]
-        return sorted(actual, key=repr) == sorted(expected, key=repr)
-    return actual == expected
+        return bool(sorted(actual, key=repr) == sorted(expected, key=repr))
+    return bool(actual == expected)
 
 
-def _call(namespace, job, case):
+def _call(namespace: dict[str, Any], job: dict[str, Any], case: dict[str, Any]) -> Any:
     target = namespace[job["entry_point"]]
-    args = eval(case["args_expr"], {}) if case.get("args_expr") else case["args"]  # noqa: S307
+    args = eval(case["args_expr"], {}) if case.get("args_expr") else case["args"]
     if job["style"] == "function":
         return target(*args)
     obj = target(*args)
     return [getattr(obj, method)(*margs) for method, margs in case["calls"]]
 
 
-def _short(value, limit=300):
+def _short(value: Any, limit: int = 300) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def run(job, out):
+def run(job: dict[str, Any], out: IO[str]) -> None:
     namespace = {"__name__": "solution"}
     try:
         exec(compile(job["code"], "solution.py", "exec"), namespace)  # noqa: S102
@@ -79,7 +82,7 @@ def run(job, out):
         out.write(json.dumps({"index": index, "status": "started"}) + "\n")
         out.flush()
         began = time.perf_counter()
-        record = {"index": index}
+        record: dict[str, Any] = {"index": index}
         try:
             actual = _call(namespace, job, case)
             ok = same(actual, case["expected"], job["compare"])
@@ -92,7 +95,7 @@ def run(job, out):
         out.flush()
 
 
-def main():
+def main() -> None:
     job = json.loads(sys.stdin.read())
     out = os.fdopen(int(sys.argv[1]), "w")
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))

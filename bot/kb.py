@@ -25,8 +25,51 @@ RRF_K = 60
 Method = Literal["dense", "lexical", "hybrid"]
 Progress = Callable[[int, int], None]
 STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from has have how i in is it its of on or that the "
-    "their then there these this to was what when where which who why will with you your".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
 )
 
 
@@ -40,11 +83,17 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk
         return {
-            "citation": c.citation, "path": c.path, "heading": c.heading, "doc_id": c.doc_id,
-            "competency": c.competency, "question_ids": list(c.question_ids),
-            "key_point_ids": list(c.key_point_ids), "score": round(self.score, 6),
+            "citation": c.citation,
+            "path": c.path,
+            "heading": c.heading,
+            "doc_id": c.doc_id,
+            "competency": c.competency,
+            "question_ids": list(c.question_ids),
+            "key_point_ids": list(c.key_point_ids),
+            "score": round(self.score, 6),
             "dense": None if self.dense is None else round(self.dense, 6),
-            "lexical": None if self.lexical is None else round(self.lexical, 6), "text": c.text,
+            "lexical": None if self.lexical is None else round(self.lexical, 6),
+            "text": c.text,
         }
 
 
@@ -64,8 +113,11 @@ class SyncReport:
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens without stop words, for BM25."""
-    return [w for w in re.findall(r"[a-z0-9][a-z0-9+#.-]*[a-z0-9+#]|[a-z0-9]", text.lower())
-            if w not in STOPWORDS]
+    return [
+        w
+        for w in re.findall(r"[a-z0-9][a-z0-9+#.-]*[a-z0-9+#]|[a-z0-9]", text.lower())
+        if w not in STOPWORDS
+    ]
 
 
 @dataclass
@@ -116,21 +168,27 @@ class KnowledgeBase:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if self.settings.chroma_host:
-                client = chromadb.HttpClient(host=self.settings.chroma_host,
-                                             port=self.settings.chroma_port,
-                                             settings=chroma_settings)
+                client = chromadb.HttpClient(
+                    host=self.settings.chroma_host,
+                    port=self.settings.chroma_port,
+                    settings=chroma_settings,
+                )
             else:
                 self.settings.chroma_path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(self.settings.chroma_path),
-                                                   settings=chroma_settings)
+                client = chromadb.PersistentClient(
+                    path=str(self.settings.chroma_path), settings=chroma_settings
+                )
             self._client = client
             return client.get_or_create_collection(
-                COLLECTION, embedding_function=PackagedMiniLM(),  # type: ignore[arg-type]
+                COLLECTION,
+                embedding_function=PackagedMiniLM(),  # type: ignore[arg-type]
                 metadata={"model": MODEL_NAME, "dimension": DIMENSION},
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as error:  # connection refused, corrupt store, ...
-            raise KnowledgeBaseError(f"cannot open the index at {self.location}: {error}") from error
+            raise KnowledgeBaseError(
+                f"cannot open the index at {self.location}: {error}"
+            ) from error
 
     def close(self) -> None:
         """Release the client (connections, file handles); the object can be reopened later."""
@@ -154,14 +212,18 @@ class KnowledgeBase:
 
     def stored_hashes(self) -> dict[str, str]:
         got = self.collection.get(include=["metadatas"])
-        return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"] or [])}
+        return {
+            i: str(m.get("hash", ""))
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
 
     def is_stale(self, bank: ContentBank) -> bool:
         wanted = {c.id: c.content_hash for c in all_chunks(bank)}
         return wanted != self.stored_hashes()
 
-    def sync(self, bank: ContentBank, *, rebuild: bool = False,
-             progress: Progress | None = None) -> SyncReport:
+    def sync(
+        self, bank: ContentBank, *, rebuild: bool = False, progress: Progress | None = None
+    ) -> SyncReport:
         """Make the index match kb/: embed new and changed chunks only, delete removed ones."""
         began = time.perf_counter()
         if rebuild:
@@ -190,7 +252,9 @@ class KnowledgeBase:
             assert encoder is not None
             vectors = encoder.encode([c.embed_text for c in part])
             self.collection.upsert(
-                ids=[c.id for c in part], embeddings=vectors, documents=[c.text for c in part],
+                ids=[c.id for c in part],
+                embeddings=vectors,
+                documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],
             )
             if progress:
@@ -210,7 +274,9 @@ class KnowledgeBase:
             got = self.collection.get(include=["documents", "metadatas"])
             self._chunks = {
                 i: Chunk.from_record(i, d, m)
-                for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+                for i, d, m in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                )
             }
         return self._chunks
 
@@ -219,13 +285,21 @@ class KnowledgeBase:
             self._lexical = _Lexical(list(self.chunks().values()))
         return self._lexical
 
-    def search(self, query: str, *, k: int = 5, competency: str | None = None,
-               doc_id: str | None = None, method: Method = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        competency: str | None = None,
+        doc_id: str | None = None,
+        method: Method = "hybrid",
+    ) -> list[Hit]:
         """Top-k passages for `query`, optionally filtered; hybrid fuses dense and BM25 by RRF."""
         if self.count() == 0:
             raise KnowledgeBaseError("the index is empty: run `interview-bot index` first")
-        filters = {key: value for key, value in
-                   (("competency", competency), ("doc_id", doc_id)) if value}
+        filters = {
+            key: value for key, value in (("competency", competency), ("doc_id", doc_id)) if value
+        }
         depth = max(k * 4, 40)
         dense = self._dense(query, depth, filters) if method != "lexical" else []
         lexical = self._bm25(query, depth, filters) if method != "dense" else []
@@ -238,11 +312,18 @@ class KnowledgeBase:
     def _dense(self, query: str, depth: int, filters: dict[str, str]) -> list[tuple[Chunk, float]]:
         vector = get_encoder().encode([query])
         where: Any = _where(filters)
-        got = self.collection.query(query_embeddings=vector, n_results=min(depth, self.count()),
-                                    where=where, include=["distances"])
+        got = self.collection.query(
+            query_embeddings=vector,
+            n_results=min(depth, self.count()),
+            where=where,
+            include=["distances"],
+        )
         known = self.chunks()
-        return [(known[i], 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])
-                if i in known]
+        return [
+            (known[i], 1.0 - float(d))
+            for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
+            if i in known
+        ]
 
     def _bm25(self, query: str, depth: int, filters: dict[str, str]) -> list[tuple[Chunk, float]]:
         lexical = self.lexical()
@@ -257,12 +338,14 @@ class KnowledgeBase:
                 ranked.append((chunk, float(scores[index])))
         return ranked
 
-    def references(self, bank: ContentBank, question_id: str, answer: str,
-                   *, k: int = 3) -> list[Hit]:
-        """Passages of a question's reference answer, most similar to the candidate's answer first."""
+    def references(
+        self, bank: ContentBank, question_id: str, answer: str, *, k: int = 3
+    ) -> list[Hit]:
+        """Passages of a question's reference answer, closest to the candidate's answer first."""
         doc_id = bank.question(question_id).reference
-        return self.search(answer or bank.question(question_id).prompt, k=k, doc_id=doc_id,
-                           method="dense")
+        return self.search(
+            answer or bank.question(question_id).prompt, k=k, doc_id=doc_id, method="dense"
+        )
 
 
 def _where(filters: dict[str, str]) -> dict[str, Any] | None:

@@ -85,8 +85,14 @@ def run_tests(
 
 def _job(code: str, spec: CodingSpec, tests: list[CodeTest], start: int) -> bytes:
     cases = [t.model_dump(include={"args", "args_expr", "calls", "expected"}) for t in tests]
-    job = {"code": code, "style": spec.style, "entry_point": spec.entry_point,
-           "compare": spec.compare, "tests": cases, "start": start}
+    job = {
+        "code": code,
+        "style": spec.style,
+        "entry_point": spec.entry_point,
+        "compare": spec.compare,
+        "tests": cases,
+        "start": start,
+    }
     return json.dumps(job).encode()
 
 
@@ -113,9 +119,13 @@ def _run_from(
     with open(workdir / "output.txt", "ab") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", str(HARNESS), str(write_fd)],
-            stdin=subprocess.PIPE, stdout=sink, stderr=sink, cwd=workdir,
+            stdin=subprocess.PIPE,
+            stdout=sink,
+            stderr=sink,
+            cwd=workdir,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"},
-            pass_fds=(write_fd,), preexec_fn=lambda: _limit(limits),
+            pass_fds=(write_fd,),
+            preexec_fn=lambda: _limit(limits),
         )
     os.close(write_fd)
     assert proc.stdin is not None
@@ -173,13 +183,21 @@ def _handle(
         return current, began
     if event["status"] == "started":
         return event["index"], time.monotonic()
-    _record(report, tests, event["index"], event["status"], seconds=event.get("seconds", 0.0),
-            actual=event.get("actual"), error=event.get("error"))
+    _record(
+        report,
+        tests,
+        event["index"],
+        event["status"],
+        seconds=event.get("seconds", 0.0),
+        actual=event.get("actual"),
+        error=event.get("error"),
+    )
     return event["index"], began
 
 
-def _record(report: RunReport, tests: list[CodeTest], index: int, status: Status,
-            **extra: Any) -> None:
+def _record(
+    report: RunReport, tests: list[CodeTest], index: int, status: Status, **extra: Any
+) -> None:
     test = tests[index]
     report.results.append(
         TestResult(index, test.name or f"test {index + 1}", test.category, status, **extra)
@@ -189,9 +207,14 @@ def _record(report: RunReport, tests: list[CodeTest], index: int, status: Status
 def _death(returncode: int) -> tuple[Status, str]:
     if returncode < 0:
         sig = signal.Signals(-returncode)
-        reasons = {signal.SIGXCPU: "CPU time limit exceeded", signal.SIGXFSZ: "output limit exceeded",
-                   signal.SIGSEGV: "the interpreter crashed (segmentation fault)"}
-        return ("timeout" if sig == signal.SIGXCPU else "killed"), reasons.get(sig, f"killed by {sig.name}")
+        reasons = {
+            signal.SIGXCPU: "CPU time limit exceeded",
+            signal.SIGXFSZ: "output limit exceeded",
+            signal.SIGSEGV: "the interpreter crashed (segmentation fault)",
+        }
+        return ("timeout" if sig == signal.SIGXCPU else "killed"), reasons.get(
+            sig, f"killed by {sig.name}"
+        )
     return "killed", f"the process exited with code {returncode} during the test"
 
 

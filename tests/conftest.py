@@ -44,9 +44,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     """Every test gets its own data dir and no provider keys from the developer's shell."""
     monkeypatch.setenv("INTERVIEW_BOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CHAINLIT_APP_ROOT", str(tmp_path / "chainlit"))
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST",
-                 "INTERVIEW_BOT_GRADER", "INTERVIEW_BOT_DATABASE_URL", "DATABASE_URL",
-                 "INTERVIEW_BOT_CONTENT_DIR"):
+    for name in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_BASE_URL",
+        "CHROMA_HOST",
+        "INTERVIEW_BOT_GRADER",
+        "INTERVIEW_BOT_DATABASE_URL",
+        "DATABASE_URL",
+        "INTERVIEW_BOT_CONTENT_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()

@@ -40,10 +40,15 @@ def test_validate_lists_every_error(capsys: pytest.CaptureFixture[str], mini_roo
     code, out, err = run(capsys, "validate", "--root", str(mini_root))
     assert code == 1
     lines = out.strip().splitlines()
-    assert any(line.startswith("question_bank/llm_deep_dive/dd-kv-cache.yaml:") and
-               ": difficulty: " in line for line in lines)
-    assert any(line.startswith("rubrics/coding.yaml:") and ": extra: unknown field" in line
-               for line in lines)
+    assert any(
+        line.startswith("question_bank/llm_deep_dive/dd-kv-cache.yaml:")
+        and ": difficulty: " in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("rubrics/coding.yaml:") and ": extra: unknown field" in line
+        for line in lines
+    )
     assert "2 error(s)" in err
 
 
@@ -70,8 +75,9 @@ def test_schema_writes_json_schemas(capsys: pytest.CaptureFixture[str], tmp_path
     assert json.loads((tmp_path / "s/rubric.schema.json").read_text())["title"] == "Rubric"
 
 
-def test_config_masks_secrets(capsys: pytest.CaptureFixture[str],
-                              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_config_masks_secrets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRETVALUE123456")
     monkeypatch.setenv("INTERVIEW_BOT_DATABASE_URL", "postgresql://bob:hunter2@db/ib")
     code, out, _ = run(capsys, "config", "--json")
@@ -90,38 +96,61 @@ def test_config_reads_dotenv(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert data["grader"] == "offline" and data["chroma_port"] == "9123"
 
 
-def test_check_runs_reference_and_candidate(capsys: pytest.CaptureFixture[str],
-                                            mini_root: Path, tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "check", "--root", str(mini_root), "--question",
-                       "coding-pair-sum-indices", "--reference", "--json")
+def test_check_runs_reference_and_candidate(
+    capsys: pytest.CaptureFixture[str], mini_root: Path, tmp_path: Path
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--root",
+        str(mini_root),
+        "--question",
+        "coding-pair-sum-indices",
+        "--reference",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["passed"] == data["total"] == 10
     wrong = tmp_path / "wrong.py"
     wrong.write_text("def pair_sum_indices(nums, target):\n    return [0, 1]\n")
-    code, out, _ = run(capsys, "check", "--root", str(mini_root), "--question",
-                       "coding-pair-sum-indices", "--code-file", str(wrong), "--examples-only",
-                       "--json")
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--root",
+        str(mini_root),
+        "--question",
+        "coding-pair-sum-indices",
+        "--code-file",
+        str(wrong),
+        "--examples-only",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 1 and data["total"] == 2
     assert [r["status"] for r in data["results"]] == ["passed", "failed"]
 
 
-def test_unknown_question_is_a_clear_error(capsys: pytest.CaptureFixture[str],
-                                           mini_root: Path) -> None:
-    code, _, err = run(capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cach",
-                       "--reference")
+def test_unknown_question_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    code, _, err = run(
+        capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cach", "--reference"
+    )
     assert code == 1 and "unknown question 'dd-kv-cach'" in err and "dd-kv-cache" in err
 
 
-def test_check_refuses_non_coding_question(capsys: pytest.CaptureFixture[str],
-                                           mini_root: Path) -> None:
-    code, _, err = run(capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cache",
-                       "--reference")
+def test_check_refuses_non_coding_question(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    code, _, err = run(
+        capsys, "check", "--root", str(mini_root), "--question", "dd-kv-cache", "--reference"
+    )
     assert code == 1 and "not a coding one" in err
 
 
-def test_content_dir_comes_from_settings(capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch, mini_root: Path) -> None:
+def test_content_dir_comes_from_settings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mini_root: Path
+) -> None:
     monkeypatch.setenv("INTERVIEW_BOT_CONTENT_DIR", str(mini_root))
     _, out, _ = run(capsys, "questions", "--json")
     assert len(json.loads(out)) == 4

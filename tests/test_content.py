@@ -30,7 +30,10 @@ def test_mini_root_is_valid(mini_root: Path) -> None:
     bank = load_bank(mini_root)
     assert len(bank.questions) == 4
     assert bank.summary()["by_kind"] == {
-        "behavioral": 1, "coding": 1, "llm_deep_dive": 1, "system_design": 1
+        "behavioral": 1,
+        "coding": 1,
+        "llm_deep_dive": 1,
+        "system_design": 1,
     }
 
 
@@ -59,51 +62,142 @@ def add_file(rel: str, source: str, old: str, new: str) -> Callable[[Path], None
 
 
 BROKEN = [
-    pytest.param(replace(Q, "difficulty: 3", "difficulty: [3"), Q, line_of(Q, "difficulty") + 1,
-                 "(yaml)", "YAML syntax error", id="yaml-syntax"),
-    pytest.param(replace(Q, "difficulty: 3", "difficulty: 3\ncolour: blue"), Q,
-                 line_of(Q, "difficulty") + 1, "colour", "unknown field", id="unknown-field"),
-    pytest.param(replace(Q, "rubric: deep-dive", "rubric: deep-dve"), Q, line_of(Q, "rubric:"),
-                 "rubric", "no rubric 'deep-dve' (did you mean 'deep-dive'?)", id="missing-rubric"),
-    pytest.param(add_file("question_bank/llm_deep_dive/dd-copy.yaml", Q, "id: dd-kv-cache\n",
-                          "id: dd-copy\n"), "question_bank/llm_deep_dive/dd-copy.yaml",
-                 line_of(Q, "reference:"), "reference", "does not list this question",
-                 id="reference-does-not-list"),
-    pytest.param(replace(Q, "title: The KV cache", "id: dd-kv-cache\ntitle: The KV cache"), Q,
-                 line_of(Q, "title:"),
-                 "id", "duplicate key", id="duplicate-key"),
-    pytest.param(replace(Q, "probes: [memory-bound, compute-savings]",
-                         "probes: [memory-bound, compute-saving]"), Q,
-                 line_of(Q, "probes: [memory-bound, compute-savings]"), "follow_ups[2].probes[1]",
-                 "no key point 'compute-saving'", id="dangling-follow-up"),
-    pytest.param(replace(Q, "difficulty: 3", "difficulty: 7"), Q, line_of(Q, "difficulty"),
-                 "difficulty", "less than or equal to 5", id="difficulty-range"),
-    pytest.param(replace(Q, "prompt: |", "prompt: ''\nold_prompt: |"), Q, line_of(Q, "prompt:"),
-                 "prompt", "at least 1 character", id="empty-prompt"),
-    pytest.param(replace(DOC, "kind: reference", "kind: answer"), DOC, line_of(DOC, "kind:"),
-                 "kind", "'reference' or 'note'", id="bad-front-matter"),
-    pytest.param(replace(DOC, "---\nid: dd-kv-cache", "id: dd-kv-cache"), DOC, 1,
-                 "(front matter)", "missing front matter", id="no-front-matter"),
-    pytest.param(replace(DOC, "<!-- key_points: memory-bound -->", ""), Q,
-                 line_of(Q, "id: memory-bound"), "key_points[3].id", "not marked in kb/reference",
-                 id="key-point-not-covered"),
-    pytest.param(replace(CODING, "weight: 3", "weight: -1"), CODING, line_of(CODING, "weight: 3"),
-                 "key_points[1].weight", "greater than 0", id="negative-weight"),
-    pytest.param(replace(CODING, "prerequisites: []", "prerequisites: [coding-nope]"), CODING,
-                 line_of(CODING, "prerequisites"), "prerequisites[0]", "no question 'coding-nope'",
-                 id="dangling-prerequisite"),
-    pytest.param(replace(CODING, "entry_point: pair_sum_indices", "entry_point: class"), CODING,
-                 line_of(CODING, "entry_point"), "coding.entry_point", "keyword", id="keyword-entry-point"),
-    pytest.param(replace("labelled/dd-kv-cache.yaml", "covers: [what-is-cached]",
-                         "covers: [what-is-cashed]"), "labelled/dd-kv-cache.yaml",
-                 line_of("labelled/dd-kv-cache.yaml", "covers: [what-is-cached]"),
-                 "answers[2].covers[0]", "no key point 'what-is-cashed'", id="labelled-covers"),
+    pytest.param(
+        replace(Q, "difficulty: 3", "difficulty: [3"),
+        Q,
+        line_of(Q, "difficulty") + 1,
+        "(yaml)",
+        "YAML syntax error",
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        replace(Q, "difficulty: 3", "difficulty: 3\ncolour: blue"),
+        Q,
+        line_of(Q, "difficulty") + 1,
+        "colour",
+        "unknown field",
+        id="unknown-field",
+    ),
+    pytest.param(
+        replace(Q, "rubric: deep-dive", "rubric: deep-dve"),
+        Q,
+        line_of(Q, "rubric:"),
+        "rubric",
+        "no rubric 'deep-dve' (did you mean 'deep-dive'?)",
+        id="missing-rubric",
+    ),
+    pytest.param(
+        add_file(
+            "question_bank/llm_deep_dive/dd-copy.yaml", Q, "id: dd-kv-cache\n", "id: dd-copy\n"
+        ),
+        "question_bank/llm_deep_dive/dd-copy.yaml",
+        line_of(Q, "reference:"),
+        "reference",
+        "does not list this question",
+        id="reference-does-not-list",
+    ),
+    pytest.param(
+        replace(Q, "title: The KV cache", "id: dd-kv-cache\ntitle: The KV cache"),
+        Q,
+        line_of(Q, "title:"),
+        "id",
+        "duplicate key",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        replace(
+            Q, "probes: [memory-bound, compute-savings]", "probes: [memory-bound, compute-saving]"
+        ),
+        Q,
+        line_of(Q, "probes: [memory-bound, compute-savings]"),
+        "follow_ups[2].probes[1]",
+        "no key point 'compute-saving'",
+        id="dangling-follow-up",
+    ),
+    pytest.param(
+        replace(Q, "difficulty: 3", "difficulty: 7"),
+        Q,
+        line_of(Q, "difficulty"),
+        "difficulty",
+        "less than or equal to 5",
+        id="difficulty-range",
+    ),
+    pytest.param(
+        replace(Q, "prompt: |", "prompt: ''\nold_prompt: |"),
+        Q,
+        line_of(Q, "prompt:"),
+        "prompt",
+        "at least 1 character",
+        id="empty-prompt",
+    ),
+    pytest.param(
+        replace(DOC, "kind: reference", "kind: answer"),
+        DOC,
+        line_of(DOC, "kind:"),
+        "kind",
+        "'reference' or 'note'",
+        id="bad-front-matter",
+    ),
+    pytest.param(
+        replace(DOC, "---\nid: dd-kv-cache", "id: dd-kv-cache"),
+        DOC,
+        1,
+        "(front matter)",
+        "missing front matter",
+        id="no-front-matter",
+    ),
+    pytest.param(
+        replace(DOC, "<!-- key_points: memory-bound -->", ""),
+        Q,
+        line_of(Q, "id: memory-bound"),
+        "key_points[3].id",
+        "not marked in kb/reference",
+        id="key-point-not-covered",
+    ),
+    pytest.param(
+        replace(CODING, "weight: 3", "weight: -1"),
+        CODING,
+        line_of(CODING, "weight: 3"),
+        "key_points[1].weight",
+        "greater than 0",
+        id="negative-weight",
+    ),
+    pytest.param(
+        replace(CODING, "prerequisites: []", "prerequisites: [coding-nope]"),
+        CODING,
+        line_of(CODING, "prerequisites"),
+        "prerequisites[0]",
+        "no question 'coding-nope'",
+        id="dangling-prerequisite",
+    ),
+    pytest.param(
+        replace(CODING, "entry_point: pair_sum_indices", "entry_point: class"),
+        CODING,
+        line_of(CODING, "entry_point"),
+        "coding.entry_point",
+        "keyword",
+        id="keyword-entry-point",
+    ),
+    pytest.param(
+        replace(
+            "labelled/dd-kv-cache.yaml", "covers: [what-is-cached]", "covers: [what-is-cashed]"
+        ),
+        "labelled/dd-kv-cache.yaml",
+        line_of("labelled/dd-kv-cache.yaml", "covers: [what-is-cached]"),
+        "answers[2].covers[0]",
+        "no key point 'what-is-cashed'",
+        id="labelled-covers",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("breakage", "path", "line", "field", "message"), BROKEN)
 def test_broken_file_reports_file_line_field(
-    mini_root: Path, breakage: Callable[[Path], None], path: str, line: int, field: str,
+    mini_root: Path,
+    breakage: Callable[[Path], None],
+    path: str,
+    line: int,
+    field: str,
     message: str,
 ) -> None:
     breakage(mini_root)

@@ -50,8 +50,12 @@ def test_chunks_keep_headings_and_key_points(mini_root: Path) -> None:
     doc = load_bank(mini_root).docs["dd-kv-cache"]
     chunks = chunk_document(doc)
     assert [c.heading.split(" > ")[-1] for c in chunks] == [
-        "What is cached", "Why it is faster", "How big it is", "What it means in production",
-        "How servers manage it"]
+        "What is cached",
+        "Why it is faster",
+        "How big it is",
+        "What it means in production",
+        "How servers manage it",
+    ]
     assert chunks[2].key_point_ids == ("memory-formula",)
     assert chunks[2].question_ids == ("dd-kv-cache",) and chunks[2].competency == "C6"
     assert all("<!--" not in c.text for c in chunks)
@@ -62,9 +66,11 @@ def test_code_fences_and_long_sections(mini_root: Path) -> None:
     path = mini_root / "kb/notes/c1-long.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     paragraph = " ".join(["word"] * 70)
-    path.write_text("---\nid: c1-long\ntitle: Long\nkind: note\ncompetency: C1\n---\n"
-                    "## Code\n```python\n# not a heading\nx = 1\n```\n\n## Long\n"
-                    + "\n\n".join([paragraph] * 6))
+    path.write_text(
+        "---\nid: c1-long\ntitle: Long\nkind: note\ncompetency: C1\n---\n"
+        "## Code\n```python\n# not a heading\nx = 1\n```\n\n## Long\n"
+        + "\n\n".join([paragraph] * 6)
+    )
     chunks = chunk_document(load_bank(mini_root).docs["c1-long"])
     assert "# not a heading" in chunks[0].text and chunks[0].heading == "Long > Code"
     long_parts = [c for c in chunks if c.heading.endswith("Long")]
@@ -94,9 +100,18 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = _free_port()
     exe = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(exe),
+            "run",
+            "--path",
+            str(tmp_path_factory.mktemp("chroma-server")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -152,14 +167,19 @@ def test_search_cites_and_filters(kb: KnowledgeBase, mini_root: Path) -> None:
     only_c1 = kb.search("cache", k=5, competency="C1")
     assert only_c1 and {h.chunk.competency for h in only_c1} == {"C1"}
     assert kb.search("phishing blocklist", k=2, method="lexical")[0].chunk.doc_id == (
-        "sd-url-shortener")
+        "sd-url-shortener"
+    )
 
 
 def test_references_rank_by_the_answer(kb: KnowledgeBase, mini_root: Path) -> None:
     bank = load_bank(mini_root)
     kb.sync(bank)
-    hits = kb.references(bank, "dd-kv-cache", "it is two times layers times heads times "
-                         "head dim times bytes per token, about half a megabyte per token")
+    hits = kb.references(
+        bank,
+        "dd-kv-cache",
+        "it is two times layers times heads times "
+        "head dim times bytes per token, about half a megabyte per token",
+    )
     assert {h.chunk.doc_id for h in hits} == {"dd-kv-cache"}
     assert "memory-formula" in hits[0].chunk.key_point_ids
 
@@ -172,16 +192,19 @@ def test_reopened_collection_uses_the_registered_model(tmp_path: Path, mini_root
     assert reopened.collection.metadata["model"] == embeddings.MODEL_NAME
     assert reopened.collection.metadata["dimension"] == embeddings.DIMENSION
     assert reopened.search("rollback before root cause", k=1)[0].chunk.doc_id == (
-        "beh-production-incident")
+        "beh-production-incident"
+    )
 
 
 def test_empty_index_and_unreachable_server(tmp_path: Path) -> None:
-    with pytest.raises(KnowledgeBaseError, match="interview-bot index"), KnowledgeBase(
-        Settings(data_dir=tmp_path)
-    ) as empty:
+    with (
+        pytest.raises(KnowledgeBaseError, match="interview-bot index"),
+        KnowledgeBase(Settings(data_dir=tmp_path)) as empty,
+    ):
         empty.search("anything")
-    dead = KnowledgeBase(Settings(data_dir=tmp_path, chroma_host="127.0.0.1",
-                                  chroma_port=_free_port()))
+    dead = KnowledgeBase(
+        Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=_free_port())
+    )
     with pytest.raises(KnowledgeBaseError, match="cannot open the index at chroma://127.0.0.1"):
         dead.count()
 
@@ -199,8 +222,9 @@ def real() -> tuple[KnowledgeBase, ContentBank]:
     shutil.rmtree(data, ignore_errors=True)
 
 
-def test_hybrid_retrieval_finds_each_questions_reference(real: tuple[KnowledgeBase, ContentBank]
-                                                         ) -> None:
+def test_hybrid_retrieval_finds_each_questions_reference(
+    real: tuple[KnowledgeBase, ContentBank],
+) -> None:
     table = evaluate(*real)
     assert table["hybrid"]["recall@5"] >= 0.95, table
     assert table["hybrid"]["n"] == len(real[1].questions)

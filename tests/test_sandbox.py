@@ -33,22 +33,37 @@ def test_reference_solution_passes_its_own_tests(question_id: str) -> None:
 
 
 HOSTILE = [
-    ("def pair_sum_indices(nums, target):\n    while True:\n        pass\n", "timeout",
-     "time limit"),
+    (
+        "def pair_sum_indices(nums, target):\n    while True:\n        pass\n",
+        "timeout",
+        "time limit",
+    ),
     ("import os\ndef pair_sum_indices(nums, target):\n    os._exit(3)\n", "killed", "exited"),
     ("def pair_sum_indices(nums, target):\n    raise SystemExit(0)\n", "error", "SystemExit"),
-    ("def pair_sum_indices(nums, target):\n    return list(range(10**10))\n", "error",
-     "MemoryError"),
-    ("import sys\ndef pair_sum_indices(nums, target):\n    while True:\n"
-     "        sys.stdout.write('x' * 65536)\n", "error", "File too large"),
-    ("import os\ndef pair_sum_indices(nums, target):\n"
-     "    return [len(os.environ.get('OPENAI_API_KEY', ''))]\n", "failed", None),
+    (
+        "def pair_sum_indices(nums, target):\n    return list(range(10**10))\n",
+        "error",
+        "MemoryError",
+    ),
+    (
+        "import sys\ndef pair_sum_indices(nums, target):\n    while True:\n"
+        "        sys.stdout.write('x' * 65536)\n",
+        "error",
+        "File too large",
+    ),
+    (
+        "import os\ndef pair_sum_indices(nums, target):\n"
+        "    return [len(os.environ.get('OPENAI_API_KEY', ''))]\n",
+        "failed",
+        None,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("code", "status", "detail"), HOSTILE)
-def test_hostile_code_is_contained(code: str, status: str, detail: str | None,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_code_is_contained(
+    code: str, status: str, detail: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak")
     tests = list(spec().examples)
     report = run_tests(code, spec(), tests, limits=Limits(memory_bytes=512 * 1024 * 1024))
@@ -61,10 +76,13 @@ def test_hostile_code_is_contained(code: str, status: str, detail: str | None,
         assert first.actual == "[0]", "the environment is scrubbed"
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("def pair_sum_indices(nums, target)\n    return []\n", "SyntaxError"),
-    ("def other(nums, target):\n    return []\n", "no function or class named"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("def pair_sum_indices(nums, target)\n    return []\n", "SyntaxError"),
+        ("def other(nums, target):\n    return []\n", "no function or class named"),
+    ],
+)
 def test_code_that_does_not_load_is_reported(code: str, message: str) -> None:
     report = run_tests(code, spec(), list(spec().examples))
     assert report.error is not None and message in report.error
@@ -72,15 +90,18 @@ def test_code_that_does_not_load_is_reported(code: str, message: str) -> None:
 
 
 def test_wrong_signature_is_an_error_per_test() -> None:
-    report = run_tests("def pair_sum_indices(nums):\n    return []\n", spec(),
-                       list(spec().examples))
+    report = run_tests(
+        "def pair_sum_indices(nums):\n    return []\n", spec(), list(spec().examples)
+    )
     assert [r.status for r in report.results] == ["error", "error"]
     assert "TypeError" in (report.results[0].error or "")
 
 
 def test_tests_after_a_timeout_still_run() -> None:
-    code = ("def pair_sum_indices(nums, target):\n"
-            "    if target == 9:\n        while True: pass\n"
-            "    return [1, 2]\n")
+    code = (
+        "def pair_sum_indices(nums, target):\n"
+        "    if target == 9:\n        while True: pass\n"
+        "    return [1, 2]\n"
+    )
     report = run_tests(code, spec(), list(spec().examples))
     assert [r.status for r in report.results] == ["timeout", "passed"]

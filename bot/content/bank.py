@@ -267,7 +267,9 @@ def _check_docs(col: _Collector, questions: dict[str, Question], docs: dict[str,
         for kp, line in f.marks.items():
             if f.doc.questions and checkable and kp not in known:
                 col.issues.append(
-                    ContentIssue(f.path, line, "key_points", f"no key point '{kp}' in its questions")
+                    ContentIssue(
+                        f.path, line, "key_points", f"no key point '{kp}' in its questions"
+                    )
                 )
 
 

@@ -31,13 +31,20 @@ def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
     """Counts against targets, difficulty spread per kind and every item with its questions."""
     by_kind = Counter(q.kind for q in bank.questions.values())
     problems: list[str] = []
-    counts = {"total": len(bank.questions), **{k: by_kind.get(k, 0) for k in KINDS},
-              "labelled_questions": len(bank.labelled)}
+    counts: dict[str, int] = {
+        "total": len(bank.questions),
+        **{k: by_kind.get(k, 0) for k in KINDS},
+        "labelled_questions": len(bank.labelled),
+    }
     for name, target in spec.targets.items():
         if counts.get(name, 0) < target:
             problems.append(f"{name}: {counts.get(name, 0)} < {target}")
-    spread = {k: dict(sorted(Counter(q.difficulty for q in bank.questions.values()
-                                     if q.kind == k).items())) for k in KINDS}
+    spread = {
+        k: dict(
+            sorted(Counter(q.difficulty for q in bank.questions.values() if q.kind == k).items())
+        )
+        for k in KINDS
+    }
     for kind, levels in spread.items():
         missing = [d for d in range(1, 6) if d not in levels]
         if missing:
@@ -50,5 +57,11 @@ def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
             items[kind][item] = good
             if not good:
                 problems.append(f"{kind}: '{item}' has no {kind} question (listed: {ids})")
-    return {"ok": not problems, "problems": problems, "counts": counts,
-            "targets": spec.targets, "difficulty": spread, "items": items}
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "counts": counts,
+        "targets": spec.targets,
+        "difficulty": spread,
+        "items": items,
+    }

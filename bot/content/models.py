@@ -75,7 +75,8 @@ class CodeTest(Strict):
     category: Text = Field(default="general", description="Shown when hidden, e.g. 'empty input'.")
     args: list[Any] | None = Field(default=None, description="Positional arguments.")
     args_expr: Text | None = Field(
-        default=None, description="A Python expression that builds the argument list (large inputs)."
+        default=None,
+        description="A Python expression that builds the argument list (large inputs).",
     )
     calls: list[tuple[str, list[Any]]] | None = Field(
         default=None, description="For class questions: [method, [args]] pairs, in order."

@@ -28,7 +28,7 @@ class Calibration:
         """Probability-like substance score in 0..1."""
         z = self.bias + sum(
             w * (values[name] - m) / s
-            for name, m, s, w in zip(self.features, self.mean, self.std, self.weights)
+            for name, m, s, w in zip(self.features, self.mean, self.std, self.weights, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -36,5 +36,11 @@ class Calibration:
 @lru_cache(maxsize=1)
 def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Calibration(tuple(data["features"]), tuple(data["mean"]), tuple(data["std"]),
-                       tuple(data["weights"]), float(data["bias"]), str(data["version"]))
+    return Calibration(
+        tuple(data["features"]),
+        tuple(data["mean"]),
+        tuple(data["std"]),
+        tuple(data["weights"]),
+        float(data["bias"]),
+        str(data["version"]),
+    )

@@ -55,9 +55,13 @@ def _row(path: Path, line: int, row: dict[str, str]) -> ScoredAnswer:
     if top <= 0 or not 0 <= score <= top:
         raise BotError(f"{path}:{line}: score {score} is outside 0..{top}")
     return ScoredAnswer(
-        dataset=row.get("dataset") or path.stem, split=row.get("split") or "all",
-        question_id=row.get("question_id") or row["question"][:40], question=row["question"],
-        reference=row["reference_answer"], answer=row["answer"], score=100 * score / top,
+        dataset=row.get("dataset") or path.stem,
+        split=row.get("split") or "all",
+        question_id=row.get("question_id") or row["question"][:40],
+        question=row["question"],
+        reference=row["reference_answer"],
+        answer=row["answer"],
+        score=100 * score / top,
         binary=False,
     )
 
@@ -76,8 +80,18 @@ def labelled_rows(bank: ContentBank) -> list[ScoredAnswer]:
     for qid, item in sorted(bank.labelled.items()):
         question = bank.question(qid)
         for answer in item.answers:
-            rows.append(ScoredAnswer("labelled", question.kind, qid, question.prompt, "",
-                                     answer.text, float(answer.score), False))
+            rows.append(
+                ScoredAnswer(
+                    "labelled",
+                    question.kind,
+                    qid,
+                    question.prompt,
+                    "",
+                    answer.text,
+                    float(answer.score),
+                    False,
+                )
+            )
     return rows
 
 

@@ -26,13 +26,25 @@ from bot.grading.text import (
 
 RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
 RELEVANT_LEX = 0.25
-FEATURES = ("coverage", "lexical", "lexical_unit", "centroid", "log_words", "novel_recall",
-            "precision", "copied", "function_ratio", "negation", "no_new_words")
+FEATURES = (
+    "coverage",
+    "lexical",
+    "lexical_unit",
+    "centroid",
+    "log_words",
+    "novel_recall",
+    "precision",
+    "copied",
+    "function_ratio",
+    "negation",
+    "no_new_words",
+)
 
 
 @lru_cache(maxsize=4096)
 def _embed_cached(text: str) -> np.ndarray:
-    return get_encoder().encode([text])[0]
+    vector: np.ndarray = get_encoder().encode([text])[0]
+    return vector
 
 
 def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
@@ -55,8 +67,10 @@ class Evidence:
 
     @property
     def on_topic_ratio(self) -> float:
-        total = sum(len(u.words) for u, bad in zip(self.units, self.injected) if not bad)
-        kept = sum(len(u.words) for u, ok in zip(self.units, self.relevant) if ok)
+        total = sum(
+            len(u.words) for u, bad in zip(self.units, self.injected, strict=True) if not bad
+        )
+        kept = sum(len(u.words) for u, ok in zip(self.units, self.relevant, strict=True) if ok)
         return kept / total if total else 0.0
 
     def key_point_coverage(self, weights: np.ndarray) -> float:
@@ -67,7 +81,9 @@ class Evidence:
 
     @property
     def structure(self) -> float:
-        kept = [explanation_quality(u) for u, ok in zip(self.units, self.relevant) if ok]
+        kept = [
+            explanation_quality(u) for u, ok in zip(self.units, self.relevant, strict=True) if ok
+        ]
         return float(np.mean(kept)) if kept else 0.0
 
 
@@ -89,11 +105,16 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     prompt_sim = (prompt_vec @ unit_vecs.T)[0]
     relevant = [
         not injected[j]
-        and (sim[:, j].max() >= RELEVANT_SIM or lex[:, j].max() >= RELEVANT_LEX
-             or prompt_sim[j] >= RELEVANT_SIM + 0.1)
+        and (
+            sim[:, j].max() >= RELEVANT_SIM
+            or lex[:, j].max() >= RELEVANT_LEX
+            or prompt_sim[j] >= RELEVANT_SIM + 0.1
+        )
         for j in range(len(units))
     ]
-    quality = np.array([explanation_quality(u) if ok else 0.0 for u, ok in zip(units, relevant)])
+    quality = np.array(
+        [explanation_quality(u) if ok else 0.0 for u, ok in zip(units, relevant, strict=True)]
+    )
     combined = (0.65 * np.clip((sim - 0.2) / 0.45, 0, 1) + 0.35 * lex) * quality[None, :]
     support = combined.max(axis=1)
     best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
@@ -104,8 +125,11 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
         centroid = centroid / (np.linalg.norm(centroid) + 1e-9)
     answer_stems = [x for j in kept for x in unit_stems[j]]
     prompt_stems = set(content_stems(question))
-    restates = bool(answer_stems) and len(answer_stems) >= 0.5 * len(prompt_stems) and (
-        sum(x in prompt_stems for x in answer_stems) / len(answer_stems) >= 0.9)
+    restates = (
+        bool(answer_stems)
+        and len(answer_stems) >= 0.5 * len(prompt_stems)
+        and (sum(x in prompt_stems for x in answer_stems) / len(answer_stems) >= 0.9)
+    )
     return Evidence(units, relevant, injected, support, best, features, centroid, restates)
 
 
@@ -113,17 +137,26 @@ def topic_vector(key_points: list[KeyPoint]) -> np.ndarray:
     """Weighted mean of a question's key point embeddings, normalised: what it is about."""
     vecs = embed_fixed(tuple(kp.text for kp in key_points))
     weights = np.array([kp.weight for kp in key_points])
-    mean = (vecs * weights[:, None]).sum(axis=0)
-    return mean / (np.linalg.norm(mean) + 1e-9)
+    mean: np.ndarray = (vecs * weights[:, None]).sum(axis=0)
+    unit: np.ndarray = mean / (np.linalg.norm(mean) + 1e-9)
+    return unit
 
 
 def _empty_features() -> dict[str, float]:
     return {name: 0.0 for name in FEATURES} | {"no_new_words": 1.0}
 
 
-def _features(question: str, key_points: list[KeyPoint], weights: np.ndarray, units: list[Unit],
-              kept: list[int], sim: np.ndarray, lex: np.ndarray, unit_vecs: np.ndarray,
-              kp_vecs: np.ndarray) -> dict[str, float]:
+def _features(
+    question: str,
+    key_points: list[KeyPoint],
+    weights: np.ndarray,
+    units: list[Unit],
+    kept: list[int],
+    sim: np.ndarray,
+    lex: np.ndarray,
+    unit_vecs: np.ndarray,
+    kp_vecs: np.ndarray,
+) -> dict[str, float]:
     if not kept:
         return _empty_features()
     text = " ".join(units[j].text for j in kept)
@@ -140,18 +173,22 @@ def _features(question: str, key_points: list[KeyPoint], weights: np.ndarray, un
     kp_centroid = (kp_vecs * w[:, None]).sum(axis=0)
     return {
         "coverage": float(w @ sim[:, kept].max(axis=1)),
-        "lexical": float(w @ np.array([overlap(content_stems(kp.text), answer_set)
-                                       for kp in key_points])),
+        "lexical": float(
+            w @ np.array([overlap(content_stems(kp.text), answer_set) for kp in key_points])
+        ),
         "lexical_unit": float(w @ lex[:, kept].max(axis=1)),
-        "centroid": float(centroid @ kp_centroid / (np.linalg.norm(centroid)
-                                                   * np.linalg.norm(kp_centroid) + 1e-9)),
+        "centroid": float(
+            centroid @ kp_centroid / (np.linalg.norm(centroid) * np.linalg.norm(kp_centroid) + 1e-9)
+        ),
         "log_words": math.log1p(len(words)),
         "novel_recall": overlap(novel, answer_set),
-        "precision": sum(s in reference_set for s in new_words) / len(new_words) if new_words
+        "precision": sum(s in reference_set for s in new_words) / len(new_words)
+        if new_words
         else 0.0,
         "copied": sum(s in question_set for s in answer_stems) / max(len(answer_stems), 1),
         "function_ratio": sum(x.lower() in STOPWORDS for x in words) / max(len(words), 1),
-        "negation": float(any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't")
-                              for x in words)),
+        "negation": float(
+            any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't") for x in words)
+        ),
         "no_new_words": float(not new_words),
     }

@@ -29,18 +29,25 @@ def resolve_choice(settings: Settings, choice: str) -> str:
     return "offline"
 
 
-def make_grader(settings: Settings, choice: str = "auto",
-                bank: ContentBank | None = None) -> Grader:
+def make_grader(
+    settings: Settings, choice: str = "auto", bank: ContentBank | None = None
+) -> Grader:
     resolved = resolve_choice(settings, choice)
     if resolved == "offline":
         return OfflineGrader(bank)
     from bot.grading.llm import LLMGrader
+    from bot.grading.passages import reference_passages
     from bot.providers import make_provider
 
-    return LLMGrader(make_provider(settings, resolved), settings=settings,
-                     fallback=OfflineGrader(bank))
+    return LLMGrader(
+        make_provider(settings, resolved),
+        settings=settings,
+        fallback=OfflineGrader(bank),
+        references=reference_passages(settings, bank) if bank else None,
+    )
 
 
-def grade_answer(settings: Settings, bank: ContentBank, question: Question, answer: str,
-                 *, choice: str = "auto") -> Grade:
+def grade_answer(
+    settings: Settings, bank: ContentBank, question: Question, answer: str, *, choice: str = "auto"
+) -> Grade:
     return make_grader(settings, choice, bank).grade(question, bank.rubric(question.rubric), answer)

@@ -32,7 +32,10 @@ def mae(pred: list[float], gold: list[float]) -> float | None:
 
 def to_bins(scores: list[float], bins: int = 5) -> np.ndarray:
     """0-100 onto 0..bins-1 in equal-width bins (100 falls in the top bin)."""
-    return np.minimum((np.asarray(scores, dtype=float) / 100 * bins).astype(int), bins - 1)
+    bins_of: np.ndarray = np.minimum(
+        (np.asarray(scores, dtype=float) / 100 * bins).astype(int), bins - 1
+    )
+    return bins_of
 
 
 def qwk(pred: list[float], gold: list[float], bins: int = 5) -> float | None:
@@ -41,7 +44,7 @@ def qwk(pred: list[float], gold: list[float], bins: int = 5) -> float | None:
         return None
     a, b = to_bins(pred, bins), to_bins(gold, bins)
     observed = np.zeros((bins, bins))
-    for i, j in zip(a, b):
+    for i, j in zip(a, b, strict=True):
         observed[i, j] += 1
     expected = np.outer(observed.sum(1), observed.sum(0)) / len(a)
     weights = np.array([[(i - j) ** 2 for j in range(bins)] for i in range(bins)]) / (bins - 1) ** 2
@@ -56,14 +59,17 @@ def roc_auc(pred: list[float], labels: list[int]) -> float | None:
     if not positives or not negatives:
         return None
     ranks = rankdata(pred)
-    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
+    rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
     return _finite((rank_sum - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def agreement(pred: list[float], gold: list[float], *, binary: bool) -> dict[str, float | None]:
     table: dict[str, float | None] = {
-        "n": len(pred), "pearson": pearson(pred, gold), "spearman": spearman(pred, gold),
-        "qwk": qwk(pred, gold), "mae": mae(pred, gold),
+        "n": len(pred),
+        "pearson": pearson(pred, gold),
+        "spearman": spearman(pred, gold),
+        "qwk": qwk(pred, gold),
+        "mae": mae(pred, gold),
     }
     if binary:
         table["auc"] = roc_auc(pred, [int(g >= 50) for g in gold])

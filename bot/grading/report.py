@@ -13,14 +13,17 @@ def render_grade(grade: Grade) -> str:
     lines.append("Criteria:")
     for c in grade.criteria:
         lines.append(f"  {c.name:<32} level {c.level}/4 ({c.label}) weight {c.weight:g}")
-        lines.extend(f"      \"{quote}\"" for quote in c.evidence[:1])
+        lines.extend(f'      "{quote}"' for quote in c.evidence[:1])
     lines += ["", "Key points:"]
     for k in grade.key_points:
         lines.append(f"  {MARK[k.status]} {k.text}")
         if k.evidence:
-            lines.append(f"        \"{k.evidence}\"")
-    for title, items in (("Strengths", grade.strengths), ("To improve", grade.improvements),
-                         ("Notes", grade.notes)):
+            lines.append(f'        "{k.evidence}"')
+    for title, items in (
+        ("Strengths", grade.strengths),
+        ("To improve", grade.improvements),
+        ("Notes", grade.notes),
+    ):
         if items:
             lines += ["", f"{title}:"] + [f"  - {item}" for item in items]
     if grade.follow_up:
@@ -39,8 +42,12 @@ def _grader(grade: Grade) -> str:
 def grade_markdown(grade: Grade) -> str:
     """Markdown for the chat: score, criteria table, key points with quotes."""
     verdict = "✅ pass" if grade.passed else "❌ below the pass mark"
-    out = [f"### Score: {grade.score:.0f}/100 — {verdict}", "",
-           "| Criterion | Level | Evidence |", "|---|---|---|"]
+    out = [
+        f"### Score: {grade.score:.0f}/100 — {verdict}",
+        "",
+        "| Criterion | Level | Evidence |",
+        "|---|---|---|",
+    ]
     for c in grade.criteria:
         quote = f"“{_escape(c.evidence[0])}”" if c.evidence else "—"
         out.append(f"| {c.name} | {c.level}/4 {c.label} | {quote} |")
