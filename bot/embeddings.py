@@ -7,6 +7,7 @@ neither package is imported. The model loads once per process, on first use.
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
 from importlib.util import find_spec
@@ -52,6 +53,9 @@ class Encoder:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Explicit threads: onnxruntime's default measured ~30% slower on 2 vCPUs.
+        options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 8))
+        options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )

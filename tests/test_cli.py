@@ -155,3 +155,24 @@ def test_content_dir_comes_from_settings(
     _, out, _ = run(capsys, "questions", "--json")
     assert len(json.loads(out)) == 4
     assert PROJECT_ROOT != mini_root
+
+
+def test_coverage_report_meets_the_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "coverage", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"], report["problems"]
+    assert report["counts"]["total"] >= 150 and report["counts"]["labelled_questions"] >= 40
+    for kind, levels in report["difficulty"].items():
+        assert sorted(levels) == ["1", "2", "3", "4", "5"], kind
+    assert all(ids for table in report["items"].values() for ids in table.values())
+
+
+def test_coverage_report_fails_on_a_missing_topic(capsys: pytest.CaptureFixture[str],
+                                                  mini_root: Path) -> None:
+    (mini_root / "coverage.yaml").write_text(
+        "targets: {total: 5}\nitems:\n  coding:\n    tries: [coding-trie]\n")
+    code, out, _ = run(capsys, "coverage", "--root", str(mini_root), "--json")
+    report = json.loads(out)
+    assert code == 1 and not report["ok"]
+    assert "total: 4 < 5" in report["problems"]
+    assert any("'tries' has no coding question" in p for p in report["problems"])

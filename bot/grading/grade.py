@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.content import Rubric
 
 GRADE_SCHEMA_VERSION = 1
 Coverage = Literal["covered", "partial", "missed"]
@@ -71,6 +73,30 @@ class Grade(_Record):
     notes: list[str] = Field(default_factory=list, description="Truncation, injection, fallback.")
     grader: GraderInfo
     usage: Usage = Field(default_factory=Usage)
+
+    @classmethod
+    def assemble(
+        cls,
+        *,
+        question_id: str,
+        rubric: Rubric,
+        criteria: list[CriterionScore],
+        key_points: list[KeyPointResult],
+        **rest: Any,
+    ) -> Grade:
+        """A grade whose overall score is the rubric-weighted mean of its criteria."""
+        total = sum(c.weight for c in criteria)
+        score = round(sum(c.score * c.weight for c in criteria) / total, 1)
+        return cls(
+            question_id=question_id,
+            rubric_id=rubric.id,
+            rubric_version=rubric.version,
+            score=score,
+            passed=score >= rubric.pass_mark,
+            criteria=criteria,
+            key_points=key_points,
+            **rest,
+        )
 
     def missed(self) -> list[KeyPointResult]:
         return [k for k in self.key_points if k.status != "covered"]

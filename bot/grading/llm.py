@@ -226,15 +226,10 @@ class LLMGrader:
     ) -> Grade:
         criteria = _criteria(output, rubric, answer)
         key_points = _key_points(output, question, answer)
-        total = sum(c.weight for c in criteria)
-        score = round(sum(c.score * c.weight for c in criteria) / total, 1)
         tokens_in, tokens_out = _usage(raws, inputs, self.provider.model)
-        return Grade(
+        return Grade.assemble(
             question_id=question.id,
-            rubric_id=rubric.id,
-            rubric_version=rubric.version,
-            score=score,
-            passed=score >= rubric.pass_mark,
+            rubric=rubric,
             criteria=criteria,
             key_points=key_points,
             strengths=output.strengths[:3],

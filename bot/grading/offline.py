@@ -81,14 +81,9 @@ class OfflineGrader:
         criteria = [
             _criterion(c, question, evidence, results, substance, clarity) for c in rubric.criteria
         ]
-        total = sum(c.weight for c in criteria)
-        score = round(sum(c.score * c.weight for c in criteria) / total, 1)
-        return Grade(
+        return Grade.assemble(
             question_id=question.id,
-            rubric_id=rubric.id,
-            rubric_version=rubric.version,
-            score=score,
-            passed=score >= rubric.pass_mark,
+            rubric=rubric,
             criteria=criteria,
             key_points=results,
             strengths=[f"Covered: {r.text}" for r in results if r.status == "covered"][:3],
