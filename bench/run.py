@@ -137,6 +137,29 @@ DATASET_SPLITS = (
 )
 
 
+def key_term_bags(path: Path) -> dict[str, object]:
+    """SAF: a bag of each question's key terms vs the real full-credit answers (unseen splits)."""
+    from bot.grading import OfflineGrader
+    from bot.grading.datasets import read_csv
+    from bot.grading.evaluate import question_for
+    from bot.grading.text import STOPWORDS, WORD
+
+    grader, rows = OfflineGrader(), read_csv(path)
+    first = {r.question_id: r for r in rows}
+
+    def score(row: object, answer: str) -> float:
+        return grader.grade(*question_for(row, None), answer).score  # type: ignore[arg-type]
+
+    def bag(reference: str) -> str:
+        words = [w.lower() for w in WORD.findall(reference)]
+        return " ".join(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 2))
+
+    full = [score(r, r.answer) for r in rows if r.score == 100 and r.split != "training"]
+    bags = [score(r, bag(r.reference)) for r in first.values()]
+    return {"full_credit_median": statistics.median(full), "full_credit_n": len(full),
+            "bag_median": statistics.median(bags), "bag_max": max(bags), "bags": len(bags)}
+
+
 def bench_agreement() -> dict[str, object]:
     """Offline grader vs human scores on every reported split, the labelled set and the ladder."""
     from bot.grading import OfflineGrader
@@ -151,6 +174,7 @@ def bench_agreement() -> dict[str, object]:
         rows = mark_binary(read_csv(datasets / file, split=split))
         results[f"{file}:{split}"] = evaluate(OfflineGrader(), rows)
     results["labelled"] = evaluate(OfflineGrader(bank), labelled_rows(bank), bank)
+    results["saf_key_term_bags"] = key_term_bags(datasets / "saf_cn_english.csv")
     ladder = [run_ladder(OfflineGrader(bank), bank, q) for q in ladder_questions(bank)]
     rungs = list(ladder[0]["scores"]) if ladder else []
     results["ladder"] = {

@@ -226,9 +226,10 @@ class KnowledgeBase:
     ) -> SyncReport:
         """Make the index match kb/: embed new and changed chunks only, delete removed ones."""
         began = time.perf_counter()
-        if rebuild:
-            self.collection.delete(ids=list(self.stored_hashes())) if self.count() else None
         stored = self.stored_hashes()
+        if rebuild and stored:
+            self.collection.delete(ids=list(stored))
+            stored = {}
         chunks = all_chunks(bank)
         wanted = {c.id: c for c in chunks}
         changed = [c for c in chunks if stored.get(c.id) != c.content_hash]
@@ -246,11 +247,9 @@ class KnowledgeBase:
         return report
 
     def _upsert(self, chunks: list[Chunk], progress: Progress | None, batch: int = 64) -> None:
-        encoder = get_encoder() if chunks else None
         for start in range(0, len(chunks), batch):
             part = chunks[start : start + batch]
-            assert encoder is not None
-            vectors = encoder.encode([c.embed_text for c in part])
+            vectors = get_encoder().encode([c.embed_text for c in part])
             self.collection.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors,

@@ -7,7 +7,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.content import ContentBank, load_bank
+from bot.content import load_bank
 from bot.grading import OfflineGrader
 from bot.grading.datasets import key_points_from_reference, labelled_rows, read_csv
 from bot.grading.evaluate import evaluate
@@ -241,7 +241,3 @@ def test_eval_grader_labelled(capsys: pytest.CaptureFixture[str], mini_root: Pat
     code, out = run(capsys, "eval-grader", "--labelled", "--root", str(mini_root), "--json")
     data = json.loads(out)
     assert code == 0 and data["n"] == 5 and "auc" not in data and data["spearman"] > 0.5
-
-
-def bank_for_types() -> ContentBank:
-    return REAL

@@ -10,7 +10,6 @@ and costs at most the rubric's clarity weight.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,7 +130,3 @@ def ladder_questions(bank: ContentBank, per_kind: int | None = None) -> list[Que
             of_kind if per_kind is None else of_kind[:: max(len(of_kind) // per_kind, 1)][:per_kind]
         )
     return chosen
-
-
-def split_words(text: str) -> int:
-    return len(re.findall(r"\S+", text))
