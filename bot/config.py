@@ -73,8 +73,8 @@ class Settings(BaseSettings):
         for name in type(self).model_fields:
             value = getattr(self, name)
             values[name] = _mask(value) if isinstance(value, SecretStr) else _plain(value)
-        values["effective_database_url"] = _mask_url(self.effective_database_url)
-        values["database_url"] = _mask_url(self.database_url) if self.database_url else "(unset)"
+        values["effective_database_url"] = mask_url(self.effective_database_url)
+        values["database_url"] = mask_url(self.database_url) if self.database_url else "(unset)"
         return values
 
 
@@ -86,7 +86,7 @@ def _mask(secret: SecretStr) -> str:
     return "(set) ****" if secret.get_secret_value() else "(empty)"
 
 
-def _mask_url(url: str) -> str:
+def mask_url(url: str) -> str:
     """Hide a password inside a database URL (scheme://user:password@host/db)."""
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
