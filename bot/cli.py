@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,9 +14,10 @@ from rich.table import Table
 
 from bot import __version__
 from bot.config import get_settings
-from bot.content import Question, load_bank
+from bot.content import COMPETENCIES, Question, load_bank
 from bot.content.bank import ContentBank
 from bot.errors import BotError, ContentError
+from bot.grading.grade import Grade
 
 app = typer.Typer(
     add_completion=False,
@@ -287,7 +289,6 @@ def practice(
     """Answer one question in the terminal and get it graded (end the answer with Ctrl-D)."""
     import random
 
-    from bot.grading.graders import grade_answer
     from bot.grading.ladder import reference_prose
     from bot.grading.report import render_grade
 
@@ -312,11 +313,85 @@ def practice(
     if q.coding:
         out.print(f"\nSignature: {q.coding.signature}", markup=False, highlight=False)
     err.print("\nType your answer; finish with Ctrl-D on an empty line.")
+    began = time.monotonic()
     answer = sys.stdin.read()
-    result = grade_answer(get_settings(), bank, q, answer, choice=grader)
+    result = _save_and_grade(bank, q, answer, grader, duration_s=time.monotonic() - began)
     out.print(render_grade(result), markup=False, highlight=False)
     out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
     out.print(reference_prose(bank, q), markup=False, highlight=False)
+
+
+def _save_and_grade(bank: ContentBank, q: Question, answer: str, grader: str,
+                    *, duration_s: float) -> Grade:
+    """The answer is stored before grading, so a failed grade never loses it."""
+    from bot.grading.graders import grade_answer
+    from bot.history import AttemptStore
+
+    settings = get_settings()
+    with AttemptStore.open(settings.effective_database_url) as store:
+        session_id = store.start_session("single")
+        attempt_id = store.save_answer(
+            session_id=session_id, question_id=q.id, kind=q.kind, competency=q.competency,
+            difficulty=q.difficulty, answer=answer, duration_s=round(duration_s, 1))
+        result = grade_answer(settings, bank, q, answer, choice=grader)
+        store.record_grade(attempt_id, result)
+        store.end_session(session_id)
+    return result
+
+
+@app.command()
+def history(as_json: JsonOpt = False) -> None:
+    """Your graded attempts: count, mean score and trend per competency."""
+    from bot.history import AttemptStore
+
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        summary = store.summary()
+        attempts = store.attempts()
+    if as_json:
+        _print_json({"competencies": {k: vars(v) for k, v in summary.items()},
+                     "attempts": [a.to_dict() for a in attempts]})
+        return
+    table = Table("competency", "attempts", "graded", "mean score", "trend (last 5 vs 5 before)")
+    for name, row in sorted(summary.items()):
+        trend = "-" if row.trend is None else f"{row.trend:+.1f}"
+        mean = "-" if row.mean_score is None else f"{row.mean_score:.1f}"
+        table.add_row(f"{name} {COMPETENCIES.get(name, '')}", str(row.attempts), str(row.graded),
+                      mean, trend)
+    out.print(table)
+    for a in attempts[-10:]:
+        score = "-" if a.score is None else f"{a.score:.0f}"
+        out.print(f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}", highlight=False)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Export attempts: CSV (one row per graded attempt) or JSON (sessions with full grades)."""
+    import io
+    from datetime import UTC, datetime
+
+    from bot.history import AttemptStore, export_csv, export_json
+
+    if fmt not in ("csv", "json"):
+        raise BotError(f"unknown format '{fmt}' (use csv or json)")
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError:
+        raise BotError(f"--since takes a date like 2026-11-01, not '{since}'") from None
+    buffer = io.StringIO()
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        if fmt == "csv":
+            export_csv(store.attempts(since=start), buffer)
+        else:
+            buffer.write(json.dumps(export_json(store.sessions(since=start)), indent=2) + "\n")
+    if out_file is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        out_file.write_text(buffer.getvalue(), encoding="utf-8")
+        err.print(f"wrote {out_file}")
 
 
 @app.command("eval-grader")

@@ -176,3 +176,32 @@ def test_coverage_report_fails_on_a_missing_topic(capsys: pytest.CaptureFixture[
     assert code == 1 and not report["ok"]
     assert "total: 4 < 5" in report["problems"]
     assert any("'tries' has no coding question" in p for p in report["problems"])
+
+
+def test_practice_saves_the_answer_then_history_and_export(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import csv
+    import io
+    import sys
+
+    answer = "The KV cache keeps the keys and values of earlier tokens so they are not recomputed."
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
+    code, out, _ = run(capsys, "practice", "--question", "dd-kv-cache", "--grader", "offline")
+    assert code == 0 and "Score:" in out and "Reference answer" in out
+    code, out, _ = run(capsys, "history", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["competencies"]["C6"]["graded"] == 1
+    assert data["attempts"][0]["answer"] == answer
+    code, _, _ = run(capsys, "export", "--format", "csv", "--out", str(tmp_path / "a.csv"))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "a.csv").read_text())))
+    assert code == 0 and [r["question_id"] for r in rows] == ["dd-kv-cache"]
+    assert rows[0]["criterion:accuracy"] in {"0", "1", "2", "3", "4"} and rows[0]["mode"] == "single"
+    code, out, _ = run(capsys, "export", "--format", "json", "--since", "2000-01-01")
+    exported = json.loads(out)
+    assert exported["format_version"] == 1
+    assert exported["sessions"][0]["attempts"][0]["grade"]["question_id"] == "dd-kv-cache"
+    code, out, _ = run(capsys, "export", "--since", "2999-01-01")
+    assert code == 0 and len(out.strip().splitlines()) == 1, "only the header"
+    code, _, err = run(capsys, "export", "--since", "yesterday")
+    assert code == 1 and "--since takes a date" in err
