@@ -321,8 +321,9 @@ def practice(
     out.print(reference_prose(bank, q), markup=False, highlight=False)
 
 
-def _save_and_grade(bank: ContentBank, q: Question, answer: str, grader: str,
-                    *, duration_s: float) -> Grade:
+def _save_and_grade(
+    bank: ContentBank, q: Question, answer: str, grader: str, *, duration_s: float
+) -> Grade:
     """The answer is stored before grading, so a failed grade never loses it."""
     from bot.grading.graders import grade_answer
     from bot.history import AttemptStore
@@ -331,8 +332,14 @@ def _save_and_grade(bank: ContentBank, q: Question, answer: str, grader: str,
     with AttemptStore.open(settings.effective_database_url) as store:
         session_id = store.start_session("single")
         attempt_id = store.save_answer(
-            session_id=session_id, question_id=q.id, kind=q.kind, competency=q.competency,
-            difficulty=q.difficulty, answer=answer, duration_s=round(duration_s, 1))
+            session_id=session_id,
+            question_id=q.id,
+            kind=q.kind,
+            competency=q.competency,
+            difficulty=q.difficulty,
+            answer=answer,
+            duration_s=round(duration_s, 1),
+        )
         result = grade_answer(settings, bank, q, answer, choice=grader)
         store.record_grade(attempt_id, result)
         store.end_session(session_id)
@@ -348,15 +355,20 @@ def history(as_json: JsonOpt = False) -> None:
         summary = store.summary()
         attempts = store.attempts()
     if as_json:
-        _print_json({"competencies": {k: vars(v) for k, v in summary.items()},
-                     "attempts": [a.to_dict() for a in attempts]})
+        _print_json(
+            {
+                "competencies": {k: vars(v) for k, v in summary.items()},
+                "attempts": [a.to_dict() for a in attempts],
+            }
+        )
         return
     table = Table("competency", "attempts", "graded", "mean score", "trend (last 5 vs 5 before)")
     for name, row in sorted(summary.items()):
         trend = "-" if row.trend is None else f"{row.trend:+.1f}"
         mean = "-" if row.mean_score is None else f"{row.mean_score:.1f}"
-        table.add_row(f"{name} {COMPETENCIES.get(name, '')}", str(row.attempts), str(row.graded),
-                      mean, trend)
+        table.add_row(
+            f"{name} {COMPETENCIES.get(name, '')}", str(row.attempts), str(row.graded), mean, trend
+        )
     out.print(table)
     for a in attempts[-10:]:
         score = "-" if a.score is None else f"{a.score:.0f}"

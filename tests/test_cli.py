@@ -167,10 +167,12 @@ def test_coverage_report_meets_the_targets(capsys: pytest.CaptureFixture[str]) -
     assert all(ids for table in report["items"].values() for ids in table.values())
 
 
-def test_coverage_report_fails_on_a_missing_topic(capsys: pytest.CaptureFixture[str],
-                                                  mini_root: Path) -> None:
+def test_coverage_report_fails_on_a_missing_topic(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
     (mini_root / "coverage.yaml").write_text(
-        "targets: {total: 5}\nitems:\n  coding:\n    tries: [coding-trie]\n")
+        "targets: {total: 5}\nitems:\n  coding:\n    tries: [coding-trie]\n"
+    )
     code, out, _ = run(capsys, "coverage", "--root", str(mini_root), "--json")
     report = json.loads(out)
     assert code == 1 and not report["ok"]
@@ -196,7 +198,9 @@ def test_practice_saves_the_answer_then_history_and_export(
     code, _, _ = run(capsys, "export", "--format", "csv", "--out", str(tmp_path / "a.csv"))
     rows = list(csv.DictReader(io.StringIO((tmp_path / "a.csv").read_text())))
     assert code == 0 and [r["question_id"] for r in rows] == ["dd-kv-cache"]
-    assert rows[0]["criterion:accuracy"] in {"0", "1", "2", "3", "4"} and rows[0]["mode"] == "single"
+    assert (
+        rows[0]["criterion:accuracy"] in {"0", "1", "2", "3", "4"} and rows[0]["mode"] == "single"
+    )
     code, out, _ = run(capsys, "export", "--format", "json", "--since", "2000-01-01")
     exported = json.loads(out)
     assert exported["format_version"] == 1
