@@ -63,7 +63,9 @@ def main() -> None:
     weight = np.concatenate([np.full(len(p[1]), 1 / len(p[1])) for p in parts])
     model = fit(x, y, weight)
     model["version"] = "offline-" + time.strftime("%Y%m%d")
-    model["trained_on"] = [f"{f}:{s} ({len(p[1])} rows)" for (f, s), p in zip(TRAINING, parts)]
+    model["trained_on"] = [
+        f"{f}:{s} ({len(p[1])} rows)" for (f, s), p in zip(TRAINING, parts, strict=True)
+    ]
     CALIBRATION_FILE.write_text(json.dumps(model, indent=2) + "\n")
     print(json.dumps(model, indent=2))
     print(f"fitted in {time.perf_counter() - began:.0f} s -> {CALIBRATION_FILE}")

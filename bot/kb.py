@@ -19,58 +19,12 @@ from bot.config import Settings
 from bot.content import ContentBank
 from bot.embeddings import DIMENSION, MODEL_NAME, PackagedMiniLM, get_encoder
 from bot.errors import KnowledgeBaseError
+from bot.text import STOPWORDS
 
 COLLECTION = "kb_chunks"
 RRF_K = 60
 Method = Literal["dense", "lexical", "hybrid"]
 Progress = Callable[[int, int], None]
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "then",
-        "there",
-        "these",
-        "this",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -112,7 +66,7 @@ class SyncReport:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens without stop words, for BM25."""
+    """Lower-case word tokens without stop words (the list grading uses), for BM25."""
     return [
         w
         for w in re.findall(r"[a-z0-9][a-z0-9+#.-]*[a-z0-9+#]|[a-z0-9]", text.lower())

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,33 +100,24 @@ def test_config_reads_dotenv(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 def test_check_runs_reference_and_candidate(
     capsys: pytest.CaptureFixture[str], mini_root: Path, tmp_path: Path
 ) -> None:
-    code, out, _ = run(
-        capsys,
-        "check",
-        "--root",
-        str(mini_root),
-        "--question",
-        "coding-pair-sum-indices",
-        "--reference",
-        "--json",
-    )
-    data = json.loads(out)
+    def check(*args: str) -> tuple[int, dict[str, Any]]:
+        code, out, _ = run(
+            capsys,
+            "check",
+            "--root",
+            str(mini_root),
+            "--question",
+            "coding-pair-sum-indices",
+            "--json",
+            *args,
+        )
+        return code, json.loads(out)
+
+    code, data = check("--reference")
     assert code == 0 and data["passed"] == data["total"] == 10
     wrong = tmp_path / "wrong.py"
     wrong.write_text("def pair_sum_indices(nums, target):\n    return [0, 1]\n")
-    code, out, _ = run(
-        capsys,
-        "check",
-        "--root",
-        str(mini_root),
-        "--question",
-        "coding-pair-sum-indices",
-        "--code-file",
-        str(wrong),
-        "--examples-only",
-        "--json",
-    )
-    data = json.loads(out)
+    code, data = check("--code-file", str(wrong), "--examples-only")
     assert code == 1 and data["total"] == 2
     assert [r["status"] for r in data["results"]] == ["passed", "failed"]
 

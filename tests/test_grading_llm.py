@@ -78,6 +78,15 @@ def openai_settings(server: FakeLLMServer, tmp_path: Path, **extra: Any) -> Sett
     return Settings(**values)
 
 
+def anthropic_settings(server: FakeLLMServer, tmp_path: Path, *, retries: int) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        anthropic_api_key="sk-ant-test-SECRET",
+        anthropic_base_url=server.url,
+        llm_max_retries=retries,
+    )
+
+
 def grade_with(settings: Settings, choice: str, bank: ContentBank, answer: str = ANSWER) -> Any:
     q = bank.question("dd-kv-cache")
     return make_grader(settings, choice, bank).grade(q, bank.rubric(q.rubric), answer)
@@ -96,6 +105,9 @@ def test_openai_success_uses_json_schema_and_scores_from_levels(
     assert grade.usage.cost_usd == pytest.approx((812 * 0.15 + 164 * 0.60) / 1e6, abs=1e-6)
     body = server.requests[0]["body"]
     assert body["response_format"]["type"] == "json_schema"
+    system = body["messages"][0]["content"]
+    references = system.split("Reference passages:")[1]
+    assert references.count("[kb/reference/dd-kv-cache.md § ") == 3, "grounded in 3 passages"
     assert server.headers[0]["authorization"] == "Bearer sk-test-SECRET123456"
 
 
@@ -222,13 +234,7 @@ def test_compatible_server_falls_back_to_json_mode(
 
 def test_anthropic_tool_use(server: FakeLLMServer, bank: ContentBank, tmp_path: Path) -> None:
     server.replies = [Reply(body=anthropic_tool_use(output(bank, level=2)))]
-    settings = Settings(
-        data_dir=tmp_path,
-        anthropic_api_key="sk-ant-test-SECRET",
-        anthropic_base_url=server.url,
-        llm_max_retries=0,
-    )
-    grade = grade_with(settings, "anthropic", bank)
+    grade = grade_with(anthropic_settings(server, tmp_path, retries=0), "anthropic", bank)
     assert grade.grader.name == "anthropic", grade.grader.fallback_reason
     assert grade.score == 50.0
     request = server.requests[0]
@@ -249,13 +255,7 @@ def test_anthropic_overload_falls_back(
         )
         for _ in range(2)
     ]
-    settings = Settings(
-        data_dir=tmp_path,
-        anthropic_api_key="sk-ant-test-SECRET",
-        anthropic_base_url=server.url,
-        llm_max_retries=1,
-    )
-    grade = grade_with(settings, "anthropic", bank)
+    grade = grade_with(anthropic_settings(server, tmp_path, retries=1), "anthropic", bank)
     assert len(server.requests) == 2 and grade.grader.name == "offline"
     assert "anthropic failed" in (grade.grader.fallback_reason or "")
 

@@ -13,7 +13,7 @@ from bot.grading.datasets import key_points_from_reference, labelled_rows, read_
 from bot.grading.evaluate import evaluate
 from bot.grading.ladder import ladder_questions, run_ladder
 from bot.grading.metrics import agreement, qwk, roc_auc, spearman
-from bot.grading.text import looks_like_injection, split_units
+from bot.text import looks_like_injection, split_units
 
 REAL = load_bank(PROJECT_ROOT)
 GRADER = OfflineGrader(REAL)

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 
 from bot.content import KeyPoint
-from bot.embeddings import get_encoder
-from bot.grading.text import (
+from bot.embeddings import DIMENSION, get_encoder
+from bot.text import (
     STOPWORDS,
     WORD,
     Unit,
@@ -24,6 +24,7 @@ from bot.grading.text import (
     split_units,
 )
 
+COVERED = 0.5  # key point support at which a key point counts as covered
 RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
 RELEVANT_LEX = 0.25
 FEATURES = (
@@ -49,7 +50,7 @@ def _embed_cached(text: str) -> np.ndarray:
 
 def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
     """Embeddings of texts that repeat across answers (key points, prompts): cached."""
-    return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, 384))
+    return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, DIMENSION))
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Evidence:
     units: list[Unit]
     relevant: list[bool]
     injected: list[bool]
+    quality: np.ndarray  # per unit, how much it explains (0 for off-topic units)
     support: np.ndarray  # per key point, 0..1
     best_unit: list[int | None]  # per key point, the unit that supports it best
     features: dict[str, float]
@@ -77,14 +79,13 @@ class Evidence:
         """Weighted share of key points with support, saturating at the 'covered' mark."""
         if not len(self.support):
             return 0.0
-        return float(weights @ np.clip(self.support / 0.5, 0, 1) / weights.sum())
+        return float(weights @ np.clip(self.support / COVERED, 0, 1) / weights.sum())
 
     @property
     def structure(self) -> float:
-        kept = [
-            explanation_quality(u) for u, ok in zip(self.units, self.relevant, strict=True) if ok
-        ]
-        return float(np.mean(kept)) if kept else 0.0
+        """Mean explanation quality of the on-topic units."""
+        kept = self.quality[np.array(self.relevant, dtype=bool)] if self.units else self.quality
+        return float(kept.mean()) if len(kept) else 0.0
 
 
 def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
@@ -94,13 +95,14 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     weights = np.array([kp.weight for kp in key_points], dtype=float)
     if not units:
         zero = np.zeros(len(key_points))
-        return Evidence([], [], [], zero, [None] * len(key_points), _empty_features())
+        return Evidence([], [], [], np.zeros(0), zero, [None] * len(key_points), _empty_features())
     kp_vecs = embed_fixed(tuple(kp.text for kp in key_points))
     prompt_vec = embed_fixed((question,))
     unit_vecs = get_encoder().encode([u.text for u in units])
     sim = kp_vecs @ unit_vecs.T  # key points x units
     unit_stems = [set(content_stems(u.text)) for u in units]
     kp_stems = [content_stems(kp.text) for kp in key_points]
+    prompt_stems = set(content_stems(question))
     lex = np.array([[overlap(ks, us) for us in unit_stems] for ks in kp_stems])
     prompt_sim = (prompt_vec @ unit_vecs.T)[0]
     relevant = [
@@ -119,27 +121,27 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     support = combined.max(axis=1)
     best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
     kept = [j for j, ok in enumerate(relevant) if ok]
-    features = _features(question, key_points, weights, units, kept, sim, lex, unit_vecs, kp_vecs)
-    centroid = unit_vecs[kept].mean(axis=0) if kept else None
-    if centroid is not None:
-        centroid = centroid / (np.linalg.norm(centroid) + 1e-9)
+    centroid = _unit(unit_vecs[kept].mean(axis=0)) if kept else None
+    features = _features(prompt_stems, kp_stems, weights, units, kept, sim, lex, centroid, kp_vecs)
     answer_stems = [x for j in kept for x in unit_stems[j]]
-    prompt_stems = set(content_stems(question))
     restates = (
         bool(answer_stems)
         and len(answer_stems) >= 0.5 * len(prompt_stems)
         and (sum(x in prompt_stems for x in answer_stems) / len(answer_stems) >= 0.9)
     )
-    return Evidence(units, relevant, injected, support, best, features, centroid, restates)
+    return Evidence(units, relevant, injected, quality, support, best, features, centroid, restates)
 
 
 def topic_vector(key_points: list[KeyPoint]) -> np.ndarray:
     """Weighted mean of a question's key point embeddings, normalised: what it is about."""
     vecs = embed_fixed(tuple(kp.text for kp in key_points))
     weights = np.array([kp.weight for kp in key_points])
-    mean: np.ndarray = (vecs * weights[:, None]).sum(axis=0)
-    unit: np.ndarray = mean / (np.linalg.norm(mean) + 1e-9)
-    return unit
+    return _unit((vecs * weights[:, None]).sum(axis=0))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    normed: np.ndarray = vector / (np.linalg.norm(vector) + 1e-9)
+    return normed
 
 
 def _empty_features() -> dict[str, float]:
@@ -147,39 +149,33 @@ def _empty_features() -> dict[str, float]:
 
 
 def _features(
-    question: str,
-    key_points: list[KeyPoint],
+    question_set: set[str],
+    kp_stems: list[list[str]],
     weights: np.ndarray,
     units: list[Unit],
     kept: list[int],
     sim: np.ndarray,
     lex: np.ndarray,
-    unit_vecs: np.ndarray,
+    centroid: np.ndarray | None,
     kp_vecs: np.ndarray,
 ) -> dict[str, float]:
-    if not kept:
+    if not kept or centroid is None:
         return _empty_features()
     text = " ".join(units[j].text for j in kept)
     w = weights / weights.sum()
     answer_stems = content_stems(text)
     answer_set = set(answer_stems)
-    question_set = set(content_stems(question))
-    reference_stems = [s for kp in key_points for s in content_stems(kp.text)]
+    reference_stems = [s for stems in kp_stems for s in stems]
     reference_set = set(reference_stems)
     novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
     new_words = [s for s in answer_stems if s not in question_set]
     words = WORD.findall(text)
-    centroid = unit_vecs[kept].mean(axis=0)
-    kp_centroid = (kp_vecs * w[:, None]).sum(axis=0)
+    kp_centroid = _unit((kp_vecs * w[:, None]).sum(axis=0))
     return {
         "coverage": float(w @ sim[:, kept].max(axis=1)),
-        "lexical": float(
-            w @ np.array([overlap(content_stems(kp.text), answer_set) for kp in key_points])
-        ),
+        "lexical": float(w @ np.array([overlap(stems, answer_set) for stems in kp_stems])),
         "lexical_unit": float(w @ lex[:, kept].max(axis=1)),
-        "centroid": float(
-            centroid @ kp_centroid / (np.linalg.norm(centroid) * np.linalg.norm(kp_centroid) + 1e-9)
-        ),
+        "centroid": float(centroid @ kp_centroid),
         "log_words": math.log1p(len(words)),
         "novel_recall": overlap(novel, answer_set),
         "precision": sum(s in reference_set for s in new_words) / len(new_words)

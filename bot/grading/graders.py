@@ -36,14 +36,14 @@ def make_grader(
     if resolved == "offline":
         return OfflineGrader(bank)
     from bot.grading.llm import LLMGrader
-    from bot.grading.passages import reference_passages
+    from bot.grading.passages import ReferencePassages
     from bot.providers import make_provider
 
     return LLMGrader(
         make_provider(settings, resolved),
         settings=settings,
         fallback=OfflineGrader(bank),
-        references=reference_passages(settings, bank) if bank else None,
+        references=ReferencePassages(settings, bank) if bank else None,
     )
 
 

@@ -17,7 +17,7 @@ from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
 from bot.content.models import Level
 from bot.embeddings import MODEL_NAME
 from bot.grading.calibration import load_calibration
-from bot.grading.evidence import Evidence, gather, topic_vector
+from bot.grading.evidence import COVERED, Evidence, gather, topic_vector
 from bot.grading.grade import (
     Coverage,
     CriterionScore,
@@ -28,7 +28,7 @@ from bot.grading.grade import (
     prompt_hash,
 )
 
-COVERED, PARTIAL = 0.5, 0.3
+PARTIAL = 0.3
 SUPPORT_FLOOR, SUPPORT_SPAN = 0.1, 0.4
 OFF_TOPIC_MARGIN, OFF_TOPIC_SPAN = 0.05, 0.1
 # The calibration comes from student answer sets whose graders give generous partial credit; an
@@ -78,9 +78,7 @@ class OfflineGrader:
         substance *= self._on_topic(question, evidence)
         results = [_key_point(kp, evidence, i) for i, kp in enumerate(question.key_points)]
         clarity = min(evidence.on_topic_ratio * evidence.structure, 2 * substance)
-        criteria = [
-            _criterion(c, question, evidence, results, substance, clarity) for c in rubric.criteria
-        ]
+        criteria = [_criterion(c, results, substance, clarity) for c in rubric.criteria]
         return Grade.assemble(
             question_id=question.id,
             rubric=rubric,
@@ -160,17 +158,12 @@ def _clip(text: str | None, limit: int = 240) -> str | None:
 
 
 def _criterion(
-    criterion: Criterion,
-    question: Question,
-    evidence: Evidence,
-    results: list[KeyPointResult],
-    substance: float,
-    clarity: float,
+    criterion: Criterion, results: list[KeyPointResult], substance: float, clarity: float
 ) -> CriterionScore:
     if criterion.id in CLARITY:
         value, quotes = clarity, _quotes(results, None)[:1]
     else:
-        related = _related(criterion, question, results)
+        related = _related(criterion, results)
         value = substance
         if related:
             overall = _coverage(results)
@@ -190,9 +183,7 @@ def _criterion(
     )
 
 
-def _related(
-    criterion: Criterion, question: Question, results: list[KeyPointResult]
-) -> list[KeyPointResult]:
+def _related(criterion: Criterion, results: list[KeyPointResult]) -> list[KeyPointResult]:
     hint = CRITERION_HINTS.get(criterion.id)
     if hint is None:
         return []

@@ -2,38 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from bot.chunking import chunk_document
+from bot.chunking import Chunk, chunk_document
 from bot.config import Settings
 from bot.content import ContentBank, Question
 from bot.embeddings import get_encoder
 from bot.errors import KnowledgeBaseError
+from bot.kb import KnowledgeBase
 
 
-def reference_passages(
-    settings: Settings, bank: ContentBank, *, k: int = 3
-) -> Callable[[Question, str], list[str]]:
-    """A function giving the k passages of a question's reference answer closest to an answer."""
+class ReferencePassages:
+    """Gives the k passages of a question's reference answer closest to a candidate's answer.
 
-    def passages(question: Question, answer: str) -> list[str]:
-        if question.id not in bank.questions:
+    The index is opened once, on first use; without an index the reference document's chunks are
+    embedded once per document and kept.
+    """
+
+    def __init__(self, settings: Settings, bank: ContentBank, *, k: int = 3) -> None:
+        self.settings, self.bank, self.k = settings, bank, k
+        self._kb: KnowledgeBase | None = None
+        self._indexed: bool | None = None
+        self._local: dict[str, tuple[list[Chunk], np.ndarray]] = {}
+
+    def __call__(self, question: Question, answer: str) -> list[str]:
+        if question.id not in self.bank.questions:
             return []
-        try:
-            from bot.kb import KnowledgeBase
-
-            with KnowledgeBase(settings) as kb:
-                if kb.count():
-                    hits = kb.references(bank, question.id, answer, k=k)
-                    return [f"[{h.chunk.citation}]\n{h.chunk.text}" for h in hits]
-        except KnowledgeBaseError:
-            pass  # no index yet: read the reference answer directly
-        chunks = chunk_document(bank.reference(question.id))
-        vectors = get_encoder().encode([c.embed_text for c in chunks])
+        if self._has_index():
+            assert self._kb is not None
+            hits = self._kb.references(self.bank, question.id, answer, k=self.k)
+            return [_cite(h.chunk) for h in hits]
+        chunks, vectors = self._reference_chunks(question)
         query = get_encoder().encode([answer or question.prompt])[0]
-        order = np.argsort(-(vectors @ query))[:k]
-        return [f"[{chunks[i].citation}]\n{chunks[i].text}" for i in order]
+        return [_cite(chunks[i]) for i in np.argsort(-(vectors @ query))[: self.k]]
 
-    return passages
+    def _has_index(self) -> bool:
+        if self._indexed is None:
+            try:
+                self._kb = KnowledgeBase(self.settings)
+                self._indexed = self._kb.count() > 0
+            except KnowledgeBaseError:
+                self._indexed = False  # no index yet: read the reference answers directly
+        return self._indexed
+
+    def _reference_chunks(self, question: Question) -> tuple[list[Chunk], np.ndarray]:
+        if question.reference not in self._local:
+            chunks = chunk_document(self.bank.reference(question.id))
+            self._local[question.reference] = (
+                chunks,
+                get_encoder().encode([c.embed_text for c in chunks]),
+            )
+        return self._local[question.reference]
+
+
+def _cite(chunk: Chunk) -> str:
+    return f"[{chunk.citation}]\n{chunk.text}"

@@ -1,4 +1,4 @@
-"""Text handling for grading: answer units with exact spans, stemmed content words, signals."""
+"""Text shared by search and grading: stop words, answer units with exact spans, stems."""
 
 from __future__ import annotations
 
