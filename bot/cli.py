@@ -536,6 +536,17 @@ def eval_retrieval(root: RootOpt = None, as_json: JsonOpt = False) -> None:
     out.print(grid)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the browser app (Chainlit) on http://HOST:PORT."""
+    from bot.server import serve as run_server
+
+    run_server(host, port)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
