@@ -105,6 +105,24 @@ attempts = sa.Table(
     sa.Column("rubric_version", sa.Integer),
 )
 
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("attempt_id", sa.Text, sa.ForeignKey("attempts.id"), nullable=False),
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+review_cards = sa.Table(
+    "review_cards",
+    metadata,
+    sa.Column("user_id", sa.Text, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("item_id", sa.Text, primary_key=True),
+    sa.Column("card_json", sa.Text, nullable=False),
+    sa.Column("due", UTCDateTime, nullable=False),
+)
+
 
 # --- migrations -------------------------------------------------------------------------------
 
@@ -171,6 +189,33 @@ def m001_initial_schema(conn: Connection) -> None:
 def m002_local_user(conn: Connection) -> None:
     conn.execute(users.insert().values(id=LOCAL_USER, created_at=utcnow()))
 
+
+
+@migration
+def m003_follow_ups_and_review_cards(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table("attempts", md, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table("users", md, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table(
+        "follow_ups",
+        md,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("attempt_id", sa.Text, sa.ForeignKey("attempts.id"), nullable=False),
+        sa.Column("prompt", sa.Text, nullable=False),
+        sa.Column("answer", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Index("ix_follow_ups_attempt", "attempt_id"),
+    )
+    sa.Table(
+        "review_cards",
+        md,
+        sa.Column("user_id", sa.Text, sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("item_id", sa.Text, primary_key=True),
+        sa.Column("card_json", sa.Text, nullable=False),
+        sa.Column("due", UTCDateTime, nullable=False),
+    )
+    md.tables["follow_ups"].create(conn)
+    md.tables["review_cards"].create(conn)
 
 def migrate(conn: Connection) -> list[str]:
     """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
@@ -410,6 +455,59 @@ class AttemptStore:
         for a in self.attempts(user_id):
             grouped.setdefault(a.competency, []).append(a)
         return {name: _summarise(name, rows) for name, rows in sorted(grouped.items())}
+
+    # follow-ups and spaced-repetition cards
+
+    def save_follow_up(self, attempt_id: str, prompt: str, answer: str) -> str:
+        """Store a follow-up answer (before it is graded) under its attempt."""
+        follow_up_id = _new_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                follow_ups.insert().values(
+                    id=follow_up_id,
+                    attempt_id=attempt_id,
+                    prompt=prompt,
+                    answer=storable_text(answer, self.engine.dialect.name),
+                    created_at=self.clock(),
+                )
+            )
+        return follow_up_id
+
+    def follow_ups(self, attempt_id: str) -> list[tuple[str, str]]:
+        """(prompt, answer) pairs of an attempt, in the order they were given."""
+        query = (
+            sa.select(follow_ups.c.prompt, follow_ups.c.answer)
+            .where(follow_ups.c.attempt_id == attempt_id)
+            .order_by(follow_ups.c.created_at, follow_ups.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(r.prompt, r.answer) for r in conn.execute(query)]
+
+    def review_cards(self, user_id: str = LOCAL_USER) -> dict[str, str]:
+        """item id -> the scheduler's card as JSON, soonest due first."""
+        query = (
+            sa.select(review_cards.c.item_id, review_cards.c.card_json)
+            .where(review_cards.c.user_id == user_id)
+            .order_by(review_cards.c.due, review_cards.c.item_id)
+        )
+        with self.engine.connect() as conn:
+            return {r.item_id: r.card_json for r in conn.execute(query)}
+
+    def save_review_card(
+        self, item_id: str, card_json: str, due: datetime, user_id: str = LOCAL_USER
+    ) -> None:
+        key = (review_cards.c.user_id == user_id) & (review_cards.c.item_id == item_id)
+        with self.engine.begin() as conn:
+            self._ensure_user(conn, user_id)
+            updated = conn.execute(
+                review_cards.update().where(key).values(card_json=card_json, due=due)
+            )
+            if updated.rowcount == 0:
+                conn.execute(
+                    review_cards.insert().values(
+                        user_id=user_id, item_id=item_id, card_json=card_json, due=due
+                    )
+                )
 
     # helpers
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.content.models import KbDoc, LabelledSet, Loc, Question, Rubric
+from bot.content.models import KbDoc, LabelledSet, Loc, Question, RoundPlan, Rubric
 from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
 from bot.errors import ContentError, ContentIssue, NotFoundError
 
@@ -39,12 +39,16 @@ class ContentBank:
     rubrics: dict[str, Rubric]
     docs: dict[str, KbFile]
     labelled: dict[str, LabelledSet]
+    plans: dict[str, RoundPlan] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return _lookup("question", question_id, self.questions)
 
     def rubric(self, rubric_id: str) -> Rubric:
         return _lookup("rubric", rubric_id, self.rubrics)
+
+    def plan(self, plan_id: str) -> RoundPlan:
+        return _lookup("plan", plan_id, self.plans)
 
     def reference(self, question_id: str) -> KbFile:
         return self.docs[self.question(question_id).reference]
@@ -124,12 +128,14 @@ def load_bank(root: Path) -> ContentBank:
     rubrics = _load_keyed(col, "rubrics", Rubric)
     docs = _load_docs(col)
     labelled = _load_labelled(col)
+    plans = _load_keyed(col, "plans", RoundPlan) if (root / "plans").is_dir() else {}
     _check_questions(col, questions, question_paths, rubrics, docs)
     _check_docs(col, questions, docs)
     _check_labelled(col, questions, labelled)
+    _check_plans(col, questions, plans)
     if col.issues:
         raise ContentError(col.issues)
-    return ContentBank(root, questions, question_paths, rubrics, docs, labelled)
+    return ContentBank(root, questions, question_paths, rubrics, docs, labelled, plans)
 
 
 def _load_questions(col: _Collector) -> tuple[dict[str, Question], dict[str, str]]:
@@ -158,8 +164,11 @@ def _unique(col: _Collector, path: str, item_id: str, seen: dict[str, str], stem
     return True
 
 
-def _load_keyed(col: _Collector, sub: str, cls: type[Rubric]) -> dict[str, Rubric]:
-    found: dict[str, Rubric] = {}
+K = TypeVar("K", Rubric, RoundPlan)
+
+
+def _load_keyed(col: _Collector, sub: str, cls: type[K]) -> dict[str, K]:
+    found: dict[str, K] = {}
     seen: dict[str, str] = {}
     for file in col.files(sub, "*.yaml"):
         item = col.yaml_model(file, cls)
@@ -288,3 +297,19 @@ def _check_labelled(
             for j, kp in enumerate(answer.covers):
                 if kp not in question.key_point_ids:
                     col.at(path, ("answers", i, "covers", j), f"no key point '{kp}'")
+
+
+def _check_plans(
+    col: _Collector, questions: dict[str, Question], plans: dict[str, RoundPlan]
+) -> None:
+    """Every round of every plan must have questions to draw from."""
+    for plan in plans.values():
+        path = f"plans/{plan.id}.yaml"
+        for i, r in enumerate(plan.rounds):
+            pool = [
+                q
+                for q in questions.values()
+                if q.kind == r.kind and (not r.competencies or q.competency in r.competencies)
+            ]
+            if questions and not pool:
+                col.at(path, ("rounds", i, "kind"), f"no {r.kind} question for this round")

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.content.models import LabelledSet, Question, Rubric
+from bot.content.models import LabelledSet, Question, RoundPlan, Rubric
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "question.schema.json": Question,
     "rubric.schema.json": Rubric,
     "labelled.schema.json": LabelledSet,
+    "plan.schema.json": RoundPlan,
 }
 
 

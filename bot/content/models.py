@@ -242,3 +242,27 @@ class LabelledSet(Strict):
 
     question: Slug
     answers: list[LabelledAnswer] = Field(min_length=4, max_length=6)
+
+
+class PlanRound(Strict):
+    """One timed round of a mock interview."""
+
+    name: Text
+    kind: Kind
+    minutes: int = Field(ge=1, le=120)
+    competencies: list[Competency] = Field(
+        default_factory=list, description="Draw from these competencies only (empty: any)."
+    )
+    difficulty: int | None = Field(
+        default=None, ge=1, le=5, description="Target difficulty (default: the session's)."
+    )
+
+
+class RoundPlan(Strict):
+    """A named mock-interview plan (one YAML file in plans/)."""
+
+    id: Slug
+    title: Text
+    description: Text
+    warn_minutes: int = Field(default=5, ge=1, le=30, description="Warn this long before time-out.")
+    rounds: list[PlanRound] = Field(min_length=1, max_length=8)

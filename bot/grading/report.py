@@ -41,7 +41,7 @@ def _grader(grade: Grade) -> str:
 
 def grade_markdown(grade: Grade) -> str:
     """Markdown for the chat: score, criteria table, key points with quotes."""
-    verdict = "✅ pass" if grade.passed else "❌ below the pass mark"
+    verdict = "✔ pass" if grade.passed else "✘ below the pass mark"
     out = [
         f"### Score: {grade.score:.0f}/100 — {verdict}",
         "",
@@ -53,7 +53,7 @@ def grade_markdown(grade: Grade) -> str:
         out.append(f"| {c.name} | {c.level}/4 {c.label} | {quote} |")
     out += ["", "**Key points**"]
     for k in grade.key_points:
-        icon = {"covered": "✅", "partial": "🟡", "missed": "⬜"}[k.status]
+        icon = {"covered": "✔", "partial": "◐", "missed": "✘"}[k.status]
         quote = f" — “{k.evidence}”" if k.evidence else ""
         out.append(f"- {icon} {k.text}{quote}")
     if grade.notes:

@@ -1,0 +1,149 @@
+"""Which question comes next: the drill's progression rule, due reviews, and mock-round picks.
+
+Progression (from the roadmap): a score of 80 or more moves up (a question the last one unlocks,
+or the next difficulty), 60-79 stays at the level with a remedial question aimed at the missed
+key points, below 60 goes back to a prerequisite (or an easier question). Due spaced-repetition
+items come before any of that. Ties are broken by interview frequency, then by a random draw
+seeded with the session id, so a session is reproducible and two sessions differ.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.content import ContentBank, Question
+from bot.session.spacing import DueItem
+from bot.session.state import DrillSpec, Result, RoundState
+from bot.text import content_stems
+
+MOVE_UP, STAY = 80, 60
+FREQUENCY = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass(frozen=True)
+class Choice:
+    question: Question
+    reason: str
+
+
+def drill_pool(bank: ContentBank, spec: DrillSpec) -> list[Question]:
+    return [
+        q
+        for q in bank.questions.values()
+        if q.competency == spec.competency and (spec.tag is None or spec.tag in q.tags)
+    ]
+
+
+def next_drill_question(
+    bank: ContentBank,
+    spec: DrillSpec,
+    results: list[Result],
+    due: list[DueItem],
+    *,
+    seen_before: Iterable[str] = (),
+    seed: str = "",
+) -> Choice | None:
+    """The next drill question, or None when the pool is used up."""
+    asked = {r.question_id for r in results}
+    pool = [q for q in drill_pool(bank, spec) if q.id not in asked]
+    if not pool:
+        return None
+    rng = random.Random(f"{seed}:{len(results)}")
+    by_id = {q.id: q for q in pool}
+    for item in due:
+        if item.question_id in by_id:
+            return Choice(by_id[item.question_id], _due_reason(bank, item))
+    graded = [r for r in results if r.score is not None]
+    if not graded:
+        start = spec.difficulty or 2
+        fresh = [q for q in pool if q.id not in set(seen_before)] or pool
+        return Choice(_nearest(fresh, start, rng), f"a level-{start} start")
+    last = graded[-1]
+    score = last.score or 0.0
+    if score >= MOVE_UP:
+        return _move_up(bank, pool, last, rng)
+    if score >= STAY:
+        return _remedial(bank, pool, last, rng)
+    return _step_back(bank, pool, last, rng)
+
+
+def pick_for_round(
+    bank: ContentBank,
+    round_: RoundState,
+    difficulty: int,
+    asked: set[str],
+    *,
+    seen_before: Iterable[str] = (),
+    seed: str = "",
+) -> Choice:
+    pool = [
+        q
+        for q in bank.questions.values()
+        if q.kind == round_.kind
+        and (not round_.competencies or q.competency in round_.competencies)
+        and q.id not in asked
+    ]
+    if not pool:
+        raise LookupError(f"no {round_.kind} question left for round '{round_.name}'")
+    fresh = [q for q in pool if q.id not in set(seen_before)] or pool
+    target = round_.difficulty or difficulty
+    rng = random.Random(f"{seed}:{round_.name}")
+    return Choice(_nearest(fresh, target, rng), f"{round_.name} round, difficulty {target}")
+
+
+def _move_up(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
+    unlocked = [q for q in pool if last.question_id in q.prerequisites]
+    if unlocked:
+        return Choice(_ranked(unlocked, rng)[0], f"{last.score:.0f} >= 80: a topic it unlocks")
+    harder = min(last.difficulty + 1, 5)
+    return Choice(_nearest(pool, harder, rng), f"{last.score:.0f} >= 80: moving up to {harder}")
+
+
+def _remedial(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
+    """Same level; the question whose key points best overlap the ones just missed."""
+    previous = bank.questions.get(last.question_id)
+    missed_text = " ".join(
+        kp.text for kp in (previous.key_points if previous else []) if kp.id in last.missed
+    )
+    wanted = set(content_stems(missed_text))
+    level = [q for q in pool if q.difficulty == last.difficulty] or pool
+
+    def aim(q: Question) -> float:
+        theirs = set(content_stems(" ".join(kp.text for kp in q.key_points) + " " + q.title))
+        return len(wanted & theirs) / (len(wanted) or 1)
+
+    best = max(level, key=lambda q: (aim(q), -abs(q.difficulty - last.difficulty)))
+    return Choice(best, f"{last.score:.0f} is 60-79: same level, aimed at the missed points")
+
+
+def _step_back(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
+    previous = bank.questions.get(last.question_id)
+    prereqs = [q for q in pool if previous and q.id in previous.prerequisites]
+    if prereqs:
+        return Choice(_ranked(prereqs, rng)[0], f"{last.score:.0f} < 60: back to a prerequisite")
+    easier = max(last.difficulty - 1, 1)
+    return Choice(_nearest(pool, easier, rng), f"{last.score:.0f} < 60: back to level {easier}")
+
+
+def _nearest(pool: list[Question], difficulty: int, rng: random.Random) -> Question:
+    gap = min(abs(q.difficulty - difficulty) for q in pool)
+    # prefer the harder side only when nothing is at the level: ties go to the easier question
+    level = [q for q in pool if abs(q.difficulty - difficulty) == gap]
+    lowest = min(q.difficulty for q in level)
+    return _ranked([q for q in level if q.difficulty == lowest], rng)[0]
+
+
+def _ranked(pool: list[Question], rng: random.Random) -> list[Question]:
+    shuffled = sorted(pool, key=lambda q: q.id)
+    rng.shuffle(shuffled)
+    return sorted(shuffled, key=lambda q: FREQUENCY[q.interview_frequency])
+
+
+def _due_reason(bank: ContentBank, item: DueItem) -> str:
+    if item.key_point is None:
+        return "due for review (spaced repetition)"
+    question = bank.questions[item.question_id]
+    text = next((kp.text for kp in question.key_points if kp.id == item.key_point), item.key_point)
+    return f"due for review: you missed \u201c{text}\u201d"

@@ -1,0 +1,84 @@
+"""Answer a candidate's clarifying question from the question's clarification facts.
+
+Offline, the best-matching fact wins (shared word stems with its `ask`, `answer` and topic).
+With an LLM configured, the model phrases the reply from the facts only, and any failure falls
+back to the offline match. Nothing outside the facts is ever invented: an unknown detail gets
+"make an assumption and state it", as a real interviewer would say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.content import Question
+from bot.text import content_stems
+
+TOPIC_WORDS = {
+    "scale": "scale traffic users volume requests qps throughput size how many how much load",
+    "constraint": "constraint limit latency budget cost slo deadline must",
+    "non_goal": "scope non-goal out of scope need not ignore skip",
+    "requirement": "requirement feature must support need should",
+    "environment": "environment stack cloud infrastructure existing team deploy",
+}
+QUESTION_START = re.compile(
+    r"^\s*(what|how|do|does|did|is|are|can|could|should|will|would|which|who|where|when|"
+    r"may|any|clarif)",
+    re.IGNORECASE,
+)
+NO_FACT = (
+    "That isn't specified for this exercise: make a reasonable assumption, say it out loud, "
+    "and move on."
+)
+
+
+@dataclass(frozen=True)
+class Clarification:
+    reply: str
+    index: int | None  # which fact answered it (None: no fact matched)
+    source: str  # "offline" or the LLM provider's name
+
+
+def is_clarifying(question: Question, message: str) -> bool:
+    """A short question in a system-design round, rather than part of the answer."""
+    if not question.clarifications:
+        return False
+    text = message.strip()
+    short = len(text) <= 300 and text.count("\n") <= 2
+    return short and (text.endswith("?") or bool(QUESTION_START.match(text)) and "?" in text)
+
+
+def best_fact(question: Question, message: str) -> int | None:
+    asked = set(content_stems(message))
+    best, best_score = None, 0.0
+    for i, fact in enumerate(question.clarifications):
+        ask = set(content_stems(fact.ask))
+        body = set(content_stems(fact.answer + " " + TOPIC_WORDS[fact.topic]))
+        score = 2.0 * len(asked & ask) + len(asked & body)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def clarify_offline(question: Question, message: str) -> Clarification:
+    index = best_fact(question, message)
+    if index is None:
+        return Clarification(NO_FACT, None, "offline")
+    return Clarification(question.clarifications[index].answer, index, "offline")
+
+
+def clarify_with_llm(chat: object, name: str, question: Question, message: str) -> Clarification:
+    """Ask the chat model to answer from the facts only; fall back offline on any failure."""
+    offline = clarify_offline(question, message)
+    facts = "\n".join(f"- ({f.topic}) {f.answer}" for f in question.clarifications)
+    system = (
+        "You are the interviewer in a system design interview. Answer the candidate's "
+        "clarifying question in one or two sentences using ONLY these facts. If the facts do "
+        f"not cover it, say it is unspecified and ask them to assume.\nFacts:\n{facts}"
+    )
+    try:
+        result = chat.invoke([("system", system), ("human", message[:1000])])  # type: ignore[attr-defined]
+        reply = str(getattr(result, "content", "")).strip()
+    except Exception:  # the LLM is optional here: any failure keeps the offline answer
+        return offline
+    return Clarification(reply, offline.index, name) if reply else offline

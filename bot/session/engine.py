@@ -1,0 +1,481 @@
+"""The interview session: mock rounds, drills and single questions, as plain Python.
+
+The front end calls one method per user action (`say`, `hint`, `submit`, `skip`, `end`, and
+`tick` once a second for the round timer) and renders the events each returns. Every step
+saves the session's state to the store, so a restarted server resumes where it was; the
+candidate's text is saved before anything that could fail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import Settings
+from bot.content import ContentBank, Question
+from bot.errors import BotError
+from bot.grading.evaluate import Grader
+from bot.grading.grade import Grade
+from bot.history import LOCAL_USER, AttemptStore, utcnow
+from bot.session import clarify, coding
+from bot.session.choose import Choice, next_drill_question, pick_for_round
+from bot.session.events import (
+    ClarificationGiven,
+    DraftNoted,
+    Event,
+    FollowUpAsked,
+    FollowUpGraded,
+    Graded,
+    HintShown,
+    Notice,
+    QuestionAsked,
+    SessionEnded,
+    Skipped,
+    TimedOut,
+    TimerWarning,
+)
+from bot.session.followups import choose_follow_ups
+from bot.session.report import session_report
+from bot.session.spacing import ReviewSchedule
+from bot.session.state import Current, DrillSpec, Result, RoundState, SessionState
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+DRILL_LENGTH = 5
+
+
+@dataclass
+class EngineContext:
+    """What every session shares: settings, content, the store and a clock (injected in tests)."""
+
+    settings: Settings
+    bank: ContentBank
+    store: AttemptStore
+    clock: Clock = utcnow
+    user_id: str = LOCAL_USER
+    _graders: dict[str, Grader] = field(default_factory=dict)
+
+    def grader(self, choice: str) -> Grader:
+        if choice not in self._graders:
+            from bot.grading.graders import make_grader
+
+            self._graders[choice] = make_grader(self.settings, choice, self.bank)
+        return self._graders[choice]
+
+    @property
+    def schedule(self) -> ReviewSchedule:
+        return ReviewSchedule(self.store, self.user_id)
+
+    def seen_before(self) -> set[str]:
+        return {a.question_id for a in self.store.attempts(self.user_id)}
+
+
+class InterviewSession:
+    def __init__(self, ctx: EngineContext, session_id: str, state: SessionState) -> None:
+        self.ctx = ctx
+        self.id = session_id
+        self.state = state
+
+    # --- starting and resuming ---------------------------------------------------------------
+
+    @classmethod
+    def start_mock(
+        cls,
+        ctx: EngineContext,
+        plan_id: str = "standard",
+        *,
+        minutes: list[int] | None = None,
+        difficulty: int = 3,
+        grader: str = "auto",
+    ) -> tuple[InterviewSession, list[Event]]:
+        plan = ctx.bank.plan(plan_id)
+        rounds = [
+            RoundState(
+                name=r.name,
+                kind=r.kind,
+                minutes=(minutes[i] if minutes and i < len(minutes) else r.minutes),
+                competencies=list(r.competencies),
+                difficulty=r.difficulty,
+            )
+            for i, r in enumerate(plan.rounds)
+        ]
+        state = SessionState(
+            mode="mock", plan_id=plan.id, rounds=rounds, difficulty=difficulty, grader=grader
+        )
+        return cls._begin(ctx, state, plan=plan.id)
+
+    @classmethod
+    def start_drill(
+        cls,
+        ctx: EngineContext,
+        competency: str,
+        *,
+        tag: str | None = None,
+        difficulty: int | None = None,
+        questions: int = DRILL_LENGTH,
+        grader: str = "auto",
+    ) -> tuple[InterviewSession, list[Event]]:
+        spec = DrillSpec(competency=competency.upper(), tag=tag or None, difficulty=difficulty)
+        state = SessionState(mode="drill", drill=spec, max_questions=questions, grader=grader)
+        return cls._begin(ctx, state)
+
+    @classmethod
+    def start_single(
+        cls, ctx: EngineContext, question_id: str, *, grader: str = "auto"
+    ) -> tuple[InterviewSession, list[Event]]:
+        question = ctx.bank.question(question_id)
+        state = SessionState(mode="single", max_questions=1, grader=grader)
+        session_id = ctx.store.start_session("single", user_id=ctx.user_id)
+        session = cls(ctx, session_id, state)
+        return session, [session._ask(Choice(question, "the question you chose"))]
+
+    @classmethod
+    def _begin(
+        cls, ctx: EngineContext, state: SessionState, *, plan: str | None = None
+    ) -> tuple[InterviewSession, list[Event]]:
+        session_id = ctx.store.start_session(state.mode, plan=plan, user_id=ctx.user_id)
+        session = cls(ctx, session_id, state)
+        return session, session._advance()
+
+    @classmethod
+    def resume(cls, ctx: EngineContext, session_id: str) -> tuple[InterviewSession, list[Event]]:
+        record = ctx.store.load_session(session_id)
+        if record.state is None or record.ended_at is not None:
+            raise BotError(f"session {session_id} has ended or has nothing to resume")
+        session = cls(ctx, session_id, SessionState.model_validate(record.state))
+        current = session.state.current
+        if current is None:
+            return session, session._advance()
+        event = session._asked_event(current, resumed=True)
+        if current.phase == "follow_up":
+            ask = current.follow_ups[current.follow_up_index]
+            n, total = current.follow_up_index + 1, len(current.follow_ups)
+            return session, [event, FollowUpAsked(ask.prompt, n, total)]
+        return session, [event]
+
+    @staticmethod
+    def unfinished(store: AttemptStore, user_id: str = LOCAL_USER) -> list[str]:
+        """Ids of sessions that were left open, newest first."""
+        open_ = [s for s in store.sessions(user_id) if s.ended_at is None and s.state]
+        return [s.id for s in reversed(open_)]
+
+    # --- the candidate's actions -------------------------------------------------------------
+
+    @property
+    def question(self) -> Question | None:
+        current = self.state.current
+        return self.ctx.bank.questions[current.question_id] if current else None
+
+    def say(self, text: str) -> list[Event]:
+        """A chat message: a clarifying question, part of the answer, or a follow-up answer."""
+        current, question = self.state.current, self.question
+        if current is None or question is None:
+            return [Notice("This session has ended. Start a new one from the settings.")]
+        if current.phase == "follow_up":
+            return self._answer_follow_up(current, question, text)
+        if clarify.is_clarifying(question, text):
+            found = self._clarify(question, text)
+            if found.index is not None and found.index not in current.clarifications:
+                current.clarifications.append(found.index)
+            self._save()
+            return [ClarificationGiven(found.reply, found.source)]
+        current.draft.append(text)
+        self._save()
+        return [DraftNoted(len(current.answer.split()))]
+
+    def hint(self) -> list[Event]:
+        current, question = self.state.current, self.question
+        if current is None or question is None:
+            return [Notice("No question is open.")]
+        if current.hints_used >= len(question.hints):
+            return [Notice("That was the last hint for this question.")]
+        current.hints_used += 1
+        self._save()
+        text = question.hints[current.hints_used - 1]
+        return [HintShown(text, current.hints_used, len(question.hints))]
+
+    def submit(self, *, timed_out: bool = False) -> list[Event]:
+        current, question = self.state.current, self.question
+        if current is None or question is None:
+            return [Notice("No question is open.")]
+        if current.phase == "follow_up":
+            return self._finish(current, question)
+        events: list[Event] = []
+        attempt_id = self._save_answer(current, question)
+        current.attempt_id = attempt_id
+        self._save()  # the answer is stored and the state knows its attempt before grading
+        try:
+            graded = self._grade(current, question, current.answer, timed_out)
+        except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
+            log.exception("grading failed")
+            events.append(Notice(f"Grading failed ({error}); your answer is saved."))
+            return events + self._finish(current, question, graded=False)
+        events.append(graded)
+        asks = [] if timed_out else choose_follow_ups(question, graded.grade, current.answer)
+        if not asks:
+            return events + self._finish(current, question, grade=graded.grade, timed_out=timed_out)
+        current.phase, current.follow_ups = "follow_up", asks
+        self._save()
+        return [*events, FollowUpAsked(asks[0].prompt, 1, len(asks))]
+
+    def skip(self) -> list[Event]:
+        current, question = self.state.current, self.question
+        if current is None or question is None:
+            return [Notice("No question is open.")]
+        if current.phase == "follow_up":
+            return self._finish(current, question)
+        saved = bool(current.answer.strip())
+        if saved:
+            current.attempt_id = self._save_answer(current, question)
+        events: list[Event] = [Skipped(question.id, saved)]
+        return events + self._finish(current, question, graded=False)
+
+    def end(self) -> list[Event]:
+        current, question = self.state.current, self.question
+        if current is not None and question is not None:
+            if current.attempt_id is None and current.answer.strip():
+                current.attempt_id = self._save_answer(current, question)
+            if current.phase == "follow_up":
+                self._finish(current, question, advance=False)
+            else:
+                self.state.current = None
+        return self._close()
+
+    def tick(self) -> list[Event]:
+        """Called about once a second in mock mode: warn near the end, submit at time-out."""
+        current = self.state.current
+        if self.state.mode != "mock" or current is None or current.round_index is None:
+            return []
+        round_ = self.state.rounds[current.round_index]
+        deadline = round_.deadline()
+        if deadline is None:
+            return []
+        left = (deadline - self.ctx.clock()).total_seconds()
+        if left <= 0:
+            events: list[Event] = [TimedOut(round_.name)]
+            if current.phase == "answering":
+                return events + self.submit(timed_out=True)
+            question = self.question
+            assert question is not None
+            return events + self._finish(current, question)
+        warn = self.ctx.bank.plan(self.state.plan_id or "standard").warn_minutes * 60
+        if left <= warn and not round_.warned:
+            round_.warned = True
+            self._save()
+            return [TimerWarning(round_.name, max(1, round(left / 60)))]
+        return []
+
+    def remaining_seconds(self) -> float | None:
+        current = self.state.current
+        if self.state.mode != "mock" or current is None or current.round_index is None:
+            return None
+        deadline = self.state.rounds[current.round_index].deadline()
+        return None if deadline is None else (deadline - self.ctx.clock()).total_seconds()
+
+    def run_examples(self) -> dict[str, object] | None:
+        """Run the visible examples on the code in the draft (coding questions only)."""
+        current, question = self.state.current, self.question
+        if current is None or question is None or question.coding is None:
+            return None
+        return coding.run_examples(question, current.answer)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _clarify(self, question: Question, text: str) -> clarify.Clarification:
+        choice = self.state.grader
+        from bot.grading.graders import resolve_choice
+
+        resolved = resolve_choice(self.ctx.settings, choice)
+        if resolved == "offline":
+            return clarify.clarify_offline(question, text)
+        from bot.providers import make_provider
+
+        provider = make_provider(self.ctx.settings, resolved)
+        return clarify.clarify_with_llm(provider.chat, provider.name, question, text)
+
+    def _save_answer(self, current: Current, question: Question) -> str:
+        round_name = self._round_name(current)
+        return self.ctx.store.save_answer(
+            session_id=self.id,
+            question_id=question.id,
+            kind=question.kind,
+            competency=question.competency,
+            difficulty=question.difficulty,
+            answer=current.answer,
+            round_name=round_name,
+            hints_used=current.hints_used,
+            duration_s=self._elapsed(current),
+        )
+
+    def _grade(self, current: Current, question: Question, text: str, timed_out: bool) -> Graded:
+        rubric = self.ctx.bank.rubric(question.rubric)
+        grade = self.ctx.grader(self.state.grader).grade(question, rubric, text)
+        tests = None
+        if question.coding is not None:
+            if current.tests_json is None:
+                current.tests_json = coding.run_hidden_json(question, current.answer)
+            grade, tests = coding.apply(grade, rubric, current.tests_json)
+        assert current.attempt_id is not None
+        self.ctx.store.record_grade(current.attempt_id, grade)
+        return Graded(
+            grade,
+            question,
+            current.attempt_id,
+            self._elapsed(current),
+            current.hints_used,
+            timed_out,
+            tests,
+        )
+
+    def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
+        ask = current.follow_ups[current.follow_up_index]
+        assert current.attempt_id is not None
+        self.ctx.store.save_follow_up(current.attempt_id, ask.prompt, text)
+        current.follow_up_answers.append(text)
+        current.follow_up_index += 1
+        self._save()
+        before = self._grade_of(current)
+        combined = "\n\n".join([current.answer, *current.follow_up_answers])
+        graded = self._grade(current, question, combined, False)
+        was = {k.id for k in before.key_points if k.covered} if before else set()
+        now = {k.id for k in graded.grade.key_points if k.covered}
+        probes = [p for a in current.follow_ups for p in a.probes]
+        texts = {k.id: k.text for k in question.key_points}
+        events: list[Event] = [
+            FollowUpGraded(
+                graded.grade,
+                [texts[p] for p in probes if p in now - was],
+                [texts[p] for p in dict.fromkeys(probes) if p not in now],
+            )
+        ]
+        if current.follow_up_index < len(current.follow_ups):
+            nxt = current.follow_ups[current.follow_up_index]
+            n = current.follow_up_index + 1
+            return [*events, FollowUpAsked(nxt.prompt, n, len(current.follow_ups))]
+        return events + self._finish(current, question, grade=graded.grade)
+
+    def _grade_of(self, current: Current) -> Grade | None:
+        if current.attempt_id is None:
+            return None
+        for a in self.ctx.store.load_session(self.id).attempts:
+            if a.id == current.attempt_id:
+                return a.grade
+        return None
+
+    def _finish(
+        self,
+        current: Current,
+        question: Question,
+        *,
+        grade: Grade | None = None,
+        graded: bool = True,
+        timed_out: bool = False,
+        advance: bool = True,
+    ) -> list[Event]:
+        """Close the current question, remember its result, schedule reviews, go on.
+
+        Without `grade`, the attempt's stored grade is used, unless `graded` is False (skipped,
+        or grading failed).
+        """
+        if grade is None and graded:
+            grade = self._grade_of(current)
+        if grade is not None:
+            self.ctx.schedule.record(grade, self.ctx.clock())
+        self.state.results.append(
+            Result(
+                question_id=question.id,
+                round_name=self._round_name(current),
+                kind=question.kind,
+                competency=question.competency,
+                difficulty=question.difficulty,
+                attempt_id=current.attempt_id,
+                score=grade.score if grade else None,
+                missed=[k.id for k in grade.missed()] if grade else [],
+                covered=[k.id for k in grade.key_points if k.covered] if grade else [],
+                hints_used=current.hints_used,
+                seconds=self._elapsed(current),
+                timed_out=timed_out,
+            )
+        )
+        self.state.current = None
+        if self.state.mode == "mock":
+            self.state.round_index += 1
+        self._save()
+        return self._advance() if advance else []
+
+    def _advance(self) -> list[Event]:
+        choice = self._next_choice()
+        if choice is None:
+            return self._close()
+        return [self._ask(choice)]
+
+    def _next_choice(self) -> Choice | None:
+        st = self.state
+        if st.max_questions is not None and len(st.results) >= st.max_questions:
+            return None
+        seen = self.ctx.seen_before()
+        if st.mode == "mock":
+            if st.round_index >= len(st.rounds):
+                return None
+            round_ = st.rounds[st.round_index]
+            round_.started_at = self.ctx.clock()
+            return pick_for_round(
+                self.ctx.bank, round_, st.difficulty, st.asked, seen_before=seen, seed=self.id
+            )
+        if st.mode == "drill" and st.drill is not None:
+            due = self.ctx.schedule.due(self.ctx.clock())
+            return next_drill_question(
+                self.ctx.bank, st.drill, st.results, due, seen_before=seen, seed=self.id
+            )
+        return None
+
+    def _ask(self, choice: Choice) -> QuestionAsked:
+        round_index = self.state.round_index if self.state.mode == "mock" else None
+        current = Current(
+            question_id=choice.question.id,
+            reason=choice.reason,
+            round_index=round_index,
+            started_at=self.ctx.clock(),
+        )
+        self.state.current = current
+        self._save()
+        return self._asked_event(current)
+
+    def _asked_event(self, current: Current, *, resumed: bool = False) -> QuestionAsked:
+        question = self.ctx.bank.question(current.question_id)
+        st = self.state
+        round_ = st.rounds[current.round_index] if current.round_index is not None else None
+        return QuestionAsked(
+            question,
+            current.reason,
+            len(st.results) + 1,
+            round_name=round_.name if round_ else None,
+            round_number=(current.round_index + 1) if current.round_index is not None else None,
+            rounds_total=len(st.rounds) if round_ else None,
+            deadline=round_.deadline() if round_ else None,
+            resumed=resumed,
+            draft=current.answer,
+        )
+
+    def _close(self) -> list[Event]:
+        self.state.ended = True
+        self.state.current = None
+        self._save()
+        self.ctx.store.end_session(self.id)
+        return [SessionEnded(self.report())]
+
+    def report(self) -> str:
+        return session_report(self.ctx.bank, self.state, self.ctx.schedule, self.ctx.clock())
+
+    def _round_name(self, current: Current) -> str | None:
+        if current.round_index is None:
+            return None
+        return self.state.rounds[current.round_index].name
+
+    def _elapsed(self, current: Current) -> float:
+        return round((self.ctx.clock() - current.started_at).total_seconds(), 1)
+
+    def _save(self) -> None:
+        self.ctx.store.save_session_state(self.id, self.state.model_dump(mode="json"))

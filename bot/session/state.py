@@ -1,0 +1,101 @@
+"""A session's resumable state: plain pydantic data, saved to the store after every step."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["mock", "drill", "single"]
+Phase = Literal["answering", "follow_up"]
+STATE_VERSION = 1
+
+
+class _State(BaseModel):
+    pass
+
+
+class DrillSpec(_State):
+    competency: str
+    tag: str | None = None
+    difficulty: int | None = Field(default=None, ge=1, le=5)
+
+
+class RoundState(_State):
+    name: str
+    kind: str
+    minutes: int
+    competencies: list[str] = Field(default_factory=list)
+    difficulty: int | None = None
+    started_at: datetime | None = None
+    warned: bool = False
+
+    def deadline(self) -> datetime | None:
+        if self.started_at is None:
+            return None
+        return self.started_at + timedelta(minutes=self.minutes)
+
+
+class FollowUpAsk(_State):
+    prompt: str
+    probes: list[str]
+
+
+class Current(_State):
+    """The question being answered now."""
+
+    question_id: str
+    reason: str = ""
+    round_index: int | None = None
+    started_at: datetime
+    draft: list[str] = Field(default_factory=list)
+    hints_used: int = 0
+    clarifications: list[int] = Field(default_factory=list)
+    phase: Phase = "answering"
+    attempt_id: str | None = None
+    follow_ups: list[FollowUpAsk] = Field(default_factory=list)
+    follow_up_index: int = 0
+    follow_up_answers: list[str] = Field(default_factory=list)
+    tests_json: str | None = None  # the hidden-test run of a coding answer, as JSON
+
+    @property
+    def answer(self) -> str:
+        return "\n\n".join(part for part in self.draft if part.strip())
+
+
+class Result(_State):
+    """What the session remembers of each finished question (for progression and the report)."""
+
+    question_id: str
+    round_name: str | None
+    kind: str
+    competency: str
+    difficulty: int
+    attempt_id: str | None
+    score: float | None  # None when skipped
+    missed: list[str] = Field(default_factory=list)
+    covered: list[str] = Field(default_factory=list)
+    hints_used: int = 0
+    seconds: float = 0.0
+    timed_out: bool = False
+
+
+class SessionState(_State):
+    version: int = STATE_VERSION
+    mode: Mode
+    plan_id: str | None = None
+    drill: DrillSpec | None = None
+    rounds: list[RoundState] = Field(default_factory=list)
+    round_index: int = 0
+    difficulty: int = 3
+    grader: str = "auto"
+    current: Current | None = None
+    results: list[Result] = Field(default_factory=list)
+    max_questions: int | None = None
+    ended: bool = False
+
+    @property
+    def asked(self) -> set[str]:
+        done = {r.question_id for r in self.results}
+        return done | ({self.current.question_id} if self.current else set())

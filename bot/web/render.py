@@ -1,0 +1,152 @@
+"""Engine events as chat Markdown. Pure functions: no Chainlit import, so they test plainly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from bot.content import COMPETENCIES, ContentBank, Question
+from bot.content.bank import MARK
+from bot.grading.report import grade_markdown
+from bot.history import AttemptRecord, CompetencySummary
+from bot.session.events import FollowUpGraded, Graded, QuestionAsked
+
+KIND_NAMES = {
+    "coding": "Coding",
+    "system_design": "System design",
+    "llm_deep_dive": "LLM deep-dive",
+    "behavioral": "Behavioral",
+}
+
+
+def question_markdown(event: QuestionAsked) -> str:
+    q = event.question
+    head = (
+        f"Round {event.round_number}/{event.rounds_total}: {event.round_name} · "
+        if (event.round_name)
+        else f"Question {event.number} · "
+    )
+    meta = (
+        f"{head}{KIND_NAMES[q.kind]} · {q.competency} {COMPETENCIES[q.competency]} · "
+        f"difficulty {q.difficulty}/5 · about {q.suggested_minutes} min"
+    )
+    lines = [f"## {q.title}", f"_{meta}_  ", f"_Why this one: {event.reason}._", "", q.prompt]
+    if q.coding is not None:
+        lines += ["", "```python", q.coding.signature, "```", "", "**Examples**", ""]
+        lines += [f"- `{_call(q, case)}` → `{case.expected!r}`" for case in q.coding.examples]
+        lines += [
+            "",
+            "Answer with your approach and your code in a ```python block (or upload a `.py` "
+            "file). **Run examples** runs the examples; **Submit** also runs the hidden tests.",
+        ]
+    elif q.kind == "system_design":
+        lines += ["", "Ask clarifying questions first (end them with `?`), then design."]
+    if event.resumed:
+        lines += ["", "_Resumed where you left off._"]
+        if event.draft:
+            lines += ["", "Your answer so far:", "", _quote(event.draft)]
+    return "\n".join(lines)
+
+
+def _call(q: Question, case: Any) -> str:
+    assert q.coding is not None
+    args = case.args if case.args is not None else [f"<{case.args_expr}>"]
+    shown = ", ".join(repr(a) for a in args)
+    if q.coding.style == "class":
+        calls = "; ".join(f".{m}({', '.join(map(repr, a))})" for m, a in case.calls or [])
+        return f"{q.coding.entry_point}({shown}) then {calls}"
+    return f"{q.coding.entry_point}({shown})"
+
+
+def _quote(text: str, limit: int = 1500) -> str:
+    text = text if len(text) <= limit else text[:limit] + " …"
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+def feedback_markdown(event: Graded, tests_markdown: str | None = None) -> str:
+    spent = str(timedelta(seconds=round(event.seconds)))
+    timing = f"Time: {spent} · hints used: {event.hints_used}/{len(event.question.hints)}"
+    if event.timed_out:
+        timing += " · submitted at time-out"
+    parts = [f"**Feedback on _{event.question.title}_**", "", timing, ""]
+    if tests_markdown:
+        parts += ["#### Hidden tests", "", tests_markdown, ""]
+    parts.append(grade_markdown(event.grade))
+    return "\n".join(parts)
+
+
+def follow_up_markdown(event: FollowUpGraded) -> str:
+    lines = [f"Updated score: **{event.grade.score:.0f}/100**."]
+    if event.newly_covered:
+        lines += ["", "Now covered:", *(f"- ✔ {t}" for t in event.newly_covered)]
+    if event.still_missed:
+        lines += ["", "Still missing:", *(f"- ✘ {t}" for t in event.still_missed)]
+    return "\n".join(lines)
+
+
+def reference_markdown(bank: ContentBank, question: Question) -> str:
+    """The reference answer with its file and sources, for the collapsed side panel."""
+    doc = bank.docs[question.reference]
+    body = MARK.sub("", doc.body).strip()
+    cites = [f"- `{doc.path}`", *(f"- {s}" for s in doc.doc.sources)]
+    return "\n".join([body, "", "**Sources**", *cites])
+
+
+def history_markdown(summary: dict[str, CompetencySummary], attempts: int) -> str:
+    if not summary:
+        return "No attempts yet: start a drill or a mock interview."
+    lines = [
+        f"### Score history ({attempts} attempts)",
+        "",
+        "| Competency | Attempts | Graded | Mean | Trend (last 5) |",
+        "|---|---|---|---|---|",
+    ]
+    for s in summary.values():
+        mean = "—" if s.mean_score is None else f"{s.mean_score:.0f}"
+        trend = "—" if s.trend is None else f"{s.trend:+.0f}"
+        name = COMPETENCIES.get(s.competency, "")
+        lines.append(f"| {s.competency} {name} | {s.attempts} | {s.graded} | {mean} | {trend} |")
+    return "\n".join(lines)
+
+
+def score_history_figure(attempts: Iterable[AttemptRecord]) -> Any:
+    """A Plotly line chart of graded scores over time, one line per competency."""
+    import plotly.graph_objects as go
+
+    by: dict[str, list[AttemptRecord]] = {}
+    for a in attempts:
+        if a.score is not None:
+            by.setdefault(a.competency, []).append(a)
+    fig = go.Figure()
+    for comp, rows in sorted(by.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[a.graded_at or a.created_at for a in rows],
+                y=[a.score for a in rows],
+                mode="lines+markers",
+                name=comp,
+                text=[a.question_id for a in rows],
+                hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + comp + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title="Score per competency",
+        yaxis={"range": [0, 100], "title": "score"},
+        xaxis={"title": "graded at"},
+        height=360,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+    )
+    return fig
+
+
+def chunks(text: str, size: int = 48) -> list[str]:
+    """Pieces for streaming, cut at spaces where possible."""
+    out, start = [], 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        cut = text.rfind(" ", start + 1, end) if end < len(text) else end
+        end = cut + 1 if cut > start else end
+        out.append(text[start:end])
+        start = end
+    return out
