@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -243,20 +244,32 @@ async def _read_upload(element: Any) -> str:
     return f"```python\n# {name}\n{code}\n```" if name.endswith(".py") else code
 
 
-def _on(name: str, method: str) -> None:
-    async def handler(action: cl.Action) -> None:
-        session = _session()
-        if session is None:
-            await cl.Message(content="No session is running.", actions=_actions("start")).send()
-            return
-        await _render(await _call(getattr(session, method)))
-
-    handler.__name__ = f"on_{name}"
-    cl.action_callback(name)(handler)
+async def _act(method: str) -> None:
+    session = _session()
+    if session is None:
+        await cl.Message(content="No session is running.", actions=_actions("start")).send()
+        return
+    await _render(await _call(getattr(session, method)))
 
 
-for _name in ("hint", "submit", "skip", "end"):
-    _on(_name, _name)
+@cl.action_callback("hint")
+async def on_hint(action: cl.Action) -> None:
+    await _act("hint")
+
+
+@cl.action_callback("submit")
+async def on_submit(action: cl.Action) -> None:
+    await _act("submit")
+
+
+@cl.action_callback("skip")
+async def on_skip(action: cl.Action) -> None:
+    await _act("skip")
+
+
+@cl.action_callback("end")
+async def on_end(action: cl.Action) -> None:
+    await _act("end")
 
 
 @cl.action_callback("run_examples")
@@ -306,18 +319,15 @@ async def _export(fmt: str) -> None:
     buffer = io.StringIO()
     if fmt == "csv":
         rows = await asyncio.to_thread(ctx.store.attempts, ctx.user_id)
-        count = export_csv(rows, buffer)
+        count = f"{export_csv(rows, buffer)} attempts"
     else:
         sessions = await asyncio.to_thread(ctx.store.sessions, ctx.user_id)
-        count = export_json(sessions, buffer)
+        buffer.write(json.dumps(export_json(sessions), indent=2, ensure_ascii=False) + "\n")
+        count = f"{len(sessions)} sessions"
     name = f"interview-bot-attempts.{fmt}"
-    file = cl.File(
-        name=name, content=buffer.getvalue().encode(), display="inline", mime=f"text/{fmt}"
-    )
-    await cl.Message(
-        content=f"Exported {count} {'attempts' if fmt == 'csv' else 'sessions'}: **{name}**",
-        elements=[file],
-    ).send()
+    data = buffer.getvalue().encode()
+    file = cl.File(name=name, content=data, display="inline", mime=f"text/{fmt}")
+    await cl.Message(content=f"Exported {count}: **{name}**", elements=[file]).send()
 
 
 @cl.action_callback("export_csv")

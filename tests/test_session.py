@@ -1,0 +1,355 @@
+"""The session engine: progression, spacing, timers, follow-ups, resume, and never losing text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import PROJECT_ROOT, get_settings
+from bot.content import ContentBank, Question, load_bank
+from bot.grading.evaluate import Grader
+from bot.grading.grade import Grade
+from bot.history import AttemptStore
+from bot.session import EngineContext, InterviewSession
+from bot.session import events as ev
+from bot.session.choose import next_drill_question
+from bot.session.clarify import NO_FACT
+from bot.session.followups import choose_follow_ups
+from bot.session.spacing import ReviewSchedule
+from bot.session.state import DrillSpec, Result
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+GRADERS: dict[str, Grader] = {}  # one offline grader (and its model) for the whole module
+
+
+@pytest.fixture(scope="module")
+def bank() -> ContentBank:
+    return load_bank(PROJECT_ROOT)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'history.db'}"
+
+
+@pytest.fixture
+def ctx(bank: ContentBank, clock: Clock, db_url: str) -> Iterator[EngineContext]:
+    store = AttemptStore.open(db_url, clock=clock)
+    yield EngineContext(get_settings(), bank, store, clock=clock, _graders=GRADERS)
+    store.close()
+
+
+def of(events: list[ev.Event], kind: type[Any]) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def reference_lines(bank: ContentBank, question: Question, key_point: str) -> str:
+    """The reference answer's lines marked for one key point: a strong answer to it."""
+    doc = bank.docs[question.reference]
+    lines = doc.body.splitlines()
+    start = doc.marks[key_point] - doc.body_line
+    return " ".join(line for line in lines[start : start + 3] if not line.startswith("#"))
+
+
+def result(q: Question, score: float, missed: list[str] | None = None) -> Result:
+    return Result(
+        question_id=q.id,
+        round_name=None,
+        kind=q.kind,
+        competency=q.competency,
+        difficulty=q.difficulty,
+        attempt_id=None,
+        score=score,
+        missed=missed or [],
+    )
+
+
+# --- progression rule ---------------------------------------------------------------------------
+
+
+def test_a_high_score_moves_up_to_what_it_unlocks_or_a_harder_level(bank: ContentBank) -> None:
+    last = bank.question("coding-pair-sum-indices")
+    spec = DrillSpec(competency="C1")
+    choice = next_drill_question(bank, spec, [result(last, 88)], [], seed="s")
+    assert choice is not None
+    unlocks = {q.id for q in bank.questions.values() if last.id in q.prerequisites}
+    assert unlocks, "the fixture question unlocks others"
+    assert choice.question.id in unlocks
+    assert "unlocks" in choice.reason
+
+
+def test_a_middle_score_stays_at_the_level_aimed_at_the_missed_points(bank: ContentBank) -> None:
+    last = bank.question("dd-kv-cache")
+    missed = [kp.id for kp in last.key_points[:2]]
+    spec = DrillSpec(competency=last.competency)
+    choice = next_drill_question(bank, spec, [result(last, 70, missed)], [], seed="s")
+    assert choice is not None
+    assert choice.question.difficulty == last.difficulty
+    assert choice.question.id != last.id
+    assert "missed points" in choice.reason
+
+
+def test_a_low_score_goes_back_to_a_prerequisite(bank: ContentBank) -> None:
+    last = bank.question("coding-group-anagrams")
+    spec = DrillSpec(competency="C1")
+    choice = next_drill_question(bank, spec, [result(last, 35)], [], seed="s")
+    assert choice is not None
+    assert choice.question.id in last.prerequisites
+    below = next_drill_question(
+        bank, spec, [result(bank.question("coding-pair-sum-indices"), 35)], [], seed="s"
+    )
+    assert below is not None and below.question.difficulty <= 1
+
+
+def test_due_reviews_come_before_the_progression(
+    bank: ContentBank, ctx: EngineContext, clock: Clock
+) -> None:
+    schedule = ReviewSchedule(ctx.store)
+    weak = bank.question("dd-attention-vs-recurrence")
+    grader = ctx.grader("offline")
+    schedule.record(grader.grade(weak, bank.rubric(weak.rubric), "no idea"), clock())
+    assert schedule.due(clock()) == []  # a lapse comes back after a learning step, not at once
+    clock.advance(hours=1)
+    due = schedule.due(clock())
+    assert due and due[0].question_id == weak.id
+    assert {d.key_point for d in due if d.key_point} <= set(weak.key_point_ids)
+    last = bank.question("dd-kv-cache")
+    spec = DrillSpec(competency="C3")
+    choice = next_drill_question(bank, spec, [result(last, 95)], due, seed="s")
+    assert choice is not None and choice.question.id == weak.id
+    assert "due for review" in choice.reason
+
+
+def test_spacing_gives_good_answers_longer_intervals(
+    bank: ContentBank, ctx: EngineContext, clock: Clock
+) -> None:
+    q = bank.question("dd-kv-cache")
+    rubric = bank.rubric(q.rubric)
+    grader = ctx.grader("offline")
+    strong = " ".join(reference_lines(bank, q, kp) for kp in q.key_point_ids)
+    schedule = ReviewSchedule(ctx.store)
+    schedule.record(grader.grade(q, rubric, strong), clock())
+    good_due = min(d.due for d in schedule.due(clock() + timedelta(days=3650)))
+    other = bank.question("dd-attention-vs-recurrence")
+    schedule.record(grader.grade(other, bank.rubric(other.rubric), "I am not sure."), clock())
+    cards = ctx.store.review_cards()
+    assert set(cards) >= {q.id, other.id}
+    assert any(item.startswith(other.id + "#") for item in cards)  # missed key points carded
+    bad_due = min(
+        d.due for d in schedule.due(clock() + timedelta(days=3650)) if d.question_id == other.id
+    )
+    assert bad_due < good_due
+    assert bad_due - clock() <= timedelta(minutes=10)
+
+
+# --- mock rounds and the timer ------------------------------------------------------------------
+
+
+def test_the_round_timer_warns_once_then_submits_at_time_out(
+    ctx: EngineContext, clock: Clock
+) -> None:
+    session, events = InterviewSession.start_mock(ctx, "quick")
+    first = of(events, ev.QuestionAsked)[0]
+    assert first.round_name == "Coding warm-up" and first.deadline == START + timedelta(minutes=15)
+    session.say("I would use a hash map from value to index and scan once.")
+    clock.advance(minutes=10)
+    assert session.tick() == []
+    clock.advance(minutes=3, seconds=30)  # 1.5 min left; the quick plan warns at 2
+    warned = session.tick()
+    assert of(warned, ev.TimerWarning) and of(warned, ev.TimerWarning)[0].minutes_left == 2
+    assert session.tick() == []  # only once
+    clock.advance(minutes=2)
+    out = session.tick()
+    assert of(out, ev.TimedOut)
+    graded = of(out, ev.Graded)[0]
+    assert graded.timed_out
+    assert not of(out, ev.FollowUpAsked)  # the round is over: no follow-ups
+    nxt = of(out, ev.QuestionAsked)[0]
+    assert nxt.round_number == 2 and nxt.deadline == clock() + timedelta(minutes=10)
+    stored = ctx.store.attempts()[0]
+    assert stored.answer == "I would use a hash map from value to index and scan once."
+    assert stored.round == "Coding warm-up" and stored.score is not None
+
+
+def test_a_full_mock_interview_runs_every_round_and_reports(
+    ctx: EngineContext, clock: Clock
+) -> None:
+    session, events = InterviewSession.start_mock(ctx, "standard", minutes=[20, 25, 15])
+    kinds = []
+    for _ in range(10):
+        asked = of(events, ev.QuestionAsked)
+        if not asked:
+            break
+        kinds.append(asked[0].question.kind)
+        assert asked[0].deadline is not None
+        session.say("My answer: I would clarify requirements, then outline a design.")
+        clock.advance(minutes=5)
+        events = session.submit()
+        while session.state.current and session.state.current.phase == "follow_up":
+            events = session.skip()
+    assert kinds == ["coding", "system_design", "llm_deep_dive"]
+    [rounds_minutes] = [[r.minutes for r in session.state.rounds]]
+    assert rounds_minutes == [20, 25, 15]
+    ended = of(events, ev.SessionEnded)[0]
+    for section in (
+        "## Questions",
+        "## By competency",
+        "## Strengths",
+        "## Gaps",
+        "## Next drills",
+    ):
+        assert section in ended.report
+    assert ctx.store.load_session(session.id).ended_at is not None
+    assert len(ctx.store.attempts()) == 3
+
+
+# --- inside a question ----------------------------------------------------------------------------
+
+
+def test_clarifying_questions_are_answered_from_the_facts(ctx: EngineContext) -> None:
+    session, _ = InterviewSession.start_single(ctx, "sd-url-shortener")
+    q = ctx.bank.question("sd-url-shortener")
+    reply = of(session.say("How many links get created per month?"), ev.ClarificationGiven)[0]
+    assert reply.reply == next(c.answer for c in q.clarifications if c.topic == "scale")
+    latency = of(session.say("What latency do redirects need?"), ev.ClarificationGiven)[0]
+    assert "50 ms" in latency.reply
+    unknown = of(session.say("Which colour is the logo?"), ev.ClarificationGiven)[0]
+    assert unknown.reply == NO_FACT
+    assert session.state.current is not None and session.state.current.draft == []
+    noted = session.say("I would shard the code table by hash and cache hot redirects.")
+    assert of(noted, ev.DraftNoted)[0].words > 5
+
+
+def test_hints_climb_the_ladder_and_are_recorded(ctx: EngineContext) -> None:
+    session, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+    q = ctx.bank.question("dd-kv-cache")
+    shown = [of(session.hint(), ev.HintShown)[0] for _ in q.hints]
+    assert [h.text for h in shown] == list(q.hints)
+    assert of(session.hint(), ev.Notice)  # past the top of the ladder
+    session.say("Keys and values of past tokens are cached.")
+    session.submit()
+    assert ctx.store.attempts()[0].hints_used == len(q.hints)
+
+
+def test_follow_ups_probe_missed_points_and_update_coverage(
+    ctx: EngineContext, bank: ContentBank
+) -> None:
+    q = bank.question("dd-kv-cache")
+    session, _ = InterviewSession.start_single(ctx, q.id)
+    session.say(reference_lines(bank, q, q.key_points[0].id))
+    out = session.submit()
+    graded = of(out, ev.Graded)[0]
+    missed = {k.id for k in graded.grade.missed()}
+    asked = of(out, ev.FollowUpAsked)[0]
+    current = session.state.current
+    assert current is not None and 1 <= len(current.follow_ups) <= 2
+    assert all(set(f.probes) & missed for f in current.follow_ups)
+    probe = current.follow_ups[0].probes[0]
+    after = session.say(reference_lines(bank, q, probe))
+    update = of(after, ev.FollowUpGraded)[0]
+    assert bank.question(q.id).key_points[[k.id for k in q.key_points].index(probe)].text in (
+        update.newly_covered
+    )
+    assert update.grade.score > graded.grade.score
+    attempt = ctx.store.attempts()[0]
+    assert ctx.store.follow_ups(attempt.id)[0][0] == asked.prompt
+    assert attempt.score == update.grade.score  # the stored grade includes the follow-up
+
+
+def test_follow_ups_for_code_ask_about_the_candidates_own_solution(bank: ContentBank) -> None:
+    q = bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    answer = f"Hash map.\n```python\n{q.coding.reference_solution}\n```"
+    grade = OFFLINE_GRADE(bank, q, answer)
+    asks = choose_follow_ups(q, grade, answer)
+    assert asks and q.coding.entry_point in asks[0].prompt and "your" in asks[0].prompt
+    assert len(asks) <= 2
+
+
+def OFFLINE_GRADE(bank: ContentBank, q: Question, answer: str) -> Grade:  # noqa: N802
+    from bot.grading.offline import OfflineGrader
+
+    grader = GRADERS.setdefault("offline", OfflineGrader(bank))
+    return grader.grade(q, bank.rubric(q.rubric), answer)
+
+
+# --- never losing text ------------------------------------------------------------------------------
+
+
+class Exploding:
+    def grade(self, *args: object) -> Grade:
+        raise RuntimeError("grader on fire")
+
+
+def test_the_answer_is_saved_before_grading_and_a_failure_is_reported(
+    bank: ContentBank, clock: Clock, db_url: str
+) -> None:
+    store = AttemptStore.open(db_url, clock=clock)
+    ctx = EngineContext(get_settings(), bank, store, clock=clock, _graders={"auto": Exploding()})
+    session, _ = InterviewSession.start_drill(ctx, "C2", questions=2)
+    session.say("An answer that must survive a broken grader. \x00 ünïcödé " + "x" * 50_000)
+    out = session.submit()
+    assert "grader on fire" in of(out, ev.Notice)[0].text
+    assert of(out, ev.QuestionAsked)  # the drill goes on
+    [attempt] = store.attempts()
+    assert attempt.answer.startswith("An answer that must survive")
+    assert len(attempt.answer) > 50_000 and attempt.score is None
+    store.close()
+
+
+def test_skip_keeps_a_partial_answer_and_end_always_works(ctx: EngineContext) -> None:
+    session, _ = InterviewSession.start_drill(ctx, "C4", questions=3)
+    session.say("Half an answer about chunk sizes.")
+    out = session.skip()
+    assert of(out, ev.Skipped)[0].saved and of(out, ev.QuestionAsked)
+    assert ctx.store.attempts()[0].answer == "Half an answer about chunk sizes."
+    assert ctx.store.attempts()[0].score is None
+    ended = of(session.end(), ev.SessionEnded)[0]
+    assert "skipped" in ended.report
+    assert of(session.say("hello?"), ev.Notice)
+    assert of(session.submit(), ev.Notice) and of(session.skip(), ev.Notice)
+
+
+def test_a_session_resumes_after_a_restart_with_its_draft(
+    bank: ContentBank, clock: Clock, db_url: str
+) -> None:
+    store = AttemptStore.open(db_url, clock=clock)
+    ctx = EngineContext(get_settings(), bank, store, clock=clock, _graders=GRADERS)
+    session, first = InterviewSession.start_drill(ctx, "C6", questions=2)
+    asked = of(first, ev.QuestionAsked)[0]
+    session.say("Continuous batching refills the batch every decoding step.")
+    store.close()  # the server stops
+
+    store2 = AttemptStore.open(db_url, clock=clock)
+    ctx2 = EngineContext(get_settings(), bank, store2, clock=clock, _graders=GRADERS)
+    assert InterviewSession.unfinished(store2) == [session.id]
+    resumed, events = InterviewSession.resume(ctx2, session.id)
+    again = of(events, ev.QuestionAsked)[0]
+    assert again.resumed and again.question.id == asked.question.id
+    assert "Continuous batching" in again.draft
+    out = resumed.submit()
+    assert of(out, ev.Graded)[0].question.id == asked.question.id
+    assert (
+        store2.attempts()[0].answer == "Continuous batching refills the batch every decoding step."
+    )
+    store2.close()

@@ -1,0 +1,214 @@
+"""Chainlit handlers run inside a Chainlit context without a browser; what they send is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import chainlit as cl
+import pytest
+from chainlit.context import init_http_context
+
+from bot.history import AttemptStore
+from bot.session import InterviewSession
+from bot.web import app
+
+
+class Recorder:
+    """Stands in for the socket: keeps every step, token, element and action the app emits."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []
+        self.elements: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []
+        self.tokens: dict[str, list[str]] = {}
+        self.settings: list[dict[str, Any]] = []
+
+    def attach(self, emitter: Any) -> None:
+        async def send_step(step: dict[str, Any]) -> None:
+            if step["id"] not in self.steps:
+                self.order.append(step["id"])
+            self.steps[step["id"]] = dict(step)
+
+        async def send_token(id: str, token: str, **_: Any) -> None:
+            self.tokens.setdefault(id, []).append(token)
+
+        async def emit(event: str, data: Any) -> None:
+            if event == "action":
+                self.actions.append(data)
+            if event == "chat_settings":
+                self.settings.append({w["id"]: w for w in data})
+
+        async def send_element(element: dict[str, Any]) -> None:
+            self.elements.append(element)
+
+        emitter.send_step = emitter.update_step = emitter.stream_start = send_step
+        emitter.send_token = send_token
+        emitter.emit = emit
+        emitter.send_element = send_element
+        # the socket emitter's set_chat_settings is synchronous; the HTTP one is a coroutine
+        # that ChatSettings.send never awaits, so stand in with a plain function
+        emitter.set_chat_settings = lambda settings: None
+
+    def texts(self) -> list[str]:
+        return [str(self.steps[i].get("output", "")) for i in self.order]
+
+    def last(self) -> str:
+        return self.texts()[-1]
+
+    def labels(self, for_id: str | None = None) -> list[str]:
+        return [a["label"] for a in self.actions if for_id is None or a["forId"] == for_id]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine() -> Iterator[None]:
+    app.engine_context.cache_clear()  # each test gets the data dir conftest made for it
+    yield
+    app.engine_context().store.close()
+    app.engine_context.cache_clear()
+
+
+def in_chainlit(scenario: Callable[[Recorder], Awaitable[None]]) -> None:
+    """Run a scenario inside a Chainlit HTTP context whose emitter is a Recorder."""
+
+    async def main() -> None:
+        context = init_http_context()
+        recorder = Recorder()
+        recorder.attach(context.emitter)
+        await scenario(recorder)
+
+    asyncio.run(main())
+
+
+def act(name: str, **payload: Any) -> cl.Action:
+    return cl.Action(name=name, payload=payload)
+
+
+def test_a_drill_from_start_to_feedback() -> None:
+    in_chainlit(_a_drill_from_start_to_feedback)
+
+
+async def _a_drill_from_start_to_feedback(ui: Recorder) -> None:
+    await app.on_chat_start()
+    assert {"mode", "competency", "tag", "difficulty", "plan", "minutes", "grader"} <= set(
+        ui.settings[0]
+    )
+    assert "Welcome to interview-bot" in ui.last()
+    assert {"Start", "History", "Export CSV", "Export JSON"} <= set(ui.labels())
+
+    await app.on_settings_update({"mode": "drill", "competency": "C6", "difficulty": 3})
+    assert "Drill C6" in ui.last()
+    await app.on_start(act("start"))
+    question_id = ui.order[-1]
+    assert "Why this one" in ui.last()
+    assert ui.labels(question_id) == ["Hint", "Submit", "Skip", "End interview"]
+
+    await app.on_hint(act("hint"))
+    assert ui.last().startswith("**Hint 1/")
+    await app.on_message(cl.Message(content="Continuous batching admits new requests each step."))
+    assert "words so far" in ui.last()
+    await app.on_submit(act("submit"))
+
+    feedback = next(t for t in ui.texts() if t.startswith("**Feedback on"))
+    assert "### Score:" in feedback and "| Criterion | Level | Evidence |" in feedback
+    assert "hints used: 1/" in feedback and "Graded by offline" in feedback
+    streamed = [tokens for tokens in ui.tokens.values() if len(tokens) > 5]
+    assert streamed and feedback.endswith("".join(streamed[0]))  # it streamed, then settled
+    reference = next(s for s in ui.steps.values() if s.get("name") == "Reference answer")
+    assert "**Sources**" in reference["output"] and "kb/reference/" in reference["output"]
+    [attempt] = app.engine_context().store.attempts()
+    assert attempt.answer == "Continuous batching admits new requests each step."
+    assert attempt.hints_used == 1 and attempt.score is not None
+
+
+def test_history_chart_and_exports() -> None:
+    in_chainlit(_history_chart_and_exports)
+
+
+async def _history_chart_and_exports(ui: Recorder) -> None:
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "single", "question": "dd-kv-cache"})
+    await app.on_start(act("start"))
+    await app.on_message(cl.Message(content="Cache keys and values of earlier tokens."))
+    await app.on_submit(act("submit"))
+    await app.on_end(act("end"))
+    assert "report" in ui.last() and "## Questions" in ui.last()
+    report = [e for e in ui.elements if e["name"] == "interview-report.md"]
+    assert report, "the report is offered as a Markdown download"
+
+    await app.on_history(act("history"))
+    assert "| C6 Production GenAI engineering | 1 | 1 |" in ui.last()
+    assert any(e["type"] == "plotly" for e in ui.elements)
+
+    await app.on_export_csv(act("export_csv"))
+    [csv_file] = [e for e in ui.elements if e["name"] == "interview-bot-attempts.csv"]
+    assert "Exported 1 attempts" in ui.last()
+    store = app.engine_context().store
+    rows = list(csv.DictReader(io.StringIO(_element_text(csv_file))))
+    assert [r["question_id"] for r in rows] == ["dd-kv-cache"]
+    assert float(rows[0]["score"]) == store.attempts()[0].score
+    await app.on_export_json(act("export_json"))
+    assert "interview-bot-attempts.json" in ui.last()
+
+
+def _element_text(element: dict[str, Any]) -> str:
+    """The File element's bytes, as Chainlit stored them for download."""
+    from chainlit.context import context
+
+    files = context.session.files
+    entry = files[element["chainlitKey"]] if element.get("chainlitKey") in files else None
+    assert entry is not None, "the exported file was stored for download"
+    return str(entry["path"].read_text(encoding="utf-8"))
+
+
+def test_a_mock_round_shows_a_live_timer() -> None:
+    in_chainlit(_a_mock_round_shows_a_live_timer)
+
+
+async def _a_mock_round_shows_a_live_timer(ui: Recorder) -> None:
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": "12, 8"})
+    await app.on_start(act("start"))
+    timers = [e for e in ui.elements if e["type"] == "custom" and e["name"] == "RoundTimer"]
+    assert timers, "the round timer element was sent"
+    assert "Coding warm-up" in timers[0]["props"]["round"]
+    session = app._session()
+    assert session is not None and [r.minutes for r in session.state.rounds] == [12, 8]
+    await app.on_end(act("end"))
+    assert app._session() is None
+
+
+def test_bad_settings_get_a_clear_message() -> None:
+    in_chainlit(_bad_settings_get_a_clear_message)
+
+
+async def _bad_settings_get_a_clear_message(ui: Recorder) -> None:
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": "ten"})
+    await app.on_start(act("start"))
+    assert "round minutes must be whole numbers" in ui.last()
+    await app.on_settings_update({"mode": "single", "question": "no-such-question"})
+    await app.on_start(act("start"))
+    assert "unknown question 'no-such-question'" in ui.last()
+    await app.on_message(cl.Message(content="hello"))
+    assert "No session is running" in ui.last()
+
+
+def test_an_unfinished_session_can_be_resumed() -> None:
+    in_chainlit(_an_unfinished_session_can_be_resumed)
+
+
+async def _an_unfinished_session_can_be_resumed(ui: Recorder) -> None:
+    ctx = app.engine_context()
+    session, _ = InterviewSession.start_single(ctx, "sd-url-shortener")
+    session.say("Base62 codes from a counter, cached at the edge.")
+    await app.on_chat_start()
+    resume = [a for a in ui.actions if a["name"] == "resume"]
+    assert resume and resume[0]["payload"] == {"id": session.id}
+    await app.on_resume(act("resume", id=session.id))
+    assert "Resumed where you left off" in ui.last() and "Base62 codes" in ui.last()
+    assert isinstance(ctx.store, AttemptStore)
