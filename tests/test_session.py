@@ -293,7 +293,7 @@ def OFFLINE_GRADE(bank: ContentBank, q: Question, answer: str) -> Grade:  # noqa
     return grader.grade(q, bank.rubric(q.rubric), answer)
 
 
-# --- never losing text ------------------------------------------------------------------------------
+# --- never losing text -----------------------------------------------------------------------
 
 
 class Exploding:

@@ -1,0 +1,130 @@
+"""End to end in real headless Chromium: start a drill, answer, submit, see the score, export.
+
+Chromium is Debian's (`apt-get install chromium`, done by .ci/run), driven by Playwright through
+its executable path; no browser is downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from bot.server import command, prepare_app_root, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANSWER = (
+    "Continuous batching lets new requests join the running batch at every decoding step "
+    "instead of waiting for the slowest sequence, which raises GPU utilisation and throughput."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    root = prepare_app_root(tmp_path / "web")
+    env = server_env(root)
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        command("127.0.0.1", port), env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, proc, tmp_path / "server.log")
+        yield url, Path(env["INTERVIEW_BOT_DATA_DIR"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("the server exited:\n" + log.read_text(errors="replace"))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError("the server did not come up in 90 s:\n" + log.read_text(errors="replace"))
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_drill_answer_submit_score_and_export(
+    server: tuple[str, Path], page: Page, tmp_path: Path
+) -> None:
+    url, data_dir = server
+    page.goto(url)
+    expect(page.get_by_text("Welcome to interview-bot")).to_be_visible(timeout=60_000)
+    assert page.title() == "interview-bot"
+
+    page.get_by_role("button", name="Start").first.click()
+    expect(page.get_by_text("Why this one").last).to_be_visible(timeout=60_000)
+    page.locator("#chat-input").fill(ANSWER)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("words so far").last).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Submit").last.click()
+
+    score = page.locator('[data-step-type="assistant_message"] h3', has_text="Score:").last
+    expect(score).to_be_visible(timeout=90_000)
+    shown = score.inner_text()  # e.g. "Score: 41/100 — ✘ below the pass mark"
+    expect(page.get_by_text("Graded by offline").last).to_be_visible()
+
+    db = sqlite3.connect(data_dir / "history.sqlite3")
+    try:
+        row = db.execute("select question_id, answer, score from attempts").fetchone()
+    finally:
+        db.close()
+    question_id, answer, stored = row
+    assert answer == ANSWER
+    assert shown.startswith(f"Score: {stored:.0f}/100")
+
+    page.get_by_role("button", name="Export CSV").first.click()
+    link = page.get_by_text("interview-bot-attempts.csv").last
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("a", has_text="interview-bot-attempts.csv").last.click()
+    saved = tmp_path / "export.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(rows) == 1
+    assert rows[0]["question_id"] == question_id
+    assert float(rows[0]["score"]) == pytest.approx(stored)
+    assert rows[0]["mode"] == "drill" and rows[0]["grader"] == "offline"
