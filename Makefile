@@ -1,5 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what they need first.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,7 +11,7 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(BIN)/interview-bot validate
 	$(BIN)/interview-bot index
-	$(BIN)/interview-bot practice
+	$(BIN)/interview-bot serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -36,3 +38,4 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/app.py
