@@ -1,19 +1,29 @@
-"""Runs inside the sandboxed child process: executes candidate code against test cases.
+"""Runs inside the sandboxed child process: calls the candidate's code on each test's input.
 
-Kept free of project imports so that it runs in isolated mode (`python -I`) from a bare
-temporary directory. Reads one JSON job from stdin and writes one JSON line per test to the
-file descriptor named on the command line, so the candidate's own prints cannot corrupt results.
+Kept free of project imports: the parent passes this file's source with `python -I -S -c`, so
+it runs from the child's bare working directory under whichever interpreter the sandbox chose.
+It reads one JSON job from stdin (the code and each test's input, never the expected values) and
+writes one JSON line per event to the file descriptor named on the command line. The parent
+compares return values with the expected ones, so the expected values of hidden tests never reach
+the candidate's process. The candidate's prints go through a capped stream to the output sink.
+
+`same` is also imported by the parent (bot.sandbox) to compare results.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import math
 import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import IO, Any
+
+VALUE_LIMIT = 8 * 1024 * 1024  # bytes of JSON per return value sent back to the parent
 
 
 def _plain(value: Any) -> Any:
@@ -39,6 +49,7 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def same(actual: Any, expected: Any, mode: str) -> bool:
+    """Whether a returned value matches the expected one under the question's compare mode."""
     actual, expected = _plain(actual), _plain(expected)
     if mode == "float":
         return _close(actual, expected)
@@ -52,54 +63,141 @@ def same(actual: Any, expected: Any, mode: str) -> bool:
     return bool(actual == expected)
 
 
+class CappedSink:
+    """The candidate's stdout and stderr.
+
+    The run keeps the first `keep` bytes in the output file and drops the rest; a test (or the
+    code's import) that prints more than `limit` bytes is stopped by `on_overflow`.
+    """
+
+    def __init__(self, fd: int, keep: int, limit: int) -> None:
+        self.fd, self.keep, self.limit = fd, max(keep, 0), limit
+        self.printed = 0  # by the current test
+        self.on_overflow: Callable[[], None] = lambda: None
+
+    def write(self, data: bytes) -> None:
+        self.printed += len(data)
+        kept = data[: self.keep]
+        try:
+            while kept:
+                done = os.write(self.fd, kept)
+                self.keep -= done
+                kept = kept[done:]
+        except OSError:  # the file size limit, reached by writing to fd 1 directly
+            self.keep = 0
+        if self.printed > self.limit:
+            self.on_overflow()
+
+
+class CappedStream(io.TextIOBase):
+    """A text stream over a CappedSink; unbuffered, so prints before a crash are kept."""
+
+    def __init__(self, sink: CappedSink) -> None:
+        super().__init__()
+        self._sink = sink
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._sink.write(str(text).encode("utf-8", "backslashreplace"))
+        return len(text)
+
+
 def _call(namespace: dict[str, Any], job: dict[str, Any], case: dict[str, Any]) -> Any:
     target = namespace[job["entry_point"]]
-    args = eval(case["args_expr"], {}) if case.get("args_expr") else case["args"]
+    args = eval(case["args_expr"], {}) if case.get("args_expr") else case["args"]  # noqa: S307
     if job["style"] == "function":
         return target(*args)
     obj = target(*args)
     return [getattr(obj, method)(*margs) for method, margs in case["calls"]]
 
 
-def _short(value: Any, limit: int = 300) -> str:
-    text = repr(value)
+def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def run(job: dict[str, Any], out: IO[str]) -> None:
+def _describe(err: BaseException, job: dict[str, Any]) -> str:
+    if isinstance(err, OSError) and err.errno == errno.EFBIG:
+        return f"file size limit exceeded ({job['file_bytes']} bytes per file): {err}"
+    if isinstance(err, BlockingIOError) and err.errno == errno.EAGAIN:
+        limit = job["processes"]
+        return f"BlockingIOError: {err} (the limit of {limit} processes and threads was reached)"
+    if isinstance(err, MemoryError):
+        return "MemoryError: the memory limit was reached"
+    return f"{type(err).__name__}: {_short(str(err), 200)}"
+
+
+def _returned(actual: Any) -> dict[str, Any]:
+    value = json.dumps(_plain(actual), default=repr)
+    if len(value) > VALUE_LIMIT:
+        raise ValueError(f"the return value is too large to compare (over {VALUE_LIMIT} bytes)")
+    return {"status": "returned", "value": json.loads(value)}
+
+
+def _emit(out: IO[str], record: dict[str, Any]) -> None:
+    out.write(json.dumps(record) + "\n")
+    out.flush()
+
+
+def _only_the_harness(pid: int) -> None:
+    """A process the code forked must not come back here and report results of its own."""
+    if os.getpid() != pid:
+        os._exit(0)
+
+
+def run(job: dict[str, Any], out: IO[str], sink: CappedSink) -> None:
     namespace = {"__name__": "solution"}
+    pid, state = os.getpid(), {"index": -1, "began": time.perf_counter()}
+
+    def overflow() -> None:
+        _only_the_harness(pid)
+        seconds = round(time.perf_counter() - state["began"], 6)
+        limit = f"more than {sink.limit // 1024} KB"
+        what = "the test" if state["index"] >= 0 else "the code, while loading,"
+        error = f"output limit exceeded: {what} printed {limit}, so it was stopped"
+        _emit(out, {"index": state["index"], "status": "error", "error": error, "seconds": seconds})
+        os._exit(0)
+
+    sink.on_overflow = overflow
     try:
         exec(compile(job["code"], "solution.py", "exec"), namespace)  # noqa: S102
+        _only_the_harness(pid)
         if not callable(namespace.get(job["entry_point"])):
             raise NameError(f"no function or class named '{job['entry_point']}' in the code")
     except BaseException as err:  # the candidate's module failed to load
+        _only_the_harness(pid)
         detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-        out.write(json.dumps({"index": -1, "status": "error", "error": detail}) + "\n")
-        out.flush()
+        _emit(out, {"index": -1, "status": "error", "error": detail})
         return
     for index in range(job["start"], len(job["tests"])):
-        case = job["tests"][index]
-        out.write(json.dumps({"index": index, "status": "started"}) + "\n")
-        out.flush()
-        began = time.perf_counter()
+        _emit(out, {"index": index, "status": "started"})
+        sink.printed, state["index"], state["began"] = 0, index, time.perf_counter()
         record: dict[str, Any] = {"index": index}
         try:
-            actual = _call(namespace, job, case)
-            ok = same(actual, case["expected"], job["compare"])
-            record.update(status="passed" if ok else "failed", actual=_short(_plain(actual)))
+            actual = _call(namespace, job, job["tests"][index])
+            _only_the_harness(pid)
+            record.update(_returned(actual))
         except BaseException as err:  # report the candidate's exception as data
-            name = type(err).__name__
-            record.update(status="error", error=f"{name}: {_short(str(err), 200)}")
-        record["seconds"] = round(time.perf_counter() - began, 6)
-        out.write(json.dumps(record) + "\n")
-        out.flush()
+            _only_the_harness(pid)
+            record.update(status="error", error=_describe(err, job))
+        record["seconds"] = round(time.perf_counter() - state["began"], 6)
+        _emit(out, record)
 
 
 def main() -> None:
     job = json.loads(sys.stdin.read())
     out = os.fdopen(int(sys.argv[1]), "w")
+    os.dup2(1, 2)  # the code's stderr joins its stdout; fd 2 was the runner's own log
+    sink = CappedSink(1, job["output_keep"], job["output_limit"])
+    for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
+        setattr(sys, name, CappedStream(sink))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
-    run(job, out)
+    run(job, out, sink)
     out.close()
     os._exit(0)
 

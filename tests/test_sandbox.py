@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
-from bot.content import CodingSpec, Question
-from bot.sandbox import Limits, run_tests
+from bot.content import CodeTest, CodingSpec, Question
+from bot.errors import ConfigError
+from bot.sandbox import Limits, RunReport, isolation, protections, run_tests, run_tests_async
+from bot.sandbox import runner as runner_module
 
 CODING = {
     path.stem: path for path in sorted((PROJECT_ROOT / "question_bank").glob("**/coding-*.yaml"))
 }
+PAIR = "def pair_sum_indices(nums, target):\n"
+ESCAPE = f"ib-escape-{uuid.uuid4().hex}"
 
 
 def coding_of(path: object) -> CodingSpec:
@@ -22,6 +36,21 @@ def spec() -> CodingSpec:
     return coding_of("coding-pair-sum-indices")
 
 
+def quick(seconds: float = 1.0) -> list[CodeTest]:
+    """The two examples with a shorter time limit, so hanging cases stay cheap."""
+    return [t.model_copy(update={"time_limit_s": seconds}) for t in spec().examples]
+
+
+def leftovers() -> dict[int, int]:
+    """Processes still alive under the runner's uids (pool of 64 from the base uid)."""
+    base = isolation._uid_base()
+    found: dict[int, int] = {}
+    for uid in range(base, base + isolation.UID_POOL):
+        for pid in isolation.pids_of(uid):
+            found[pid] = uid
+    return found
+
+
 @pytest.mark.parametrize("question_id", sorted(CODING))
 def test_reference_solution_passes_its_own_tests(question_id: str) -> None:
     coding = coding_of(question_id)
@@ -32,76 +61,322 @@ def test_reference_solution_passes_its_own_tests(question_id: str) -> None:
     assert report.total == len(coding.examples) + len(coding.tests)
 
 
-HOSTILE = [
+ACTIVE = {name: p.active for name, p in protections().items()}
+
+
+def _no_escape(report: RunReport) -> None:
+    for place in (Path("/tmp"), PROJECT_ROOT, Path("/root")):
+        assert not (place / ESCAPE).exists(), place
+
+
+def _no_secret(report: RunReport) -> None:
+    assert all("sk-should-not-leak" not in (r.actual or "") for r in report.results)
+    assert [r.actual for r in report.results] == ["[False, 0]"] * 2
+
+
+def _output_head_kept(report: RunReport) -> None:
+    assert report.output_truncated and report.output.startswith("x" * 100)
+    assert len(report.output) == 4096
+
+
+NET = "Network is unreachable" if ACTIVE["network_namespace"] else None
+NPROC = "processes and threads was reached" if ACTIVE["process_limit"] else None
+
+# (case, code, status of the first test, message in it, further check)
+HOSTILE: list[tuple[str, str, str, str | None, Callable[[RunReport], None] | None]] = [
+    ("infinite loop", PAIR + "    while True:\n        pass\n", "timeout", "time limit", None),
     (
-        "def pair_sum_indices(nums, target):\n    while True:\n        pass\n",
-        "timeout",
-        "time limit",
+        "fork bomb",
+        "import os\n" + PAIR + "    while True:\n        os.fork()\n",
+        "error" if NPROC else "timeout",
+        NPROC or "time limit",
+        None,
     ),
-    ("import os\ndef pair_sum_indices(nums, target):\n    os._exit(3)\n", "killed", "exited"),
-    ("def pair_sum_indices(nums, target):\n    raise SystemExit(0)\n", "error", "SystemExit"),
     (
-        "def pair_sum_indices(nums, target):\n    return list(range(10**10))\n",
+        "memory bomb",
+        PAIR + "    return list(range(10**10))\n",
         "error",
-        "MemoryError",
+        "MemoryError: the memory limit was reached",
+        None,
     ),
     (
-        "import sys\ndef pair_sum_indices(nums, target):\n    while True:\n"
-        "        sys.stdout.write('x' * 65536)\n",
+        "100 MB of output",
+        "import sys\n"
+        + PAIR
+        + "    for _ in range(1600):\n        sys.stdout.write('x' * 65536)\n",
         "error",
-        "File too large",
+        "output limit exceeded: the test printed more than 256 KB, so it was stopped",
+        _output_head_kept,
     ),
     (
-        "import os\ndef pair_sum_indices(nums, target):\n"
-        "    return [len(os.environ.get('OPENAI_API_KEY', ''))]\n",
+        "environment secrets",
+        "import os\n" + PAIR + "    found = 0\n    for pid in os.listdir('/proc'):\n"
+        "        try:\n"
+        "            found += b'sk-should' in open(f'/proc/{pid}/environ', 'rb').read()\n"
+        "        except OSError:\n            pass\n"
+        "    return ['OPENAI_API_KEY' in os.environ, found]\n",
         "failed",
+        None,
+        _no_secret,
+    ),
+    (
+        "write outside its directory",
+        PAIR + f"    open('/tmp/{ESCAPE}', 'w').write('x')\n"
+        f"    open('/root/{ESCAPE}', 'w').write('x')\n"
+        f"    open({str(PROJECT_ROOT / ESCAPE)!r}, 'w').write('x')\n",
+        "error",
+        "PermissionError" if ACTIVE["unprivileged_user"] else None,
+        _no_escape,
+    ),
+    (
+        "ctypes crash",
+        "import ctypes\n" + PAIR + "    ctypes.string_at(0)\n",
+        "killed",
+        "segmentation fault",
+        None,
+    ),
+    ("sys.exit", "import sys\n" + PAIR + "    sys.exit(0)\n", "error", "SystemExit", None),
+    ("os._exit", "import os\n" + PAIR + "    os._exit(3)\n", "killed", "exited with code 3", None),
+    (
+        "fake results",
+        "import os, sys\n" + PAIR + "    fd = int(sys.argv[1])\n"
+        '    os.write(fd, b\'{"index": 1, "status": "returned", "value": [1, 2]}\\n\')\n'
+        "    return [0, 1]\n",
+        "killed",
+        "result channel",
+        None,
+    ),
+    (
+        "wrong signature",
+        "def pair_sum_indices(nums):\n    return []\n",
+        "error",
+        "TypeError",
         None,
     ),
 ]
 
 
-@pytest.mark.parametrize(("code", "status", "detail"), HOSTILE)
+@pytest.mark.parametrize(
+    ("code", "status", "detail", "check"),
+    [pytest.param(*row[1:], id=row[0]) for row in HOSTILE],
+)
 def test_hostile_code_is_contained(
-    code: str, status: str, detail: str | None, monkeypatch: pytest.MonkeyPatch
+    code: str,
+    status: str,
+    detail: str | None,
+    check: Callable[[RunReport], None] | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak")
-    tests = list(spec().examples)
+    tests = quick()
     report = run_tests(code, spec(), tests, limits=Limits(memory_bytes=512 * 1024 * 1024))
+    assert report.error is None, report.error
     assert report.total == len(tests), "every test gets a result, even after a crash"
     first = report.results[0]
     assert first.status == status, first
     if detail:
         assert detail in (first.error or ""), first
-    if status == "failed":
-        assert first.actual == "[0]", "the environment is scrubbed"
+    if check:
+        check(report)
+    assert not leftovers(), "nothing the code started outlives the run"
+
+
+def test_network_is_cut_off_when_the_namespace_is_active() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        code = (
+            "import socket\n" + PAIR + f"    socket.create_connection(('127.0.0.1', {port}), 2)\n"
+            "    return [0, 1]\n"
+        )
+        report = run_tests(code, spec(), quick())
+    if protections()["network_namespace"].active:
+        assert report.results[0].status == "error"
+        assert "Network is unreachable" in (report.results[0].error or "")
+    else:
+        assert report.results[0].status == "passed", "loopback works without the namespace"
 
 
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("def pair_sum_indices(nums, target)\n    return []\n", "SyntaxError"),
+        (PAIR[:-2] + "\n    return []\n", "SyntaxError"),
         ("def other(nums, target):\n    return []\n", "no function or class named"),
+        ("import time\ntime.sleep(30)\n" + PAIR + "    return []\n", "did not finish loading"),
     ],
+    ids=["syntax error", "no entry point", "slow import"],
 )
 def test_code_that_does_not_load_is_reported(code: str, message: str) -> None:
-    report = run_tests(code, spec(), list(spec().examples))
+    report = run_tests(code, spec(), quick(), limits=Limits(startup_seconds=1.0))
     assert report.error is not None and message in report.error
     assert report.total == 0
 
 
-def test_wrong_signature_is_an_error_per_test() -> None:
-    report = run_tests(
-        "def pair_sum_indices(nums):\n    return []\n", spec(), list(spec().examples)
-    )
-    assert [r.status for r in report.results] == ["error", "error"]
-    assert "TypeError" in (report.results[0].error or "")
-
-
 def test_tests_after_a_timeout_still_run() -> None:
-    code = (
-        "def pair_sum_indices(nums, target):\n"
-        "    if target == 9:\n        while True: pass\n"
-        "    return [1, 2]\n"
-    )
-    report = run_tests(code, spec(), list(spec().examples))
+    code = PAIR + "    if target == 9:\n        while True: pass\n    return [1, 2]\n"
+    report = run_tests(code, spec(), quick())
     assert [r.status for r in report.results] == ["timeout", "passed"]
+
+
+def test_expected_values_never_reach_the_child() -> None:
+    code = (
+        "import gc\n" + PAIR + "    return [k for o in gc.get_objects() if isinstance(o, dict)"
+        " for k in o if k == 'expected']\n"
+    )
+    report = run_tests(code, spec(), quick())
+    assert [r.actual for r in report.results] == ["[]", "[]"]
+
+
+def test_prints_are_kept_and_hidden_tests_are_marked() -> None:
+    coding = spec()
+    code = "import sys\n" + coding.reference_solution + "\nprint('loaded')\n"
+    code += "sys.stderr.write('to stderr\\n')\n"
+    report = run_tests(code, coding, [*coding.examples, *coding.tests[:2]])
+    assert report.passed == 4
+    assert report.output == "loaded\nto stderr\n" and not report.output_truncated
+    assert [r.hidden for r in report.results] == [False, False, True, True]
+
+
+def test_protections_are_reported_with_every_run() -> None:
+    shown = protections()
+    expected = {
+        "rlimits",
+        "wall_timeout",
+        "scrubbed_env",
+        "isolated_interpreter",
+        "output_cap",
+        "network_namespace",
+        "pid_namespace",
+        "private_filesystem",
+        "unprivileged_user",
+        "process_limit",
+    }
+    assert set(shown) == expected
+    assert all(p.detail for p in shown.values())
+    assert all(p.detail.startswith("missing (") for p in shown.values() if not p.active)
+    report = run_tests(spec().reference_solution, spec(), quick())
+    data = report.to_dict()
+    assert data["protections"] == {name: p.to_dict() for name, p in shown.items()}
+    assert data["passed"] == data["total"] == 2
+
+
+NOTHING = isolation.Isolation(
+    unshare=None,
+    network=False,
+    pid_namespace=False,
+    filesystem=False,
+    user=False,
+    interpreter=sys.executable,
+    version="test",
+    missing={
+        key: "needs root, and the app runs as uid 1000"
+        for key in ("network_namespace", "pid_namespace", "private_filesystem", "unprivileged_user")
+    },
+)
+
+
+def test_without_any_namespace_the_runner_still_works_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(isolation, "_PROBED", [NOTHING])
+    coding = spec()
+    report = run_tests(coding.reference_solution, coding, [*coding.examples, *coding.tests])
+    assert report.passed == report.total == 10
+    for name in ("network_namespace", "unprivileged_user", "process_limit"):
+        shown = report.protections[name]
+        assert shown["active"] is False and shown["detail"].startswith("missing ("), name
+    assert "needs root" in report.protections["unprivileged_user"]["detail"]
+    assert report.protections["rlimits"]["active"] is True
+
+
+def test_without_unshare_root_still_drops_to_its_own_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.geteuid() != 0:
+        assert not protections()["unprivileged_user"].active
+        return
+    real_which = isolation.shutil.which
+    monkeypatch.setattr(
+        isolation.shutil,
+        "which",
+        lambda name, path=None: None if name == "unshare" else real_which(name, path=path),
+    )
+    probed = isolation._probe()
+    assert probed.unshare is None and probed.user and probed.filesystem
+    assert "unshare (util-linux) not found" in probed.missing["network_namespace"]
+    monkeypatch.setattr(isolation, "_PROBED", [probed])
+    escaped = (
+        "import os, time\n" + PAIR + "    if os.fork() == 0:\n        os.setsid()\n"
+        "        time.sleep(60)\n    return [os.getuid() != 0, os.getgid() != 0]\n"
+    )
+    report = run_tests(escaped, spec(), quick())
+    assert [r.actual for r in report.results] == ["[True, True]"] * 2
+    assert not leftovers(), "a child in its own session is still killed, found by its uid"
+    bomb = "import os\n" + PAIR + "    while True:\n        os.fork()\n"
+    report = run_tests(bomb, spec(), quick())
+    assert "processes and threads" in (report.results[0].error or "")
+    assert not leftovers()
+
+
+def test_a_slow_run_does_not_block_the_event_loop() -> None:
+    async def scenario() -> tuple[float, bool, RunReport]:
+        code = PAIR + "    while True:\n        pass\n"
+        task = asyncio.create_task(run_tests_async(code, spec(), quick(1.0)[:1]))
+        await asyncio.sleep(0.2)  # the child is running by now
+        began = time.monotonic()
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        return time.monotonic() - began, task.done(), await task
+
+    ticks, done_early, report = asyncio.run(scenario())
+    assert ticks < 0.5 and not done_early
+    assert report.results[0].status == "timeout"
+
+
+def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", "2")
+    real, lock = runner_module.run_tests, threading.Lock()
+    running, most = [0], [0]
+
+    def counted(*args: object, **kwargs: object) -> RunReport:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(runner_module, "run_tests", counted)
+    stop, seen = threading.Event(), [0]
+
+    def watch() -> None:  # distinct uids with a live process = children running at once
+        while not stop.is_set():
+            seen[0] = max(seen[0], len(set(leftovers().values())))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    code = "import time\n" + PAIR + "    time.sleep(0.3)\n    return [0, 1]\n"
+
+    async def five() -> list[RunReport]:
+        runs = [run_tests_async(code, spec(), quick()[:1]) for _ in range(5)]
+        return await asyncio.gather(*runs)
+
+    try:
+        began = time.monotonic()
+        reports = asyncio.run(five())
+        took = time.monotonic() - began
+    finally:
+        stop.set()
+        watcher.join()
+    assert [r.passed for r in reports] == [1] * 5
+    assert most[0] == 2 and 1 <= seen[0] <= 2
+    assert took >= 0.9, "five 0.3 s runs, two at a time, take at least three rounds"
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_concurrency_setting_is_validated(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", value)
+    with pytest.raises(ConfigError, match="INTERVIEW_BOT_RUNNER_CONCURRENCY"):
+        runner_module.runner_concurrency()

@@ -1,0 +1,71 @@
+"""What a run returns: a result per test, the report, the limits it ran under."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from bot.errors import BotError
+
+Status = Literal["passed", "failed", "error", "timeout", "killed"]
+
+
+class SandboxError(BotError):
+    """The runner itself could not start the code (never raised for what the code does)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: int = 10  # per process
+    memory_bytes: int = 1024 * 1024 * 1024
+    file_bytes: int = 1024 * 1024  # any file the code writes, printed output included
+    output_bytes: int = 256 * 1024  # printed output kept per run; the rest is discarded
+    open_files: int = 64
+    processes: int = 16  # processes and threads of the run's own uid
+    tmp_bytes: int = 32 * 1024 * 1024  # size of the private /tmp
+    wall_seconds: float = 60.0  # the whole run; each test also has its own time_limit_s
+    startup_seconds: float = 5.0  # interpreter start plus the code's import-time work
+
+
+@dataclass
+class TestResult:
+    index: int
+    name: str
+    category: str
+    status: Status
+    seconds: float = 0.0
+    actual: str | None = None
+    error: str | None = None
+    hidden: bool = False  # a hidden test (not one of the question's examples)
+
+
+@dataclass
+class RunReport:
+    results: list[TestResult] = field(default_factory=list)
+    error: str | None = None  # the code did not load (syntax error, missing entry point)
+    output: str = ""  # the first bytes the code printed
+    output_truncated: bool = False  # it printed more than Limits.output_bytes
+    seconds: float = 0.0
+    protections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.status == "passed" for r in self.results)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(passed=self.passed, total=self.total)
+        return data
+
+
+@dataclass(frozen=True)
+class Protection:
+    active: bool
+    detail: str  # what it does when active; what is missing, and why, when not
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"active": self.active, "detail": self.detail}
