@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
+from bot.sandbox import protections
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -115,11 +116,48 @@ def test_check_runs_reference_and_candidate(
 
     code, data = check("--reference")
     assert code == 0 and data["passed"] == data["total"] == 10
+    assert {"passed", "total", "results", "protections"} <= set(data)
+    assert {r["status"] for r in data["results"]} == {"passed"}
+    assert [r["hidden"] for r in data["results"]] == [False] * 2 + [True] * 8
+    assert data["protections"] == {k: p.to_dict() for k, p in protections().items()}
     wrong = tmp_path / "wrong.py"
     wrong.write_text("def pair_sum_indices(nums, target):\n    return [0, 1]\n")
     code, data = check("--code-file", str(wrong), "--examples-only")
     assert code == 1 and data["total"] == 2
     assert [r["status"] for r in data["results"]] == ["passed", "failed"]
+    crash = tmp_path / "crash.py"
+    crash.write_text("import os\ndef pair_sum_indices(nums, target):\n    os._exit(3)\n")
+    code, data = check("--code-file", str(crash), "--examples-only")
+    assert code == 1 and [r["status"] for r in data["results"]] == ["killed", "killed"]
+    assert data["results"][0]["error"] == "the process exited with code 3"
+
+
+def test_check_prints_each_test_and_what_is_unprotected(
+    capsys: pytest.CaptureFixture[str], mini_root: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = '[red]oops[/red]' +\n")
+    args = ["check", "--root", str(mini_root), "--question", "coding-pair-sum-indices"]
+    code, out, err = run(capsys, *args, "--code-file", str(broken))
+    assert code == 1 and "The code did not load:" in out and "SyntaxError" in out
+    assert "[red]oops[/red]" in out, "the code's own text is printed as it is, not as markup"
+    code, out, err = run(capsys, *args, "--reference", "--examples-only")
+    assert code == 0 and "2/2 passed in" in out
+    assert out.count("passed ") == 3 and "basic (general)" in out
+    missing = [name for name, p in protections().items() if not p.active]
+    assert ("unprotected here" in err) == bool(missing)
+
+
+def test_every_command_is_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    listed = {
+        line.split()[1] for line in out.splitlines() if line.startswith("│ ") and "  " in line
+    }
+    assert code == 0
+    assert {
+        "validate", "schema", "questions", "coverage", "config", "check", "grade", "practice",
+        "history", "export", "eval-grader", "index", "search", "eval-retrieval", "serve",
+    } <= listed  # fmt: skip
 
 
 def test_unknown_question_is_a_clear_error(

@@ -1,0 +1,169 @@
+"""Grading commands: grade, practice, eval-grader."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli.common import GraderOpt, JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.config import get_settings
+from bot.content import Question
+from bot.content.bank import ContentBank
+from bot.errors import BotError
+from bot.grading.grade import Grade
+
+
+def _read_answer(answer: str | None, answer_file: Path | None) -> str:
+    given = [a for a in (answer, answer_file) if a is not None]
+    if len(given) != 1:
+        raise BotError("give exactly one of --answer TEXT, --answer-file FILE or --answer-file -")
+    if answer is not None:
+        return answer
+    assert answer_file is not None
+    if str(answer_file) == "-":
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
+    try:
+        return answer_file.read_bytes().decode("utf-8", "replace")
+    except OSError as error:
+        raise BotError(f"cannot read {answer_file}: {error.strerror}") from None
+
+
+@app.command()
+def grade(
+    question: Annotated[str, typer.Option("--question", help="Question id.")],
+    answer: Annotated[str | None, typer.Option("--answer", help="The answer text.")] = None,
+    answer_file: Annotated[
+        Path | None, typer.Option("--answer-file", help="A file with the answer, or - for stdin.")
+    ] = None,
+    grader: GraderOpt = "auto",
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grade one answer against the question's rubric and key points."""
+    from bot.grading.graders import grade_answer
+    from bot.grading.report import render_grade
+
+    bank = content_bank(root)
+    q = bank.question(question)
+    result = grade_answer(get_settings(), bank, q, _read_answer(answer, answer_file), choice=grader)
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    out.print(render_grade(result), markup=False, highlight=False)
+
+
+@app.command()
+def practice(
+    question: Annotated[str | None, typer.Option("--question", help="A question id.")] = None,
+    competency: Annotated[str | None, typer.Option(help="C1..C6 or BH")] = None,
+    kind: Annotated[str | None, typer.Option(help="coding, system_design, ...")] = None,
+    grader: GraderOpt = "auto",
+    root: RootOpt = None,
+) -> None:
+    """Answer one question in the terminal and get it graded (end the answer with Ctrl-D)."""
+    import random
+
+    from bot.grading.ladder import reference_prose
+    from bot.grading.report import render_grade
+
+    bank = content_bank(root)
+    if question:
+        q = bank.question(question)
+    else:
+        pool = [
+            x
+            for x in bank.questions.values()
+            if (competency is None or x.competency == competency.upper())
+            and (kind is None or x.kind == kind)
+        ]
+        if not pool:
+            raise BotError("no question matches those filters")
+        q = random.choice(pool)
+    out.print(
+        f"[bold]{q.title}[/bold]  ({q.id}, {q.kind}, {q.competency}, difficulty "
+        f"{q.difficulty}, about {q.suggested_minutes} min)\n"
+    )
+    out.print(q.prompt, markup=False, highlight=False)
+    if q.coding:
+        out.print(f"\nSignature: {q.coding.signature}", markup=False, highlight=False)
+    err.print("\nType your answer; finish with Ctrl-D on an empty line.")
+    began = time.monotonic()
+    answer = sys.stdin.read()
+    result = _save_and_grade(bank, q, answer, grader, duration_s=time.monotonic() - began)
+    out.print(render_grade(result), markup=False, highlight=False)
+    out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
+    out.print(reference_prose(bank, q), markup=False, highlight=False)
+
+
+def _save_and_grade(
+    bank: ContentBank, q: Question, answer: str, grader: str, *, duration_s: float
+) -> Grade:
+    """The answer is stored before grading, so a failed grade never loses it."""
+    from bot.grading.graders import grade_answer
+    from bot.history import AttemptStore
+
+    settings = get_settings()
+    with AttemptStore.open(settings.effective_database_url) as store:
+        session_id = store.start_session("single")
+        attempt_id = store.save_answer(
+            session_id=session_id,
+            question_id=q.id,
+            kind=q.kind,
+            competency=q.competency,
+            difficulty=q.difficulty,
+            answer=answer,
+            duration_s=round(duration_s, 1),
+        )
+        result = grade_answer(settings, bank, q, answer, choice=grader)
+        store.record_grade(attempt_id, result)
+        store.end_session(session_id)
+    return result
+
+
+@app.command("eval-grader")
+def eval_grader(
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="A CSV in the shared layout.")
+    ] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only this split.")] = None,
+    labelled: Annotated[
+        bool, typer.Option("--labelled", help="The project's own labelled answers.")
+    ] = False,
+    grader: GraderOpt = "offline",
+    root: RootOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement with human scores: n, Pearson, Spearman, QWK, MAE (and ROC AUC when 0/1)."""
+    from rich.progress import Progress
+
+    from bot.grading.datasets import labelled_rows, mark_binary, read_csv
+    from bot.grading.evaluate import evaluate
+    from bot.grading.graders import make_grader
+
+    if labelled == (dataset is not None):
+        raise BotError("give exactly one of --dataset FILE and --labelled")
+    bank = content_bank(root)
+    rows = labelled_rows(bank) if labelled else mark_binary(read_csv(dataset, split=split))  # type: ignore[arg-type]
+    # The off-topic check compares an answer with the bank's other questions: it applies to the
+    # bank's own questions (--labelled), not to a dataset's.
+    chosen = make_grader(get_settings(), grader, bank if labelled else None)
+    with Progress(console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("grading", total=len(rows))
+        table = evaluate(
+            chosen, rows, bank, progress=lambda done, total: bar.update(task, completed=done)
+        )
+    table["grader"] = chosen.name
+    if as_json:
+        print_json(table)
+        return
+    grid = Table("answers", "n", "pearson", "spearman", "qwk", "mae", "auc")
+    for name, row in (("all", table), (">= 5 words", table["answers_of_5_words_or_more"])):
+        grid.add_row(
+            name, *(str(row.get(k, "-")) for k in ("n", "pearson", "spearman", "qwk", "mae", "auc"))
+        )
+    out.print(grid)

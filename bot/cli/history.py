@@ -1,0 +1,76 @@
+"""Your attempts: history and export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli.common import JsonOpt, app, err, out, print_json
+from bot.config import get_settings
+from bot.content import COMPETENCIES
+from bot.errors import BotError
+
+
+@app.command()
+def history(as_json: JsonOpt = False) -> None:
+    """Your graded attempts: count, mean score and trend per competency."""
+    from bot.history import AttemptStore
+
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        summary = store.summary()
+        attempts = store.attempts()
+    if as_json:
+        print_json(
+            {
+                "competencies": {k: vars(v) for k, v in summary.items()},
+                "attempts": [a.to_dict() for a in attempts],
+            }
+        )
+        return
+    table = Table("competency", "attempts", "graded", "mean score", "trend (last 5 vs 5 before)")
+    for name, row in sorted(summary.items()):
+        trend = "-" if row.trend is None else f"{row.trend:+.1f}"
+        mean = "-" if row.mean_score is None else f"{row.mean_score:.1f}"
+        table.add_row(
+            f"{name} {COMPETENCIES.get(name, '')}", str(row.attempts), str(row.graded), mean, trend
+        )
+    out.print(table)
+    for a in attempts[-10:]:
+        score = "-" if a.score is None else f"{a.score:.0f}"
+        out.print(f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}", highlight=False)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Export attempts: CSV (one row per graded attempt) or JSON (sessions with full grades)."""
+    import io
+    from datetime import UTC, datetime
+
+    from bot.history import AttemptStore, export_csv, export_json
+
+    if fmt not in ("csv", "json"):
+        raise BotError(f"unknown format '{fmt}' (use csv or json)")
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError:
+        raise BotError(f"--since takes a date like 2026-11-01, not '{since}'") from None
+    buffer = io.StringIO()
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        if fmt == "csv":
+            export_csv(store.attempts(since=start), buffer)
+        else:
+            buffer.write(json.dumps(export_json(store.sessions(since=start)), indent=2) + "\n")
+    if out_file is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        out_file.write_text(buffer.getvalue(), encoding="utf-8")
+        err.print(f"wrote {out_file}")
