@@ -198,10 +198,91 @@ def bench_agreement() -> dict[str, object]:
     return results
 
 
+RUNNER_RUNS = 30
+RUNNER_BURST = 24
+
+
+def bench_runner() -> dict[str, object]:
+    """Code runner: a typical submission (a difficulty-3 question's reference solution against its
+    examples and hidden tests), sequential latency, then throughput with 4 runs in flight through
+    run_tests_async under the concurrency cap (the default 2, then 4)."""
+    import asyncio
+    import os
+
+    from bot.sandbox import isolation, protections, run_tests, run_tests_async
+
+    bank = load_bank(ROOT)
+    chosen = sorted(
+        (q for q in bank.questions.values() if q.coding and q.difficulty == 3), key=lambda q: q.id
+    )[:5]
+    cases = []
+    for q in chosen:
+        assert q.coding is not None
+        cases.append((q.coding.reference_solution, q.coding, [*q.coding.examples, *q.coding.tests]))
+
+    def sequential() -> list[float]:
+        it = iter(cases * (RUNNER_RUNS // len(cases)))
+
+        def one() -> None:
+            code, spec, tests = next(it)
+            report = run_tests(code, spec, tests)
+            assert report.error is None and report.passed == report.total, report.results
+
+        return timed(one, RUNNER_RUNS)
+
+    async def burst() -> float:
+        queue = list(cases * (RUNNER_BURST // len(cases) + 1))[:RUNNER_BURST]
+
+        async def worker() -> None:
+            while queue:
+                code, spec, tests = queue.pop()
+                report = await run_tests_async(code, spec, tests)
+                assert report.passed == report.total
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(4)))
+        return time.perf_counter() - began
+
+    run_tests(*cases[0])  # the first run probes the machine's protections
+    results: dict[str, object] = {
+        "questions": [q.id for q in chosen],
+        "tests_per_run": round(statistics.fmean(len(t) for _, _, t in cases), 1),
+        "protections_active": [k for k, p in protections().items() if p.active],
+        "latency": percentiles(sequential()),
+    }
+    previous = os.environ.get("INTERVIEW_BOT_RUNNER_CONCURRENCY")
+    for cap in (2, 4):
+        os.environ["INTERVIEW_BOT_RUNNER_CONCURRENCY"] = str(cap)
+        seconds = asyncio.run(burst())
+        results[f"throughput_4_in_flight_cap_{cap}"] = {
+            "runs": RUNNER_BURST,
+            "seconds": round(seconds, 2),
+            "runs_per_s": round(RUNNER_BURST / seconds, 2),
+        }
+    if previous is None:
+        os.environ.pop("INTERVIEW_BOT_RUNNER_CONCURRENCY")
+    else:
+        os.environ["INTERVIEW_BOT_RUNNER_CONCURRENCY"] = previous
+    bare = isolation.Isolation(
+        None, False, False, False, False, sys.executable, "", dict.fromkeys(
+            ("network_namespace", "pid_namespace", "private_filesystem", "unprivileged_user"),
+            "switched off for the comparison",
+        ),
+    )  # fmt: skip
+    probed, isolation._PROBED[:] = list(isolation._PROBED), [bare]
+    try:  # the same runs with rlimits only: what the namespaces and the uid switch cost
+        results["latency_rlimits_only"] = percentiles(sequential())
+    finally:
+        isolation._PROBED[:] = probed
+    results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
 SUITES: dict[str, Callable[[], dict[str, object]]] = {
     "retrieval": bench_retrieval,
     "grading": bench_grading,
     "agreement": bench_agreement,
+    "runner": bench_runner,
 }
 
 
