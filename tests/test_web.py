@@ -196,6 +196,11 @@ async def _bad_settings_get_a_clear_message(ui: Recorder) -> None:
     assert "unknown question 'no-such-question'" in ui.last()
     await app.on_message(cl.Message(content="hello"))
     assert "No session is running" in ui.last()
+    # the browser sends None for fields left empty
+    empty = {"mode": "mock", "plan": "quick", "minutes": None, "tag": None, "question": None}
+    await app.on_settings_update(empty)
+    await app.on_start(act("start"))
+    assert "Round 1/2: Coding warm-up" in ui.last()
 
 
 def test_an_unfinished_session_can_be_resumed() -> None:

@@ -19,6 +19,7 @@ from chainlit.input_widget import Select, Slider, TextInput
 
 from bot.config import get_settings
 from bot.content import COMPETENCIES, load_bank
+from bot.content.models import RoundPlan
 from bot.errors import BotError
 from bot.history import AttemptStore, export_csv, export_json
 from bot.session import EngineContext, InterviewSession
@@ -39,21 +40,36 @@ def engine_context() -> EngineContext:
 
 
 def _settings_widgets(ctx: EngineContext) -> list[Any]:
-    plans = sorted(ctx.bank.plans)
+    plans = list(ctx.bank.plans.values())
     return [
-        Select(id="mode", label="Mode", values=list(MODES), initial_value="drill"),
         Select(
-            id="competency", label="Drill competency", values=list(COMPETENCIES), initial_value="C3"
+            id="mode", label="Mode", items={v: k for k, v in MODES.items()}, initial_value="drill"
+        ),
+        Select(
+            id="competency",
+            label="Drill competency",
+            items={f"{c} {name}": c for c, name in COMPETENCIES.items()},
+            initial_value="C3",
         ),
         TextInput(id="tag", label="Drill topic tag (optional)", initial=""),
         Slider(id="difficulty", label="Starting difficulty", initial=2, min=1, max=5, step=1),
-        Select(id="plan", label="Mock plan", values=plans, initial_value="standard"),
+        Select(
+            id="plan",
+            label="Mock plan",
+            items={_plan_label(p): p.id for p in sorted(plans, key=lambda p: p.id)},
+            initial_value="standard",
+        ),
         TextInput(
             id="minutes", label="Round minutes (e.g. 35,40,30; empty = the plan's)", initial=""
         ),
         TextInput(id="question", label="Single question id", initial=""),
         Select(id="grader", label="Grader", values=GRADERS, initial_value="auto"),
     ]
+
+
+def _plan_label(plan: RoundPlan) -> str:
+    rounds = ", ".join(f"{r.name} {r.minutes}" for r in plan.rounds)
+    return f"{plan.title} ({rounds} min)"
 
 
 def _actions(*names: str, question: Any = None) -> list[cl.Action]:
@@ -114,16 +130,15 @@ def _welcome(settings: dict[str, Any], can_resume: bool) -> str:
     return "\n".join(lines)
 
 
-def _describe(settings: dict[str, Any]) -> str:
-    mode = settings.get("mode", "drill")
-    if mode == "drill":
-        comp = settings.get("competency", "C3")
-        tag = f", tag {settings['tag']}" if settings.get("tag") else ""
-        level = int(settings.get("difficulty", 2))
-        return f"Drill {comp} {COMPETENCIES.get(comp, '')}{tag}, from difficulty {level}"
-    if mode == "mock":
-        return f"Mock interview, plan '{settings.get('plan', 'standard')}'"
-    return f"Single question '{settings.get('question') or '(type an id in the settings)'}'"
+def _describe(raw: dict[str, Any]) -> str:
+    s = _clean(raw)
+    if s["mode"] == "drill":
+        tag = f", tag {s['tag']}" if s["tag"] else ""
+        name = COMPETENCIES.get(s["competency"], "")
+        return f"Drill {s['competency']} {name}{tag}, from difficulty {int(s['difficulty'])}"
+    if s["mode"] == "mock":
+        return f"Mock interview, plan '{s['plan']}'"
+    return f"Single question '{s['question'] or '(type an id in the settings)'}'"
 
 
 @cl.on_settings_update
@@ -154,26 +169,41 @@ async def on_start(action: cl.Action) -> None:
     await _adopt(session, events)
 
 
-def _start(ctx: EngineContext, s: dict[str, Any]) -> tuple[InterviewSession, list[ev.Event]]:
-    grader = s.get("grader", "auto")
-    mode = s.get("mode", "drill")
-    if mode == "mock":
-        minutes = _minutes(s.get("minutes", ""))
-        return InterviewSession.start_mock(
-            ctx, s.get("plan", "standard"), minutes=minutes, grader=grader
-        )
-    if mode == "single":
-        if not s.get("question"):
+DEFAULTS: dict[str, Any] = {
+    "mode": "drill",
+    "competency": "C3",
+    "tag": "",
+    "difficulty": 2,
+    "plan": "standard",
+    "minutes": "",
+    "question": "",
+    "grader": "auto",
+}
+
+
+def _clean(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The browser sends None for an empty field: fall back to the defaults."""
+    given = {k: v for k, v in (settings or {}).items() if v is not None}
+    return {**DEFAULTS, **given}
+
+
+def _start(ctx: EngineContext, raw: dict[str, Any]) -> tuple[InterviewSession, list[ev.Event]]:
+    s = _clean(raw)
+    if s["mode"] == "mock":
+        minutes = _minutes(str(s["minutes"]))
+        return InterviewSession.start_mock(ctx, s["plan"], minutes=minutes, grader=s["grader"])
+    if s["mode"] == "single":
+        if not str(s["question"]).strip():
             raise BotError(
                 "type a question id in the settings first (see `interview-bot questions`)"
             )
-        return InterviewSession.start_single(ctx, s["question"].strip(), grader=grader)
+        return InterviewSession.start_single(ctx, str(s["question"]).strip(), grader=s["grader"])
     return InterviewSession.start_drill(
         ctx,
-        s.get("competency", "C3"),
-        tag=(s.get("tag") or "").strip() or None,
-        difficulty=int(s.get("difficulty", 2)),
-        grader=grader,
+        s["competency"],
+        tag=str(s["tag"]).strip() or None,
+        difficulty=int(s["difficulty"]),
+        grader=s["grader"],
     )
 
 
@@ -285,7 +315,6 @@ async def on_run_examples(action: cl.Action) -> None:
 
 def _tests_markdown(question: Any, report: dict[str, Any] | None, *, hidden: bool) -> str:
     from bot.code_report import render_run
-
     from bot.session.coding import report_from_dict
 
     if report is None:
@@ -371,23 +400,10 @@ async def _render_one(event: ev.Event) -> None:
     session = _session()
     if isinstance(event, ev.QuestionAsked):
         await _clear_actions()
-        elements: list[Any] = []
-        if event.deadline is not None:
-            warn = (
-                ctx.bank.plans[session.state.plan_id or "standard"].warn_minutes * 60
-                if session
-                else 300
-            )
-            props = {
-                "deadline": event.deadline.isoformat(),
-                "round": event.round_name,
-                "warnSeconds": warn,
-            }
-            elements.append(cl.CustomElement(name="RoundTimer", props=props, display="inline"))
+        if event.deadline is not None and session is not None:
+            await _send_timer(ctx, session, event)
         msg = cl.Message(
-            content=render.question_markdown(event),
-            elements=elements,
-            actions=_answer_actions(event.question),
+            content=render.question_markdown(event), actions=_answer_actions(event.question)
         )
         await msg.send()
         cl.user_session.set("actions_msg", msg)
@@ -414,6 +430,21 @@ async def _render_one(event: ev.Event) -> None:
         ).send()
     else:
         await cl.Message(content=_short(event)).send()
+
+
+async def _send_timer(
+    ctx: EngineContext, session: InterviewSession, event: ev.QuestionAsked
+) -> None:
+    """The round's countdown runs in the browser; the server keeps time on its own as well."""
+    assert event.deadline is not None
+    plan = ctx.bank.plans.get(session.state.plan_id or "")
+    props = {
+        "deadline": event.deadline.isoformat(),
+        "round": f"Round {event.round_number}/{event.rounds_total}: {event.round_name}",
+        "warnSeconds": (plan.warn_minutes if plan else 5) * 60,
+    }
+    timer = cl.CustomElement(name="RoundTimer", props=props, display="inline")
+    await cl.Message(content="", elements=[timer]).send()
 
 
 def _short(event: ev.Event) -> str:

@@ -16,7 +16,7 @@ export default function RoundTimer() {
   const colour = left === 0 ? 'text-red-600' : warn ? 'text-amber-600' : 'text-foreground';
   return (
     <div className={`font-mono text-lg ${colour}`} data-testid="round-timer">
-      ⏱ {props.round}: {left === 0 ? "time's up" : `${mm}:${ss} left`}
+      {props.round}: {left === 0 ? "time's up" : `${mm}:${ss} left`}
     </div>
   );
 }

@@ -1,0 +1,137 @@
+"""Take the README's screenshots from the real app in headless Chromium.
+
+    .venv/bin/python tools/screenshots.py [--out docs/screenshots]
+
+Starts `chainlit run` on a free port with a throw-away data dir, runs a drill (question, answer,
+feedback), opens the score history, and starts a mock interview to show the round timer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from bot.server import command, prepare_app_root, server_env  # noqa: E402
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANSWERS = [
+    "Continuous batching lets new requests join the running batch at every decoding step, so "
+    "the GPU never waits for the slowest sequence. Paged attention stores the KV cache in fixed "
+    "blocks, which removes fragmentation and lets more sequences fit in memory. The trade-off is "
+    "latency: bigger batches raise throughput but each request's time per token grows, so I would "
+    "cap the batch by a latency SLO and measure p95 time to first token.",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ib-shots-"))
+    os.environ["INTERVIEW_BOT_DATA_DIR"] = str(tmp / "data")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        command("127.0.0.1", port),
+        env=server_env(prepare_app_root(tmp / "web")),
+        stdout=(tmp / "server.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            _drill(page, url, args.out)
+            _mock(page, url, args.out)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    print(f"screenshots in {args.out}; server log in {tmp / 'server.log'}")
+
+
+def _wait(url: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not start")
+
+
+def _settings(page: Page, **choices: str) -> None:
+    page.click("#chat-settings-open-modal")
+    for field, label in choices.items():
+        widget = page.locator(f"#{field}")
+        if widget.get_attribute("role") == "combobox":
+            widget.click()
+            page.get_by_role("option", name=label).click()
+        else:
+            widget.fill(label)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Settings saved").last.wait_for(timeout=30_000)
+
+
+def _drill(page: Page, url: str, out: Path) -> None:
+    page.goto(url)
+    page.get_by_text("Welcome to interview-bot").wait_for(timeout=60_000)
+    _settings(page, mode="Single question", question="dd-continuous-batching")
+    page.get_by_role("button", name="Start").last.click()
+    page.get_by_text("Why this one").last.wait_for(timeout=60_000)
+    page.screenshot(path=str(out / "drill-question.png"))
+    page.locator("#chat-input").fill(ANSWERS[0])
+    page.keyboard.press("Enter")
+    page.get_by_text("words so far").last.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Submit").last.click()
+    page.get_by_text("Graded by").last.wait_for(timeout=90_000)
+    page.get_by_text("Feedback on").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(out / "feedback.png"))
+    page.get_by_role("button", name="End interview").last.click()
+    page.get_by_text("## Next drills").or_(page.get_by_text("Next drills")).last.wait_for()
+    page.get_by_role("button", name="History").last.click()
+    chart = page.locator(".js-plotly-plot").last
+    chart.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(out / "history.png"))
+
+
+def _mock(page: Page, url: str, out: Path) -> None:
+    page.goto(url)
+    page.get_by_text("Welcome to interview-bot").wait_for(timeout=60_000)
+    _settings(page, mode="Mock interview")
+    page.get_by_role("button", name="Start").last.click()
+    timer = page.get_by_test_id("round-timer").last
+    timer.wait_for(timeout=20_000)
+    timer.scroll_into_view_if_needed()
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(out / "mock-round.png"))
+
+
+if __name__ == "__main__":
+    main()
