@@ -259,6 +259,7 @@ def test_protections_are_reported_with_every_run() -> None:
     data = report.to_dict()
     assert data["protections"] == {name: p.to_dict() for name, p in shown.items()}
     assert data["passed"] == data["total"] == 2
+    assert RunReport.from_dict(data) == report, "a stored run reads back the same"
 
 
 NOTHING = isolation.Isolation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from bot.errors import BotError
@@ -61,6 +61,22 @@ class RunReport:
         data = asdict(self)
         data.update(passed=self.passed, total=self.total)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        """The report back from `to_dict` (stored runs); keys it does not know are ignored."""
+        known = {f.name for f in fields(TestResult)}
+        results = [
+            TestResult(**{k: v for k, v in r.items() if k in known}) for r in data["results"]
+        ]
+        return cls(
+            results=results,
+            error=data.get("error"),
+            output=data.get("output", ""),
+            output_truncated=data.get("output_truncated", False),
+            seconds=data.get("seconds", 0.0),
+            protections=data.get("protections", {}),
+        )
 
 
 @dataclass(frozen=True)

@@ -171,11 +171,12 @@ def _run_from(code: str, run: _Run, start: int, report: RunReport) -> int:
         proc.stdin.close()
     except BrokenPipeError:
         pass
+    collector = _Collector(run, report, start)
     with os.fdopen(read_fd, "rb") as pipe:
         try:
-            return _Collector(run, report, start).collect(proc, pipe.fileno())
+            return collector.collect(proc, pipe.fileno())
         finally:
-            _stop(proc, run.uid)
+            _stop(proc, run.uid, grace=0.5 if collector.next >= len(run.tests) else 0.0)
 
 
 class _Collector:
@@ -239,7 +240,8 @@ class _Collector:
         if status in ("returned", "error") and index == self.running:
             self._result(index, event)
             self.running, self.next, self.began = None, index + 1, time.monotonic()
-            return None
+            # done: no need to wait for the pipe to close (a child the code left may hold it)
+            return self.next if self.next >= len(self.run.tests) else None
         return self._tampered(f"an unexpected event {status!r} for test {index}")
 
     def _result(self, index: int, event: dict[str, Any]) -> None:
@@ -364,8 +366,12 @@ def _death(returncode: int) -> tuple[Status, str]:
     return "killed", f"the process exited with code {returncode}"
 
 
-def _stop(proc: subprocess.Popen[bytes], uid: int | None) -> None:
-    """Kill the test process and everything it started, and reap it."""
+def _stop(proc: subprocess.Popen[bytes], uid: int | None, *, grace: float) -> None:
+    """Kill the test process and everything it started, and reap it.
+
+    After the last test the harness exits by itself; `grace` gives it the time to."""
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
     if uid is not None:  # the harness first: in a PID namespace, its death takes the rest along
         kill_uid(uid)
         with suppress(subprocess.TimeoutExpired):
