@@ -353,3 +353,31 @@ def test_a_session_resumes_after_a_restart_with_its_draft(
         store2.attempts()[0].answer == "Continuous batching refills the batch every decoding step."
     )
     store2.close()
+
+
+# --- coding rounds ------------------------------------------------------------------------------
+
+
+def test_a_coding_answer_is_run_and_the_pass_rate_sets_correctness(ctx: EngineContext) -> None:
+    q = ctx.bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    right = f"One pass with a dict.\n```python\n{q.coding.reference_solution}\n```"
+    wrong = f"```python\ndef {q.coding.entry_point}(nums, target):\n    return [0, 1]\n```"
+    levels = {}
+    for label, answer in (("right", right), ("wrong", wrong)):
+        session, _ = InterviewSession.start_single(ctx, q.id)
+        examples = session.run_examples() if label == "right" else None
+        if examples is not None:
+            assert examples["total"] == 0  # nothing in the draft yet: no code to run
+        session.say(answer)
+        if label == "right":
+            ran = session.run_examples()
+            assert ran is not None and ran["passed"] == ran["total"] == len(q.coding.examples)
+        graded = of(session.submit(), ev.Graded)[0]
+        assert graded.tests is not None and graded.tests["total"] == len(q.coding.tests)
+        correctness = next(c for c in graded.grade.criteria if c.id == "correctness")
+        levels[label] = (correctness.level, graded.tests["passed"])
+        assert any("hidden tests" in e for e in correctness.evidence)
+        session.end()
+    assert levels["right"] == (4, len(q.coding.tests))
+    assert levels["wrong"][0] < 4 and levels["wrong"][1] < len(q.coding.tests)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import chainlit as cl
@@ -217,3 +219,32 @@ async def _an_unfinished_session_can_be_resumed(ui: Recorder) -> None:
     await app.on_resume(act("resume", id=session.id))
     assert "Resumed where you left off" in ui.last() and "Base62 codes" in ui.last()
     assert isinstance(ctx.store, AttemptStore)
+
+
+def test_coding_run_examples_and_a_py_upload() -> None:
+    in_chainlit(_coding_run_examples_and_a_py_upload)
+
+
+async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
+    ctx = app.engine_context()
+    q = ctx.bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "single", "question": q.id})
+    await app.on_start(act("start"))
+    assert ui.labels(ui.order[-1]) == ["Hint", "Run examples", "Submit", "Skip", "End interview"]
+    upload = Path(tempfile.mkdtemp()) / "solution.py"
+    upload.write_text(q.coding.reference_solution, encoding="utf-8")
+    file = cl.File(name="solution.py", path=str(upload))
+    await app.on_message(cl.Message(content="My solution is attached.", elements=[file]))
+    await app.on_run_examples(act("run_examples"))
+    n = len(q.coding.examples)
+    assert f"**{n}/{n} tests passed**" in ui.last()
+    await app.on_submit(act("submit"))
+    feedback = next(t for t in ui.texts() if t.startswith("**Feedback on"))
+    hidden = len(q.coding.tests)
+    assert (
+        "#### Hidden tests" in feedback and f"**{hidden}/{hidden} hidden tests passed**" in feedback
+    )
+    follow_up = next(t for t in ui.texts() if t.startswith("**Follow-up 1/"))
+    assert "solution you submitted" in follow_up and q.coding.entry_point in follow_up

@@ -39,7 +39,7 @@ def choose_follow_ups(question: Question, grade: Grade, answer: str) -> list[Fol
 def _own_solution_follow_up(question: Question, answer: str) -> FollowUpAsk | None:
     if question.coding is None:
         return None
-    code = coding.extract(answer)
+    code = coding.extract(question, answer)
     if code is None:
         return None
     probes = [kp.id for kp in question.key_points if COMPLEXITY.search(kp.text)]

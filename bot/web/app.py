@@ -22,6 +22,7 @@ from bot.content import COMPETENCIES, load_bank
 from bot.content.models import RoundPlan
 from bot.errors import BotError
 from bot.history import AttemptStore, export_csv, export_json
+from bot.sandbox import RunReport
 from bot.session import EngineContext, InterviewSession
 from bot.session import events as ev
 from bot.web import render
@@ -315,13 +316,12 @@ async def on_run_examples(action: cl.Action) -> None:
 
 def _tests_markdown(question: Any, report: dict[str, Any] | None, *, hidden: bool) -> str:
     from bot.code_report import render_run
-    from bot.session.coding import report_from_dict
 
     if report is None:
         return ""
     assert question.coding is not None
     tests = question.coding.tests if hidden else question.coding.examples
-    return str(render_run(report_from_dict(report), list(tests), hidden=hidden))
+    return render_run(RunReport.from_dict(report), list(tests), hidden=hidden)
 
 
 # --- history and export -----------------------------------------------------------------------
