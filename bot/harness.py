@@ -104,7 +104,9 @@ class CappedStream(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        self._sink.write(str(text).encode("utf-8", "backslashreplace"))
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._sink.write(text.encode("utf-8", "backslashreplace"))
         return len(text)
 
 
@@ -129,7 +131,10 @@ def _describe(err: BaseException, job: dict[str, Any]) -> str:
         return f"BlockingIOError: {err} (the limit of {limit} processes and threads was reached)"
     if isinstance(err, MemoryError):
         return "MemoryError: the memory limit was reached"
-    return f"{type(err).__name__}: {_short(str(err), 200)}"
+    try:
+        return f"{type(err).__name__}: {_short(str(err), 200)}"
+    except BaseException:  # an exception class of the code's own whose __str__ fails too
+        return type(err).__name__
 
 
 def _returned(actual: Any) -> dict[str, Any]:

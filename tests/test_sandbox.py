@@ -41,14 +41,24 @@ def quick(seconds: float = 1.0) -> list[CodeTest]:
     return [t.model_copy(update={"time_limit_s": seconds}) for t in spec().examples]
 
 
-def leftovers() -> dict[int, int]:
-    """Processes still alive under the runner's uids (pool of 64 from the base uid)."""
-    base = isolation._uid_base()
-    found: dict[int, int] = {}
-    for uid in range(base, base + isolation.UID_POOL):
-        for pid in isolation.pids_of(uid):
-            found[pid] = uid
-    return found
+@pytest.fixture
+def run_uids(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The uids this test's runs got (other processes on the machine may run code too)."""
+    taken: list[int] = []
+    real = isolation.POOL.acquire
+
+    def acquire() -> int:
+        uid = real()
+        taken.append(uid)
+        return uid
+
+    monkeypatch.setattr(isolation.POOL, "acquire", acquire)
+    return taken
+
+
+def leftovers(uids: list[int]) -> dict[int, int]:
+    """Processes still alive under these uids: pid -> uid."""
+    return {pid: uid for uid in set(uids) for pid in isolation.pids_of(uid)}
 
 
 @pytest.mark.parametrize("question_id", sorted(CODING))
@@ -65,8 +75,19 @@ ACTIVE = {name: p.active for name, p in protections().items()}
 
 
 def _no_escape(report: RunReport) -> None:
-    for place in (Path("/tmp"), PROJECT_ROOT, Path("/root")):
-        assert not (place / ESCAPE).exists(), place
+    """Nothing lands outside the run; where a protection is missing, the test says so."""
+    guarded = {
+        Path("/tmp"): ACTIVE["private_filesystem"],
+        Path("/root"): ACTIVE["unprivileged_user"] or os.geteuid() != 0,
+        PROJECT_ROOT: ACTIVE["unprivileged_user"],
+    }
+    for place, protected in guarded.items():
+        escaped = place / ESCAPE
+        landed = escaped.exists()
+        escaped.unlink(missing_ok=True)
+        assert landed != protected, place
+        if protected:
+            break  # the code stops at the first write that fails
 
 
 def _no_secret(report: RunReport) -> None:
@@ -129,6 +150,13 @@ HOSTILE: list[tuple[str, str, str, str | None, Callable[[RunReport], None] | Non
         _no_escape,
     ),
     (
+        "reading the question bank",
+        PAIR + f"    return open({str(CODING['coding-pair-sum-indices'])!r}).read()\n",
+        "error" if ACTIVE["private_filesystem"] else "failed",
+        "FileNotFoundError" if ACTIVE["private_filesystem"] else None,
+        None,
+    ),
+    (
         "ctypes crash",
         "import ctypes\n" + PAIR + "    ctypes.string_at(0)\n",
         "killed",
@@ -166,6 +194,7 @@ def test_hostile_code_is_contained(
     detail: str | None,
     check: Callable[[RunReport], None] | None,
     monkeypatch: pytest.MonkeyPatch,
+    run_uids: list[int],
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak")
     tests = quick()
@@ -178,7 +207,7 @@ def test_hostile_code_is_contained(
         assert detail in (first.error or ""), first
     if check:
         check(report)
-    assert not leftovers(), "nothing the code started outlives the run"
+    assert not leftovers(run_uids), "nothing the code started outlives the run"
 
 
 def test_network_is_cut_off_when_the_namespace_is_active() -> None:
@@ -291,7 +320,9 @@ def test_without_any_namespace_the_runner_still_works_and_says_so(
     assert report.protections["rlimits"]["active"] is True
 
 
-def test_without_unshare_root_still_drops_to_its_own_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_unshare_root_still_drops_to_its_own_uid(
+    monkeypatch: pytest.MonkeyPatch, run_uids: list[int]
+) -> None:
     if os.geteuid() != 0:
         assert not protections()["unprivileged_user"].active
         return
@@ -311,11 +342,11 @@ def test_without_unshare_root_still_drops_to_its_own_uid(monkeypatch: pytest.Mon
     )
     report = run_tests(escaped, spec(), quick())
     assert [r.actual for r in report.results] == ["[True, True]"] * 2
-    assert not leftovers(), "a child in its own session is still killed, found by its uid"
+    assert run_uids and not leftovers(run_uids), "a child in its own session is killed by uid"
     bomb = "import os\n" + PAIR + "    while True:\n        os.fork()\n"
     report = run_tests(bomb, spec(), quick())
     assert "processes and threads" in (report.results[0].error or "")
-    assert not leftovers()
+    assert not leftovers(run_uids)
 
 
 def test_a_slow_run_does_not_block_the_event_loop() -> None:
@@ -333,7 +364,7 @@ def test_a_slow_run_does_not_block_the_event_loop() -> None:
     assert report.results[0].status == "timeout"
 
 
-def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch, run_uids: list[int]) -> None:
     monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", "2")
     real, lock = runner_module.run_tests, threading.Lock()
     running, most = [0], [0]
@@ -353,7 +384,7 @@ def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def watch() -> None:  # distinct uids with a live process = children running at once
         while not stop.is_set():
-            seen[0] = max(seen[0], len(set(leftovers().values())))
+            seen[0] = max(seen[0], len(set(leftovers(list(run_uids)).values())))
             time.sleep(0.01)
 
     watcher = threading.Thread(target=watch)
@@ -381,3 +412,35 @@ def test_concurrency_setting_is_validated(value: str, monkeypatch: pytest.Monkey
     monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", value)
     with pytest.raises(ConfigError, match="INTERVIEW_BOT_RUNNER_CONCURRENCY"):
         runner_module.runner_concurrency()
+
+
+def test_a_uid_held_by_another_process_is_left_alone() -> None:
+    if os.geteuid() != 0:
+        assert not protections()["unprivileged_user"].active
+        return
+    import subprocess
+
+    base = isolation._uid_base()
+    # Hold the lowest free uid, as another app on this machine would while it runs code.
+    held = next(
+        (uid, fd)
+        for uid in range(base, base + isolation.UID_POOL)
+        if (fd := isolation._lock_file(uid)) is not None
+    )
+
+    def become() -> None:
+        os.setgid(held[0])
+        os.setuid(held[0])
+
+    sleeper = subprocess.Popen(["sleep", "30"], preexec_fn=become)
+    try:
+        uid = isolation.POOL.acquire()
+        isolation.POOL.release(uid)
+        assert uid != held[0] and sleeper.poll() is None, "another app's run is not killed"
+    finally:
+        os.close(held[1])
+        sleeper.kill()
+        sleeper.wait()
+    again = isolation._lock_file(held[0])
+    assert again is not None, "closing the file released the uid"
+    os.close(again)

@@ -8,6 +8,7 @@ can run with its own standard library. `protections()` turns the result into wor
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import functools
 import json
 import os
@@ -17,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -284,28 +286,51 @@ def _has_account(uid: int) -> bool:
 
 
 class _UidPool:
-    """One uid per concurrent run, so that process limits and clean-up never mix two runs."""
+    """One uid per concurrent run, so that process limits and clean-up never mix two runs.
+
+    A uid is held through a lock file, so two apps (or an app and `interview-bot check`) on one
+    machine never share one; the kernel drops the lock when its holder dies, which is what makes
+    killing the leftovers of a uid safe.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._busy: set[int] = set()
+        self._held: dict[int, int] = {}  # uid -> fd of its lock file
 
     def acquire(self) -> int:
         base = _uid_base()
         with self._lock:
             for uid in range(base, base + UID_POOL):
-                if uid in self._busy or _has_account(uid):
+                if uid in self._held or _has_account(uid):
                     continue
+                fd = _lock_file(uid)
+                if fd is None:
+                    continue  # another process runs code as this uid
                 kill_uid(uid)  # leftovers of an app that died in the middle of a run
-                if pids_of(uid, zombies=True):
-                    continue  # zombies still count against RLIMIT_NPROC
-                self._busy.add(uid)
+                if pids_of(uid, zombies=True):  # zombies still count against RLIMIT_NPROC
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
                 return uid
         raise SandboxError(f"no free uid in {base}..{base + UID_POOL - 1} for another run")
 
     def release(self, uid: int) -> None:
         with self._lock:
-            self._busy.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # closing the file drops the lock
+
+
+def _lock_file(uid: int) -> int | None:
+    folder = Path(tempfile.gettempdir()) / "interview-bot-runner"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(folder / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 POOL = _UidPool()
