@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ib-shots-"))
     os.environ["INTERVIEW_BOT_DATA_DIR"] = str(tmp / "data")
+    _seed_history(days=14)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -70,6 +72,39 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=20)
     print(f"screenshots in {args.out}; server log in {tmp / 'server.log'}")
+
+
+def _seed_history(days: int) -> None:
+    """Two weeks of earlier practice, so the history chart has something to show: answers
+    from labelled/ (human-written, of mixed quality) graded by the offline grader, one a day."""
+    from bot.config import get_settings
+    from bot.content import load_bank
+    from bot.grading.offline import OfflineGrader
+    from bot.history import AttemptStore
+
+    bank = load_bank(ROOT)
+    grader = OfflineGrader(bank)
+    start = datetime.now(UTC) - timedelta(days=days)
+    when = [start]
+    store = AttemptStore.open(get_settings().effective_database_url, clock=lambda: when[0])
+    picked = [s for s in bank.labelled.values() if bank.questions[s.question].kind != "coding"]
+    for day in range(days):
+        labelled = picked[(day * 7) % len(picked)]
+        q = bank.question(labelled.question)
+        answer = sorted(labelled.answers, key=lambda a: a.score)[min(day // 4, 3)]
+        when[0] = start + timedelta(days=day, hours=9)
+        session = store.start_session("drill")
+        attempt = store.save_answer(
+            session_id=session,
+            question_id=q.id,
+            kind=q.kind,
+            competency=q.competency,
+            difficulty=q.difficulty,
+            answer=answer.text,
+        )
+        store.record_grade(attempt, grader.grade(q, bank.rubric(q.rubric), answer.text))
+        store.end_session(session)
+    store.close()
 
 
 def _wait(url: str) -> None:

@@ -97,9 +97,9 @@ def history_markdown(summary: dict[str, CompetencySummary], attempts: int) -> st
     if not summary:
         return "No attempts yet: start a drill or a mock interview."
     lines = [
-        f"### Score history ({attempts} attempts)",
+        f"### Score history ({attempts} attempt{'' if attempts == 1 else 's'})",
         "",
-        "| Competency | Attempts | Graded | Mean | Trend (last 5) |",
+        "| Competency | Attempts | Graded | Mean | Trend (last 5 vs the 5 before) |",
         "|---|---|---|---|---|",
     ]
     for s in summary.values():
