@@ -381,3 +381,36 @@ def test_a_coding_answer_is_run_and_the_pass_rate_sets_correctness(ctx: EngineCo
         session.end()
     assert levels["right"] == (4, len(q.coding.tests))
     assert levels["wrong"][0] < 4 and levels["wrong"][1] < len(q.coding.tests)
+
+
+def test_an_llm_phrases_clarifications_from_the_facts_and_falls_back_offline(
+    bank: ContentBank, clock: Clock, db_url: str, tmp_path: Path
+) -> None:
+    from bot.config import Settings
+    from tests.fakes.llm_server import FakeLLMServer, Reply, error_body, openai_completion
+
+    q = bank.question("sd-url-shortener")
+    scale = next(c.answer for c in q.clarifications if c.topic == "scale")
+    with FakeLLMServer() as server:
+        settings = Settings(
+            data_dir=tmp_path,
+            openai_api_key="sk-test",
+            openai_base_url=server.url + "/v1",
+            llm_max_retries=0,
+            llm_timeout_s=5,
+        )
+        store = AttemptStore.open(db_url, clock=clock)
+        ctx = EngineContext(settings, bank, store, clock=clock, _graders=GRADERS)
+        session, _ = InterviewSession.start_single(ctx, q.id, grader="auto")
+        server.replies = [
+            Reply(body=openai_completion("Roughly 100 million new links a month.")),
+            Reply(500, error_body(500, "down")),
+        ]
+        first = of(session.say("How many links are created?"), ev.ClarificationGiven)[0]
+        assert first.reply == "Roughly 100 million new links a month."
+        assert first.source == "openai_compatible"
+        sent = server.requests[0]["body"]["messages"]
+        assert scale in sent[0]["content"] and sent[1]["content"] == "How many links are created?"
+        second = of(session.say("How many links are created?"), ev.ClarificationGiven)[0]
+        assert second.reply == scale and second.source == "offline"
+        store.close()

@@ -63,9 +63,9 @@ def next_drill_question(
     last = graded[-1]
     score = last.score or 0.0
     if score >= MOVE_UP:
-        return _move_up(bank, pool, last, rng)
+        return _move_up(pool, last, rng)
     if score >= STAY:
-        return _remedial(bank, pool, last, rng)
+        return _remedial(bank, pool, last)
     return _step_back(bank, pool, last, rng)
 
 
@@ -93,7 +93,7 @@ def pick_for_round(
     return Choice(_nearest(fresh, target, rng), f"{round_.name} round, difficulty {target}")
 
 
-def _move_up(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
+def _move_up(pool: list[Question], last: Result, rng: random.Random) -> Choice:
     unlocked = [q for q in pool if last.question_id in q.prerequisites]
     if unlocked:
         return Choice(_ranked(unlocked, rng)[0], f"{last.score:.0f} >= 80: a topic it unlocks")
@@ -101,7 +101,7 @@ def _move_up(bank: ContentBank, pool: list[Question], last: Result, rng: random.
     return Choice(_nearest(pool, harder, rng), f"{last.score:.0f} >= 80: moving up to {harder}")
 
 
-def _remedial(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
+def _remedial(bank: ContentBank, pool: list[Question], last: Result) -> Choice:
     """Same level; the question whose key points best overlap the ones just missed."""
     previous = bank.questions.get(last.question_id)
     missed_text = " ".join(
