@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from bot.config import mask_url
@@ -502,10 +503,14 @@ class AttemptStore:
             updated = conn.execute(
                 review_cards.update().where(key).values(card_json=card_json, due=due)
             )
-            if updated.rowcount == 0:
+            if updated.rowcount == 0:  # new card, unless another transaction adds it meanwhile
+                insert = _insert(conn, review_cards).values(
+                    user_id=user_id, item_id=item_id, card_json=card_json, due=due
+                )
                 conn.execute(
-                    review_cards.insert().values(
-                        user_id=user_id, item_id=item_id, card_json=card_json, due=due
+                    insert.on_conflict_do_update(
+                        index_elements=[review_cards.c.user_id, review_cards.c.item_id],
+                        set_={"card_json": insert.excluded.card_json, "due": insert.excluded.due},
                     )
                 )
 
@@ -514,7 +519,9 @@ class AttemptStore:
     def _ensure_user(self, conn: Connection, user_id: str) -> None:
         exists = conn.scalar(sa.select(users.c.id).where(users.c.id == user_id))
         if exists is None:
-            conn.execute(users.insert().values(id=user_id, created_at=self.clock()))
+            # Another transaction may be adding the same new user right now (two tabs).
+            insert = _insert(conn, users).values(id=user_id, created_at=self.clock())
+            conn.execute(insert.on_conflict_do_nothing())
 
     def _update_session(self, session_id: str, **values: object) -> None:
         with self.engine.begin() as conn:
@@ -534,6 +541,11 @@ def storable_text(text: str, dialect: str) -> str:
     except UnicodeEncodeError:
         text = LONE_SURROGATE.sub("\ufffd", text)
     return text
+
+
+def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT (both backends the store supports have it)."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _new_id() -> str:
