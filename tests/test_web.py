@@ -248,3 +248,45 @@ async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
     )
     follow_up = next(t for t in ui.texts() if t.startswith("**Follow-up 1/"))
     assert "solution you submitted" in follow_up and q.coding.entry_point in follow_up
+
+
+def test_the_app_keeps_answering_while_code_runs() -> None:
+    """One candidate's slow submission must not hold up another candidate's request."""
+
+    async def main() -> None:
+        order: list[str] = []
+        ctx = app.engine_context()
+        q = ctx.bank.question("coding-pair-sum-indices")
+        assert q.coding is not None
+        slow = (
+            "```python\nimport time\n"
+            f"def {q.coding.entry_point}(nums, target):\n    time.sleep(0.3)\n    return []\n```"
+        )
+
+        async def slow_candidate() -> None:
+            recorder = Recorder()
+            recorder.attach(init_http_context().emitter)
+            await app.on_chat_start()
+            await app.on_settings_update({"mode": "single", "question": q.id})
+            await app.on_start(act("start"))
+            await app.on_message(cl.Message(content=slow))
+            order.append("submit started")
+            await app.on_submit(act("submit"))
+            order.append("submit done")
+            assert any("0/" in t and "hidden tests passed" in t for t in recorder.texts())
+
+        async def other_candidate() -> None:
+            recorder = Recorder()
+            recorder.attach(init_http_context().emitter)
+            while "submit started" not in order:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the code is running now
+            await app.on_chat_start()
+            await app.on_history(act("history"))
+            order.append("history done")
+            assert "Score history" in recorder.last() or "No attempts yet" in recorder.last()
+
+        await asyncio.gather(slow_candidate(), other_candidate())
+        assert order == ["submit started", "history done", "submit done"]
+
+    asyncio.run(main())
