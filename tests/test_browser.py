@@ -128,3 +128,45 @@ def test_drill_answer_submit_score_and_export(
     assert rows[0]["question_id"] == question_id
     assert float(rows[0]["score"]) == pytest.approx(stored)
     assert rows[0]["mode"] == "drill" and rows[0]["grader"] == "offline"
+
+
+def test_a_full_mock_interview_in_the_browser(server: tuple[str, Path], page: Page) -> None:
+    """Settings dialog -> mock plan -> every round answered and submitted -> the final report."""
+    url, data_dir = server
+    page.goto(url)
+    expect(page.get_by_text("Welcome to interview-bot")).to_be_visible(timeout=60_000)
+    page.click("#chat-settings-open-modal")
+    page.locator("#mode").click()
+    page.get_by_role("option", name="Mock interview").click()
+    page.locator("#minutes").fill("20, 25, 15")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Settings saved").last).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Start").last.click()
+
+    last = page.locator('[data-step-type="assistant_message"]').last
+    for number, name in enumerate(["Coding", "System design", "LLM deep-dive"], start=1):
+        timer = page.get_by_test_id("round-timer").last
+        expect(timer).to_contain_text(f"Round {number}/3: {name}", timeout=60_000)
+        page.locator("#chat-input").fill(f"My answer for round {number}: I would start simple.")
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("words so far").last).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Submit").last.click()
+        expect(page.get_by_text("Graded by")).to_have_count(number, timeout=90_000)
+        for _ in range(2):  # up to two follow-ups: skip them
+            page.wait_for_timeout(500)
+            if not last.inner_text().startswith("Follow-up"):
+                break
+            last.get_by_role("button", name="Skip").click()
+            page.wait_for_timeout(500)
+
+    report = page.get_by_role("heading", name="Mock interview: Standard GenAI-engineer loop")
+    expect(report).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("interview-report.md").last).to_be_visible()
+    db = sqlite3.connect(data_dir / "history.sqlite3")
+    try:
+        rounds = [r[0] for r in db.execute("select round from attempts order by created_at")]
+        ended = db.execute("select ended_at from sessions").fetchone()[0]
+    finally:
+        db.close()
+    assert rounds == ["Coding", "System design", "LLM deep-dive"]
+    assert ended is not None

@@ -17,8 +17,9 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import Select, Slider, TextInput
 
+from bot.code_report import render_run
 from bot.config import get_settings
-from bot.content import COMPETENCIES, load_bank
+from bot.content import COMPETENCIES, Question, load_bank
 from bot.content.models import RoundPlan
 from bot.errors import BotError
 from bot.history import AttemptStore, export_csv, export_json
@@ -73,24 +74,26 @@ def _plan_label(plan: RoundPlan) -> str:
     return f"{plan.title} ({rounds} min)"
 
 
-def _actions(*names: str, question: Any = None) -> list[cl.Action]:
-    labels = {
-        "start": "Start",
-        "hint": "Hint",
-        "submit": "Submit",
-        "run_examples": "Run examples",
-        "skip": "Skip",
-        "end": "End interview",
-        "history": "History",
-        "export_csv": "Export CSV",
-        "export_json": "Export JSON",
-    }
-    return [cl.Action(name=n, payload={}, label=labels[n]) for n in names]
+LABELS = {
+    "start": "Start",
+    "hint": "Hint",
+    "submit": "Submit",
+    "run_examples": "Run examples",
+    "skip": "Skip",
+    "end": "End interview",
+    "history": "History",
+    "export_csv": "Export CSV",
+    "export_json": "Export JSON",
+}
 
 
-def _answer_actions(question: Any) -> list[cl.Action]:
+def _actions(*names: str) -> list[cl.Action]:
+    return [cl.Action(name=n, payload={}, label=LABELS[n]) for n in names]
+
+
+def _answer_actions(question: Question) -> list[cl.Action]:
     names = ["hint", "submit", "skip", "end"]
-    if question is not None and question.coding is not None:
+    if question.coding is not None:
         names.insert(1, "run_examples")
     return _actions(*names)
 
@@ -314,9 +317,7 @@ async def on_run_examples(action: cl.Action) -> None:
     await cl.Message(content=_tests_markdown(question, report, hidden=False)).send()
 
 
-def _tests_markdown(question: Any, report: dict[str, Any] | None, *, hidden: bool) -> str:
-    from bot.code_report import render_run
-
+def _tests_markdown(question: Question, report: dict[str, Any] | None, *, hidden: bool) -> str:
     if report is None:
         return ""
     assert question.coding is not None
@@ -408,12 +409,16 @@ async def _render_one(event: ev.Event) -> None:
         await msg.send()
         cl.user_session.set("actions_msg", msg)
     elif isinstance(event, ev.Graded):
+        await _clear_actions()
         await _stream_feedback(ctx, event)
     elif isinstance(event, ev.FollowUpAsked):
-        await cl.Message(
+        await _clear_actions()
+        msg = cl.Message(
             content=f"**Follow-up {event.number}/{event.total}:** {event.prompt}",
             actions=_actions("submit", "skip", "end"),
-        ).send()
+        )
+        await msg.send()
+        cl.user_session.set("actions_msg", msg)
     elif isinstance(event, ev.FollowUpGraded):
         await cl.Message(content=render.follow_up_markdown(event)).send()
     elif isinstance(event, ev.SessionEnded):
