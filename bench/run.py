@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -122,10 +123,15 @@ def bench_grading() -> dict[str, object]:
         q, answer = next(it)
         grader.grade(q, bank.rubrics[q.rubric], answer)
 
+    load_before, cpu_before = os.getloadavg()[0], time.process_time()
+    samples = timed(one, len(cases) * 2)
     results: dict[str, object] = {
         "answers": len(cases),
         "words_per_answer": 300,
-        "grade_300_words": percentiles(timed(one, len(cases) * 2)),
+        "grade_300_words": percentiles(samples),
+        # The cores are shared: the load average says how much else was running.
+        "load_average_1min_before_after": [load_before, round(os.getloadavg()[0], 2)],
+        "cpu_ms_per_grade": round(1000 * (time.process_time() - cpu_before) / len(samples), 1),
     }
     results["peak_rss_mb"] = peak_rss_mb()
     return results

@@ -53,6 +53,16 @@ def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
     return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, DIMENSION))
 
 
+def _embed_once(texts: list[str]) -> np.ndarray:
+    """Embeddings of the answer's units, each distinct text run through the model once."""
+    distinct = list(dict.fromkeys(texts))
+    vectors = get_encoder().encode(distinct)
+    if len(distinct) == len(texts):
+        return vectors
+    row = {text: n for n, text in enumerate(distinct)}
+    return vectors[[row[t] for t in texts]]
+
+
 @dataclass
 class Evidence:
     """What the answer offers for each key point, plus the answer-level features."""
@@ -98,7 +108,7 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
         return Evidence([], [], [], np.zeros(0), zero, [None] * len(key_points), _empty_features())
     kp_vecs = embed_fixed(tuple(kp.text for kp in key_points))
     prompt_vec = embed_fixed((question,))
-    unit_vecs = get_encoder().encode([u.text for u in units])
+    unit_vecs = _embed_once([u.text for u in units])
     sim = kp_vecs @ unit_vecs.T  # key points x units
     unit_stems = [set(content_stems(u.text)) for u in units]
     kp_stems = [content_stems(kp.text) for kp in key_points]
