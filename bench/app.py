@@ -95,7 +95,12 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
     store = AttemptStore.open(url)
     ctx = EngineContext(settings, load_bank(ROOT), store)
     ctx.grader("auto")  # load the model once, as a running server has
-    latencies: dict[str, list[float]] = {"start": [], "say": [], "submit": []}
+    latencies: dict[str, list[float]] = {
+        "start": [],
+        "say": [],
+        "submit (coding: runs the hidden tests)": [],
+        "submit (other kinds)": [],
+    }
     errors: list[str] = []
     submitted = 0
     lock = threading.Lock()
@@ -119,7 +124,8 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
                 if question is None:
                     break
                 timed("say", session.say, _answer(ctx.bank, question))
-                events = timed("submit", session.submit)
+                kind = "coding: runs the hidden tests" if question.coding else "other kinds"
+                events = timed(f"submit ({kind})", session.submit)
                 with lock:
                     submitted += 1
                 while any(isinstance(e, ev.FollowUpAsked) for e in events):

@@ -108,6 +108,13 @@ async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 # --- chat lifecycle ---------------------------------------------------------------------------
 
 
+@cl.on_app_startup
+async def on_app_startup() -> None:
+    """Load the content and warm the grader in the background, so the first grade is quick."""
+    ctx = await asyncio.to_thread(engine_context)
+    asyncio.get_running_loop().run_in_executor(None, ctx.grader, "auto")
+
+
 @cl.on_chat_start
 async def on_chat_start() -> None:
     ctx = engine_context()
