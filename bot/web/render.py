@@ -10,6 +10,7 @@ from bot.content import COMPETENCIES, ContentBank, Question
 from bot.content.bank import MARK
 from bot.grading.report import grade_markdown
 from bot.history import AttemptRecord, CompetencySummary
+from bot.session import events as ev
 from bot.session.events import FollowUpGraded, Graded, QuestionAsked
 
 KIND_NAMES = {
@@ -138,6 +139,31 @@ def score_history_figure(attempts: Iterable[AttemptRecord]) -> Any:
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
     )
     return fig
+
+
+def short_markdown(event: ev.Event) -> str:
+    """The one-line messages: clarifications, notes, hints, timer warnings, notices."""
+    if isinstance(event, ev.ClarificationGiven):
+        via = "" if event.source == "offline" else f" _(via {event.source})_"
+        return f"**Interviewer:** {event.reply}{via}"
+    if isinstance(event, ev.DraftNoted):
+        return (
+            f"_Noted: your answer has {event.words} words so far. Add more, or press **Submit**._"
+        )
+    if isinstance(event, ev.HintShown):
+        return f"**Hint {event.number}/{event.total}:** {event.text}"
+    if isinstance(event, ev.Skipped):
+        saved = " Your partial answer is saved." if event.saved else ""
+        return f"Skipped.{saved}"
+    if isinstance(event, ev.TimerWarning):
+        return f"**{event.minutes_left} min left** in the {event.round_name} round."
+    if isinstance(event, ev.TimedOut):
+        return (
+            f"**Time is up** for the {event.round_name} round: your answer is submitted as it is."
+        )
+    if isinstance(event, ev.Notice):
+        return event.text
+    return str(event)
 
 
 def chunks(text: str, size: int = 48) -> list[str]:

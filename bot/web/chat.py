@@ -1,0 +1,124 @@
+"""Sending engine events to the chat: messages, streamed feedback, buttons and the timer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chainlit as cl
+
+from bot.code_report import render_run
+from bot.content import Question
+from bot.sandbox import RunReport
+from bot.session import EngineContext, InterviewSession
+from bot.session import events as ev
+from bot.web import render
+
+LABELS = {
+    "start": "Start",
+    "hint": "Hint",
+    "submit": "Submit",
+    "run_examples": "Run examples",
+    "skip": "Skip",
+    "end": "End interview",
+    "history": "History",
+    "export_csv": "Export CSV",
+    "export_json": "Export JSON",
+}
+
+
+def actions(*names: str) -> list[cl.Action]:
+    return [cl.Action(name=n, payload={}, label=LABELS[n]) for n in names]
+
+
+def answer_actions(question: Question) -> list[cl.Action]:
+    names = ["hint", "submit", "skip", "end"]
+    if question.coding is not None:
+        names.insert(1, "run_examples")
+    return actions(*names)
+
+
+async def send(
+    ctx: EngineContext, session: InterviewSession | None, events: list[ev.Event]
+) -> None:
+    for event in events:
+        await _send_one(ctx, session, event)
+
+
+async def _send_one(ctx: EngineContext, session: InterviewSession | None, event: ev.Event) -> None:
+    if isinstance(event, ev.QuestionAsked):
+        await clear_actions()
+        if event.deadline is not None and session is not None:
+            await _send_timer(ctx, session, event)
+        msg = cl.Message(
+            content=render.question_markdown(event), actions=answer_actions(event.question)
+        )
+        await msg.send()
+        cl.user_session.set("actions_msg", msg)
+    elif isinstance(event, ev.Graded):
+        await clear_actions()
+        await _stream_feedback(ctx, event)
+    elif isinstance(event, ev.FollowUpAsked):
+        await clear_actions()
+        msg = cl.Message(
+            content=f"**Follow-up {event.number}/{event.total}:** {event.prompt}",
+            actions=actions("submit", "skip", "end"),
+        )
+        await msg.send()
+        cl.user_session.set("actions_msg", msg)
+    elif isinstance(event, ev.FollowUpGraded):
+        await cl.Message(content=render.follow_up_markdown(event)).send()
+    elif isinstance(event, ev.SessionEnded):
+        await clear_actions()
+        report = cl.File(
+            name="interview-report.md",
+            content=event.report.encode(),
+            display="inline",
+            mime="text/markdown",
+        )
+        await cl.Message(
+            content=event.report, elements=[report], actions=actions("history", "start")
+        ).send()
+    else:
+        await cl.Message(content=render.short_markdown(event)).send()
+
+
+async def _send_timer(
+    ctx: EngineContext, session: InterviewSession, event: ev.QuestionAsked
+) -> None:
+    """The round's countdown runs in the browser; the server keeps time on its own as well."""
+    assert event.deadline is not None
+    plan = ctx.bank.plans.get(session.state.plan_id or "")
+    props = {
+        "deadline": event.deadline.isoformat(),
+        "round": f"Round {event.round_number}/{event.rounds_total}: {event.round_name}",
+        "warnSeconds": (plan.warn_minutes if plan else 5) * 60,
+    }
+    timer = cl.CustomElement(name="RoundTimer", props=props, display="inline")
+    await cl.Message(content="", elements=[timer]).send()
+
+
+async def _stream_feedback(ctx: EngineContext, event: ev.Graded) -> None:
+    tests = tests_markdown(event.question, event.tests, hidden=True) if event.tests else None
+    text = render.feedback_markdown(event, tests)
+    msg = cl.Message(content="")
+    for piece in render.chunks(text):
+        await msg.stream_token(piece)
+    await msg.update()
+    # a step shows collapsed under the feedback: the reference is there when the candidate wants it
+    async with cl.Step(name="Reference answer", type="retrieval", show_input=False) as step:
+        step.output = render.reference_markdown(ctx.bank, event.question)
+
+
+async def clear_actions() -> None:
+    previous: cl.Message | None = cl.user_session.get("actions_msg")
+    if previous is not None:
+        await previous.remove_actions()
+        cl.user_session.set("actions_msg", None)
+
+
+def tests_markdown(question: Question, report: dict[str, Any] | None, *, hidden: bool) -> str:
+    if report is None:
+        return ""
+    assert question.coding is not None
+    tests = question.coding.tests if hidden else question.coding.examples
+    return render_run(RunReport.from_dict(report), list(tests), hidden=hidden)
