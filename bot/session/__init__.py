@@ -1,5 +1,6 @@
 """The interview session engine: plain Python, no front-end imports."""
 
-from bot.session.engine import EngineContext, InterviewSession
+from bot.session.context import EngineContext
+from bot.session.engine import InterviewSession
 
 __all__ = ["EngineContext", "InterviewSession"]
