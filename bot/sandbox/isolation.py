@@ -39,6 +39,7 @@ PID_FLAGS = ["--pid", "--fork", "--kill-child", "--mount-proc"]
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # each a private tmpfs in a run
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 
@@ -98,7 +99,8 @@ def _probe() -> Isolation:
         )
     missing: dict[str, str] = {}
     tool = shutil.which("unshare", path=SAFE_PATH)
-    quiet = [sys.executable, "-I", "-S", "-c", ""]
+    interpreter = _outside_private_dirs(_interpreters())
+    quiet = [interpreter, "-I", "-S", "-c", ""]
     plain = child_setup(Limits(), private_tmp=False, hide=(), owner=0)
     network = pid_ns = False
     if tool is None:
@@ -117,7 +119,7 @@ def _probe() -> Isolation:
     if not filesystem:
         missing["private_filesystem"] = f"a private mount namespace failed: {why}"
     base = Isolation(
-        tool if network or pid_ns else None, network, pid_ns, filesystem, False, sys.executable,
+        tool if network or pid_ns else None, network, pid_ns, filesystem, False, interpreter,
         version, missing,
     )  # fmt: skip
     return _probe_user(base)
@@ -144,6 +146,15 @@ def _probe_user(base: Isolation) -> Isolation:
         f"(tried {', '.join(tried)})"
     )
     return base
+
+
+def _outside_private_dirs(interpreters: list[str]) -> str:
+    """The first interpreter that a private /tmp does not hide (a checkout or venv may live in
+    /tmp; run from there, the child's own interpreter would vanish under the private tmpfs)."""
+    for path in interpreters:
+        if not any(path == d or path.startswith(d + "/") for d in PRIVATE_DIRS):
+            return path
+    return interpreters[0]
 
 
 def _interpreters() -> list[str]:
@@ -404,7 +415,7 @@ def _private_filesystem(tmp_options: bytes, hide: tuple[bytes, ...]) -> None:
         elif os.path.exists(path):
             _check(_LIBC.mount(b"/dev/null", path, None, MS_BIND, None))
     _check(_LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options))
-    for extra in (b"/var/tmp", b"/dev/shm", b"/run/lock"):
+    for extra in (d.encode() for d in PRIVATE_DIRS[1:]):
         if os.path.isdir(extra):
             _check(_LIBC.mount(b"/tmp", extra, None, MS_BIND, None))
     os.chdir("/tmp")
