@@ -414,3 +414,12 @@ def test_an_llm_phrases_clarifications_from_the_facts_and_falls_back_offline(
         second = of(session.say("How many links are created?"), ev.ClarificationGiven)[0]
         assert second.reply == scale and second.source == "offline"
         store.close()
+
+
+def test_a_drill_with_an_unknown_tag_says_which_tags_exist(ctx: EngineContext) -> None:
+    from bot.errors import BotError
+
+    with pytest.raises(BotError, match="no C4 question has the tag 'quantum'; its tags: .*rag"):
+        InterviewSession.start_drill(ctx, "C4", tag="quantum")
+    session, events = InterviewSession.start_drill(ctx, "c4", tag="rag")
+    assert "rag" in of(events, ev.QuestionAsked)[0].question.tags

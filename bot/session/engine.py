@@ -15,7 +15,7 @@ from bot.errors import BotError
 from bot.grading.grade import Grade
 from bot.history import LOCAL_USER, AttemptStore
 from bot.session import clarify, coding
-from bot.session.choose import Choice, next_drill_question, pick_for_round
+from bot.session.choose import Choice, drill_pool, next_drill_question, pick_for_round
 from bot.session.context import EngineContext
 from bot.session.events import (
     ClarificationGiven,
@@ -86,6 +86,19 @@ class InterviewSession:
         grader: str = "auto",
     ) -> tuple[InterviewSession, list[Event]]:
         spec = DrillSpec(competency=competency.upper(), tag=tag or None, difficulty=difficulty)
+        if not drill_pool(ctx.bank, spec):
+            tags = sorted(
+                {
+                    t
+                    for q in drill_pool(ctx.bank, DrillSpec(competency=spec.competency))
+                    for t in q.tags
+                }
+            )
+            raise BotError(
+                f"no {spec.competency} question has the tag '{tag}'; its tags: {', '.join(tags)}"
+                if tags
+                else f"no question for competency '{competency}'"
+            )
         state = SessionState(mode="drill", drill=spec, max_questions=questions, grader=grader)
         return cls._begin(ctx, state)
 
