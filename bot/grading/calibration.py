@@ -23,6 +23,12 @@ class Calibration:
     weights: tuple[float, ...]
     bias: float
     version: str
+    # Per rubric id, the exponent that maps the calibrated score onto that rubric's scale;
+    # rubrics not listed use the interview scale (offline.SCORE_EXPONENT).
+    exponents: tuple[tuple[str, float], ...] = ()
+
+    def exponent_for(self, rubric_id: str, default: float) -> float:
+        return dict(self.exponents).get(rubric_id, default)
 
     def predict(self, values: dict[str, float]) -> float:
         """Probability-like substance score in 0..1."""
@@ -43,4 +49,5 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
         tuple(data["weights"]),
         float(data["bias"]),
         str(data["version"]),
+        tuple((str(k), float(v)) for k, v in sorted(data.get("exponents", {}).items())),
     )

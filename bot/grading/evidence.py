@@ -39,6 +39,10 @@ FEATURES = (
     "function_ratio",
     "negation",
     "no_new_words",
+    "unit_precision",
+    "coverage_min",
+    "length_ratio",
+    "negation_mismatch",
 )
 
 
@@ -132,7 +136,10 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
     kept = [j for j, ok in enumerate(relevant) if ok]
     centroid = _unit(unit_vecs[kept].mean(axis=0)) if kept else None
-    features = _features(prompt_stems, kp_stems, weights, units, kept, sim, lex, centroid, kp_vecs)
+    kp_words = [WORD.findall(kp.text) for kp in key_points]
+    features = _features(
+        prompt_stems, kp_stems, kp_words, weights, units, kept, sim, lex, centroid, kp_vecs
+    )
     answer_stems = [x for j in kept for x in unit_stems[j]]
     restates = (
         bool(answer_stems)
@@ -158,9 +165,14 @@ def _empty_features() -> dict[str, float]:
     return {name: 0.0 for name in FEATURES} | {"no_new_words": 1.0}
 
 
+def _negated(words: list[str]) -> bool:
+    return any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't") for x in words)
+
+
 def _features(
     question_set: set[str],
     kp_stems: list[list[str]],
+    kp_words: list[list[str]],
     weights: np.ndarray,
     units: list[Unit],
     kept: list[int],
@@ -180,6 +192,10 @@ def _features(
     novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
     new_words = [s for s in answer_stems if s not in question_set]
     words = WORD.findall(text)
+    reference_words = sum(len(kp) for kp in kp_words)
+    reference_negated = _negated([x for kp in kp_words for x in kp])
+    unit_words = np.array([len(units[j].words) for j in kept], dtype=float)
+    answer_negated = _negated(words)
     kp_centroid = _unit((kp_vecs * w[:, None]).sum(axis=0))
     return {
         "coverage": float(w @ sim[:, kept].max(axis=1)),
@@ -193,8 +209,10 @@ def _features(
         else 0.0,
         "copied": sum(s in question_set for s in answer_stems) / max(len(answer_stems), 1),
         "function_ratio": sum(x.lower() in STOPWORDS for x in words) / max(len(words), 1),
-        "negation": float(
-            any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't") for x in words)
-        ),
+        "negation": float(answer_negated),
         "no_new_words": float(not new_words),
+        "unit_precision": float(unit_words @ sim[:, kept].max(axis=0) / unit_words.sum()),
+        "coverage_min": float(sim[:, kept].max(axis=1).min()),
+        "length_ratio": math.log((len(words) + 1) / (reference_words + 1)),
+        "negation_mismatch": float(answer_negated != reference_negated),
     }
