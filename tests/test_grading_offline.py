@@ -114,8 +114,8 @@ def test_regression_gate_full_ladder() -> None:
 def test_regression_gate_labelled_set() -> None:
     table = evaluate(GRADER, labelled_rows(REAL), REAL)
     assert table["n"] == sum(len(s.answers) for s in REAL.labelled.values()) >= 200
-    assert table["spearman"] >= 0.82, table  # measured 0.836 when this gate was set
-    assert table["mae"] <= 15, table  # measured 12.8
+    assert table["spearman"] >= 0.83, table  # measured 0.838 when this gate was set
+    assert table["mae"] <= 14.5, table  # measured 13.5
 
 
 # -- metrics and datasets ---------------------------------------------------------------------
