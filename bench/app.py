@@ -7,9 +7,7 @@ Figures are printed as JSON and written to bench/results/app-<suite>.json.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import random
 import subprocess
@@ -24,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import percentiles  # noqa: E402
+from bench.run import percentiles, run_suites  # noqa: E402
 from bot.grading.ladder import reference_prose  # noqa: E402
 
 ANSWER_WORDS = 150
@@ -117,9 +115,7 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
     def candidate(n: int) -> None:
         nonlocal submitted
         try:
-            session, events = timed(
-                "start", InterviewSession.start_drill, ctx, competencies[n % 6]
-            )
+            session, events = timed("start", InterviewSession.start_drill, ctx, competencies[n % 6])
             with lock:
                 sessions.add(session.id)
             for _ in range(questions):
@@ -235,15 +231,7 @@ SUITES = {"feedback": bench_feedback, "sessions": bench_sessions, "memory": benc
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
-    args = parser.parse_args()
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for suite in args.suites:
-        figures = {**SUITES[suite](), "load_average_1m": round(os.getloadavg()[0], 2)}
-        (out_dir / f"app-{suite}.json").write_text(json.dumps(figures, indent=2) + "\n")
-        print(json.dumps({suite: figures}, indent=2), flush=True)
+    run_suites(SUITES, prefix="app-", doc=__doc__)
 
 
 if __name__ == "__main__":

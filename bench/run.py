@@ -292,16 +292,23 @@ SUITES: dict[str, Callable[[], dict[str, object]]] = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
+def run_suites(
+    suites: dict[str, Callable[[], dict[str, object]]], prefix: str = "", doc: str | None = None
+) -> None:
+    """Command line for a set of suites: run the chosen ones, print and save their figures."""
+    parser = argparse.ArgumentParser(description=doc or __doc__)
+    parser.add_argument("suites", nargs="*", default=list(suites), choices=list(suites))
     args = parser.parse_args()
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     for suite in args.suites:
-        figures = SUITES[suite]()
-        (out_dir / f"{suite}.json").write_text(json.dumps(figures, indent=2) + "\n")
-        print(json.dumps({suite: figures}, indent=2))
+        figures = {**suites[suite](), "load_average_1m": round(os.getloadavg()[0], 2)}
+        (out_dir / f"{prefix}{suite}.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print(json.dumps({suite: figures}, indent=2), flush=True)
+
+
+def main() -> None:
+    run_suites(SUITES)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,8 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bot.server import command, prepare_app_root, server_env  # noqa: E402
+from tests.test_browser import ARGS, CHROMIUM  # noqa: E402
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ANSWERS = [
     "Continuous batching lets new requests join the running batch at every decoding step, so "
     "the GPU never waits for the slowest sequence. Paged attention stores the KV cache in fixed "
@@ -63,7 +57,7 @@ def main() -> None:
     try:
         _wait(url)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             _drill(page, url, args.out)
             _mock(page, url, args.out)
