@@ -1,4 +1,4 @@
-"""Benchmarks: `python bench/run.py retrieval` (more suites join as features land).
+"""Benchmarks: `python bench/run.py [retrieval] [grading] [agreement] [runner]` (default: all).
 
 Figures are printed as JSON and written to bench/results/<suite>.json. They are measurements for
 the closing notes and the README, not pass/fail checks.
