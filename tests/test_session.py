@@ -319,6 +319,8 @@ def test_the_answer_is_saved_before_grading_and_a_failure_is_reported(
 
 def test_skip_keeps_a_partial_answer_and_end_always_works(ctx: EngineContext) -> None:
     session, _ = InterviewSession.start_drill(ctx, "C4", questions=3)
+    assert "Nothing to submit yet" in of(session.submit(), ev.Notice)[0].text
+    assert ctx.store.attempts() == []
     session.say("Half an answer about chunk sizes.")
     out = session.skip()
     assert of(out, ev.Skipped)[0].saved and of(out, ev.QuestionAsked)

@@ -183,6 +183,8 @@ class InterviewSession:
             return [Notice("No question is open.")]
         if current.phase == "follow_up":
             return self._finish(current, question)
+        if not timed_out and not current.answer.strip():
+            return [Notice("Nothing to submit yet: write your answer first, or press Skip.")]
         events: list[Event] = []
         attempt_id = self._save_answer(current, question)
         current.attempt_id = attempt_id
@@ -247,13 +249,6 @@ class InterviewSession:
             self._save()
             return [TimerWarning(round_.name, max(1, round(left / 60)))]
         return []
-
-    def remaining_seconds(self) -> float | None:
-        current = self.state.current
-        if self.state.mode != "mock" or current is None or current.round_index is None:
-            return None
-        deadline = self.state.rounds[current.round_index].deadline()
-        return None if deadline is None else (deadline - self.ctx.clock()).total_seconds()
 
     def run_examples(self) -> dict[str, object] | None:
         """Run the visible examples on the code in the draft (coding questions only)."""
