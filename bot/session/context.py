@@ -54,16 +54,27 @@ class EngineContext:
 
 class OneAtATime:
     """Offline grading is CPU-bound (the embedding model already uses both cores): 20 grades at
-    once thrash and each takes the time of all of them. Queued, each takes ~0.1 s in turn."""
+    once thrash and each takes the time of all of them. Queued first come, first served (a plain
+    lock lets a late thread overtake and starves others), each takes ~0.1 s in turn."""
 
     def __init__(self, grader: Grader) -> None:
         self.inner = grader
         self.name = grader.name
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
-        with self._lock:
+        with self._turn:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._turn.wait_for(lambda: self._serving == ticket)
+        try:
             return self.inner.grade(question, rubric, answer)
+        finally:
+            with self._turn:
+                self._serving += 1
+                self._turn.notify_all()
 
 
 def _is_offline(grader: Grader) -> bool:
@@ -77,4 +88,5 @@ def _warm_up(grader: Grader, bank: ContentBank) -> None:
     offline = grader if _is_offline(grader) else getattr(grader, "fallback", None)
     if offline is not None and _is_offline(offline) and bank.questions:
         question = bank.questions[min(bank.questions)]
-        offline.grade(question, bank.rubric(question.rubric), "warm-up")
+        text = " ".join(kp.text for kp in question.key_points)  # on topic: builds topic vectors
+        offline.grade(question, bank.rubric(question.rubric), text)
