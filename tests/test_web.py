@@ -7,6 +7,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +291,37 @@ def test_the_app_keeps_answering_while_code_runs() -> None:
         assert order == ["submit started", "history done", "submit done"]
 
     asyncio.run(main())
+
+
+def test_the_round_timer_warns_and_submits_at_time_out() -> None:
+    """The app's own timer task, driven by the engine clock (moved forward by hand here)."""
+
+    async def main() -> None:
+        ctx = app.engine_context()
+        now = [datetime.now(UTC)]
+        ctx.clock = lambda: now[0]
+        ui = Recorder()
+        ui.attach(init_http_context().emitter)
+        await app.on_chat_start()
+        await app.on_settings_update({"mode": "mock", "plan": "quick"})  # 15 + 10 min, warn at 2
+        await app.on_start(act("start"))
+        await app.on_message(cl.Message(content="A hash map from value to index, one pass."))
+        now[0] += timedelta(minutes=13, seconds=30)
+        await _until(lambda: "min left** in the Coding warm-up round" in ui.last())
+        now[0] += timedelta(minutes=2)
+        await _until(lambda: any(t.startswith("**Time is up**") for t in ui.texts()))
+        await _until(lambda: any(t.startswith("**Feedback on") for t in ui.texts()))
+        await _until(lambda: "Round 2/2" in ui.last())
+        [attempt] = ctx.store.attempts()
+        assert attempt.answer == "A hash map from value to index, one pass."
+        await app.on_end(act("end"))
+
+    asyncio.run(main())
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the timer did not act in time")
