@@ -48,9 +48,9 @@ def grade_markdown(grade: Grade) -> str:
         "| Criterion | Level | Evidence |",
         "|---|---|---|",
     ]
+    shown: set[str] = set()
     for c in grade.criteria:
-        quote = f"“{_escape(c.evidence[0])}”" if c.evidence else "—"
-        out.append(f"| {c.name} | {c.level}/4 {c.label} | {quote} |")
+        out.append(f"| {c.name} | {c.level}/4 {c.label} | {_fresh_quote(c.evidence, shown)} |")
     out += ["", "**Key points**"]
     for k in grade.key_points:
         icon = {"covered": "✔", "partial": "◐", "missed": "✘"}[k.status]
@@ -60,6 +60,18 @@ def grade_markdown(grade: Grade) -> str:
         out += ["", *(f"> {note}" for note in grade.notes)]
     out += ["", f"_Graded by {_grader(grade)}._"]
     return "\n".join(out)
+
+
+def _fresh_quote(evidence: list[str], shown: set[str]) -> str:
+    """The criterion's first quote not already in the table (rows would otherwise repeat the
+    answer's strongest sentence); "as above" when it has nothing new."""
+    if not evidence:
+        return "—"
+    fresh = next((q for q in evidence if q not in shown), None)
+    if fresh is None:
+        return "(same evidence as above)"
+    shown.add(fresh)
+    return f"“{_escape(fresh)}”"
 
 
 def _escape(text: str) -> str:

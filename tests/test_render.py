@@ -1,0 +1,69 @@
+"""Chat Markdown: feedback tables, question cards, streaming pieces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.config import PROJECT_ROOT
+from bot.content import load_bank
+from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
+from bot.grading.report import grade_markdown
+from bot.session.events import QuestionAsked
+from bot.web.render import chunks, question_markdown
+
+
+def _criterion(cid: str, evidence: list[str]) -> CriterionScore:
+    return CriterionScore(
+        id=cid, name=cid.title(), weight=1, level=3, label="strong", score=75, evidence=evidence
+    )
+
+
+def test_the_feedback_table_does_not_repeat_one_quote_on_every_row() -> None:
+    grade = Grade(
+        question_id="q",
+        rubric_id="r",
+        rubric_version=1,
+        score=75,
+        passed=True,
+        criteria=[
+            _criterion("accuracy", ["Best | sentence.", "Second sentence."]),
+            _criterion("depth", ["Best | sentence.", "Second sentence."]),
+            _criterion("tradeoffs", ["Best | sentence."]),
+            _criterion("clarity", []),
+        ],
+        key_points=[
+            KeyPointResult(
+                id="k", text="A point.", weight=1, status="covered", confidence=0.9, evidence="x"
+            )
+        ],
+        grader=GraderInfo(name="offline", model="m", version="v"),
+    )
+    rows = [line for line in grade_markdown(grade).splitlines() if line.startswith("| ")][1:]
+    assert rows == [
+        "| Accuracy | 3/4 strong | “Best \\| sentence.” |",
+        "| Depth | 3/4 strong | “Second sentence.” |",
+        "| Tradeoffs | 3/4 strong | (same evidence as above) |",
+        "| Clarity | 3/4 strong | — |",
+    ]
+
+
+def test_a_coding_question_card_shows_signature_and_examples() -> None:
+    bank = load_bank(PROJECT_ROOT)
+    q = bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    deadline = datetime(2026, 1, 1, tzinfo=UTC)
+    text = question_markdown(
+        QuestionAsked(q, "why", 1, "Coding", 1, 3, deadline, resumed=True, draft="so far")
+    )
+    assert text.startswith(f"## {q.title}") and "Round 1/3: Coding" in text
+    assert q.coding.signature in text
+    first = q.coding.examples[0]
+    assert f"→ `{first.expected!r}`" in text
+    assert "_Resumed where you left off._" in text and "> so far" in text
+
+
+def test_streaming_pieces_reassemble_exactly() -> None:
+    text = "word " * 50 + "a-very-long-token-" * 10 + "\nend"
+    pieces = chunks(text, size=20)
+    assert "".join(pieces) == text
+    assert all(len(p) <= 20 for p in pieces) and len(pieces) > 10
