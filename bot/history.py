@@ -450,6 +450,21 @@ class AttemptStore:
         with self.engine.connect() as conn:
             return [_attempt(r._mapping) for r in conn.execute(query)]
 
+    def grade(self, attempt_id: str) -> Grade | None:
+        """The attempt's current grade (None before it is graded)."""
+        query = sa.select(attempts.c.grade_json).where(attempts.c.id == attempt_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError("attempt", attempt_id, [])
+        return None if row.grade_json is None else Grade.model_validate_json(row.grade_json)
+
+    def question_ids(self, user_id: str = LOCAL_USER) -> set[str]:
+        """Every question the user has answered, in any session."""
+        query = sa.select(attempts.c.question_id).where(attempts.c.user_id == user_id).distinct()
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
     def summary(self, user_id: str = LOCAL_USER) -> dict[str, CompetencySummary]:
         """Per competency: attempts, mean graded score, and the trend of the last five."""
         grouped: dict[str, list[AttemptRecord]] = {}

@@ -389,6 +389,21 @@ def test_grading_again_replaces_the_grade(store: AttemptStore, clock: Clock) -> 
     assert attempt.graded_at == T0 + timedelta(minutes=5)
 
 
+def test_one_attempts_grade_and_the_questions_a_user_answered(store: AttemptStore) -> None:
+    first = answer(store, store.start_session("drill"))
+    other = store.start_session("drill", user_id="someone-else")
+    answer(store, other, question_id="sd-url-shortener")
+    assert store.grade(first) is None
+    store.record_grade(first, make_grade(score=55))
+    graded = store.grade(first)
+    assert graded is not None and graded.score == 55
+    with pytest.raises(NotFoundError, match="unknown attempt 'nope'"):
+        store.grade("nope")
+    assert store.question_ids() == {"dd-kv-cache"}
+    assert store.question_ids("someone-else") == {"sd-url-shortener"}
+    assert store.question_ids("nobody") == set()
+
+
 # --- sessions ---------------------------------------------------------------------------------
 
 

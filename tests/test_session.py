@@ -368,9 +368,10 @@ def test_a_coding_answer_is_run_and_the_pass_rate_sets_correctness(ctx: EngineCo
     levels = {}
     for label, answer in (("right", right), ("wrong", wrong)):
         session, _ = InterviewSession.start_single(ctx, q.id)
-        examples = session.run_examples() if label == "right" else None
-        if examples is not None:
-            assert examples["total"] == 0  # nothing in the draft yet: no code to run
+        nothing = session.run_examples()  # no code in the draft yet
+        assert (
+            nothing is not None and nothing["total"] == 0 and "no Python code" in nothing["error"]
+        )
         session.say(answer)
         if label == "right":
             ran = session.run_examples()

@@ -15,7 +15,6 @@ import chainlit as cl
 import pytest
 from chainlit.context import init_http_context
 
-from bot.history import AttemptStore
 from bot.session import InterviewSession
 from bot.web import app
 
@@ -219,7 +218,8 @@ async def _an_unfinished_session_can_be_resumed(ui: Recorder) -> None:
     assert resume and resume[0]["payload"] == {"id": session.id}
     await app.on_resume(act("resume", id=session.id))
     assert "Resumed where you left off" in ui.last() and "Base62 codes" in ui.last()
-    assert isinstance(ctx.store, AttemptStore)
+    resumed = app._session()
+    assert resumed is not None and resumed.id == session.id
 
 
 def test_coding_run_examples_and_a_py_upload() -> None:

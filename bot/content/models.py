@@ -186,6 +186,10 @@ class Criterion(Strict):
     description: Text
     levels: list[Level] = Field(min_length=2)
 
+    def nearest_level(self, wanted: int) -> Level:
+        """The level closest to `wanted` (0-4); the lower one on a tie."""
+        return min(self.levels, key=lambda lv: (abs(lv.score - wanted), lv.score))
+
     @model_validator(mode="after")
     def _levels(self) -> Criterion:
         scores = [lv.score for lv in self.levels]

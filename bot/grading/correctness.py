@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from bot.code_report import failing_categories
 from bot.content import Rubric
-from bot.content.models import Criterion, Level
 from bot.errors import BotError
 from bot.grading.grade import CriterionScore, Grade
 from bot.sandbox import RunReport
@@ -60,7 +59,7 @@ def apply_test_results(
     if spec is None:
         raise BotError(f"rubric '{rubric.id}' has no '{criterion}' criterion")
     wanted, evidence = run_evidence(report)
-    level = _nearest(spec, wanted)
+    level = spec.nearest_level(wanted)
     scored = CriterionScore(
         id=spec.id,
         name=spec.name,
@@ -87,7 +86,3 @@ def apply_test_results(
         grader=grade.grader,
         usage=grade.usage,
     )
-
-
-def _nearest(criterion: Criterion, wanted: int) -> Level:
-    return min(criterion.levels, key=lambda lv: (abs(lv.score - wanted), lv.score))

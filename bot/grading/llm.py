@@ -295,7 +295,7 @@ def _criteria(output: LLMGradeOutput, rubric: Rubric, answer: str) -> list[Crite
     scores = []
     for c in rubric.criteria:
         item = given[c.id]
-        level = min(c.levels, key=lambda lv: (abs(lv.score - item.level), lv.score))
+        level = c.nearest_level(item.level)
         scores.append(
             CriterionScore(
                 id=c.id,

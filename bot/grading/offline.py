@@ -9,13 +9,13 @@ how much of the answer is on topic and reads as explanation. Both are mapped ont
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import numpy as np
 
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
-from bot.content.models import Level
-from bot.embeddings import MODEL_NAME
+from bot.embeddings import MODEL_NAME, get_encoder
 from bot.grading.calibration import load_calibration
 from bot.grading.evidence import COVERED, Evidence, gather, topic_vector
 from bot.grading.grade import (
@@ -73,6 +73,7 @@ class OfflineGrader:
     def __init__(self, bank: ContentBank | None = None) -> None:
         self.bank = bank
         self._topics: tuple[list[str], np.ndarray] | None = None
+        self._topics_lock = threading.Lock()
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
@@ -124,15 +125,20 @@ class OfflineGrader:
         margin = max(others, default=own) - own - OFF_TOPIC_MARGIN
         return float(np.clip(1 - margin / OFF_TOPIC_SPAN, 0, 1)) if margin > 0 else 1.0
 
+    def warm_up(self) -> None:
+        """Load the model and embed the bank's topics now, not in a candidate's first grade."""
+        get_encoder()
+        if self.bank is not None:
+            self._topic_matrix()
+
     def _topic_matrix(self) -> tuple[list[str], np.ndarray]:
-        if self._topics is None:
-            assert self.bank is not None
-            ids = sorted(self.bank.questions)
-            self._topics = (
-                ids,
-                np.vstack([topic_vector(list(self.bank.questions[i].key_points)) for i in ids]),
-            )
-        return self._topics
+        with self._topics_lock:  # built once, even when the first grades arrive together
+            if self._topics is None:
+                assert self.bank is not None
+                ids = sorted(self.bank.questions)
+                vectors = [topic_vector(list(self.bank.questions[i].key_points)) for i in ids]
+                self._topics = (ids, np.vstack(vectors))
+            return self._topics
 
     @staticmethod
     def _clarity(evidence: Evidence, substance: float) -> float:
@@ -187,7 +193,7 @@ def _criterion(
             value = float(np.clip(substance + 0.25 * (_coverage(related) - overall), 0, 1))
         quotes = _quotes(results, related)
     score = round(100 * value, 1)
-    level = _nearest_level(criterion, round(score / 25))
+    level = criterion.nearest_level(round(score / 25))
     return CriterionScore(
         id=criterion.id,
         name=criterion.name,
@@ -216,10 +222,6 @@ def _quotes(results: list[KeyPointResult], related: list[KeyPointResult] | None)
     pool = related if related else results
     ordered = sorted((r for r in pool if r.evidence), key=lambda r: -r.confidence)
     return list(dict.fromkeys(r.evidence for r in ordered if r.evidence))[:2]
-
-
-def _nearest_level(criterion: Criterion, wanted: int) -> Level:
-    return min(criterion.levels, key=lambda lv: (abs(lv.score - wanted), lv.score))
 
 
 def _improvements(results: list[KeyPointResult]) -> list[str]:

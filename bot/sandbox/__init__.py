@@ -22,7 +22,7 @@ score: code that sets out to fake its own results can, but only for the person w
 
 from bot.sandbox.isolation import protections
 from bot.sandbox.report import Limits, Protection, RunReport, SandboxError, Status, TestResult
-from bot.sandbox.runner import run_tests, run_tests_async, runner_concurrency
+from bot.sandbox.runner import run_tests, run_tests_async, run_tests_capped, runner_concurrency
 
 __all__ = [
     "Limits",
@@ -34,5 +34,6 @@ __all__ = [
     "protections",
     "run_tests",
     "run_tests_async",
+    "run_tests_capped",
     "runner_concurrency",
 ]

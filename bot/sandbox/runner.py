@@ -13,7 +13,6 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -389,12 +388,7 @@ def _read_head(path: Path, limit: int = 4096) -> str:
         return ""
 
 
-# --- async ------------------------------------------------------------------------------------
-
-_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-_GATES_LOCK = threading.Lock()
+# --- the concurrency cap ------------------------------------------------------------------------
 
 
 def runner_concurrency() -> int:
@@ -405,31 +399,32 @@ def runner_concurrency() -> int:
     return int(raw)
 
 
-def _gate() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    with _GATES_LOCK:
-        gate = _GATES.get(loop)
-        if gate is None:
-            gate = _GATES[loop] = asyncio.Semaphore(runner_concurrency())
-        return gate
+@functools.cache
+def _slots(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(size)
+
+
+def run_tests_capped(
+    code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
+) -> RunReport:
+    """`run_tests` in one of the process's `runner_concurrency()` slots, waiting for a free one.
+
+    Every caller in the process shares the slots: the app's worker threads and async callers
+    alike, so the cap counts the processes that really run.
+    """
+    with _slots(runner_concurrency()):
+        return run_tests(code, spec, tests, limits=limits)
 
 
 async def run_tests_async(
     code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
 ) -> RunReport:
-    """`run_tests` in a worker thread, at most `runner_concurrency()` at once per event loop.
+    """`run_tests_capped` in a worker thread, so the event loop keeps serving meanwhile.
 
-    The slot is held until the worker finishes, even when the awaiting task is cancelled, so the
-    cap always counts the processes that really run.
+    A cancelled caller stops waiting, but the run finishes in its thread and only then frees
+    its slot.
     """
-    gate = _gate()
-    await gate.acquire()
-    try:
-        work = asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(run_tests, code, spec, tests, limits=limits)
-        )
-    except BaseException:
-        gate.release()
-        raise
-    work.add_done_callback(lambda _: gate.release())
+    work = asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(run_tests_capped, code, spec, tests, limits=limits)
+    )
     return await asyncio.shield(work)

@@ -35,7 +35,6 @@ NO_FACT = (
 @dataclass(frozen=True)
 class Clarification:
     reply: str
-    index: int | None  # which fact answered it (None: no fact matched)
     source: str  # "offline" or the LLM provider's name
 
 
@@ -62,9 +61,8 @@ def best_fact(question: Question, message: str) -> int | None:
 
 def clarify_offline(question: Question, message: str) -> Clarification:
     index = best_fact(question, message)
-    if index is None:
-        return Clarification(NO_FACT, None, "offline")
-    return Clarification(question.clarifications[index].answer, index, "offline")
+    reply = NO_FACT if index is None else question.clarifications[index].answer
+    return Clarification(reply, "offline")
 
 
 def clarify_with_llm(chat: object, name: str, question: Question, message: str) -> Clarification:
@@ -81,4 +79,4 @@ def clarify_with_llm(chat: object, name: str, question: Question, message: str) 
         reply = str(getattr(result, "content", "")).strip()
     except Exception:  # the LLM is optional here: any failure keeps the offline answer
         return offline
-    return Clarification(reply, offline.index, name) if reply else offline
+    return Clarification(reply, name) if reply else offline

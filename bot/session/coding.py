@@ -1,24 +1,21 @@
 """Coding answers in a session: find the code, run it in the sandbox, feed correctness.
 
 The hidden-test run is kept as JSON in the session state, so a follow-up re-grade (or a resumed
-session) reuses it instead of running the code again. The engine runs in worker threads, so the
-blocking runner is used here behind a thread gate of the same size as the async runner's cap
-(INTERVIEW_BOT_RUNNER_CONCURRENCY): however many candidates submit at once, at most that many
-runs use the CPU, and the event loop keeps serving meanwhile.
+session) reuses it instead of running the code again. The engine runs in worker threads, so it uses
+the runner's blocking entry point, which shares the process's concurrency cap
+(INTERVIEW_BOT_RUNNER_CONCURRENCY) with every other caller.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from functools import cache
 from typing import Any
 
 from bot.code_input import extract_code
 from bot.content import CodeTest, Question, Rubric
 from bot.grading.correctness import apply_test_results
 from bot.grading.grade import Grade
-from bot.sandbox import RunReport, run_tests, runner_concurrency
+from bot.sandbox import RunReport, run_tests_capped
 
 NO_CODE = "no Python code found in the answer: put it in a ```python fenced block"
 
@@ -28,18 +25,12 @@ def extract(question: Question, answer: str) -> str | None:
     return extract_code(answer, entry_point=entry)
 
 
-@cache
-def _gate() -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(runner_concurrency())
-
-
 def _run(question: Question, answer: str, tests: list[CodeTest]) -> RunReport:
     assert question.coding is not None
     code = extract(question, answer)
     if code is None:
         return RunReport(error=NO_CODE)
-    with _gate():
-        return run_tests(code, question.coding, tests)
+    return run_tests_capped(code, question.coding, tests)
 
 
 def run_hidden_json(question: Question, answer: str) -> str:

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.content import ContentBank, Question, Rubric
 from bot.grading.evaluate import Grader
 from bot.grading.grade import Grade
+from bot.grading.offline import OfflineGrader
 from bot.history import LOCAL_USER, AttemptStore, utcnow
 from bot.session.spacing import ReviewSchedule
 
@@ -40,8 +41,11 @@ class EngineContext:
                 from bot.grading.graders import make_grader
 
                 grader = make_grader(self.settings, choice, self.bank)
-                _warm_up(grader, self.bank)
-                self._graders[choice] = OneAtATime(grader) if _is_offline(grader) else grader
+                offline = _offline_part(grader)
+                if offline is not None:
+                    offline.warm_up()  # the model and topic vectors, before any candidate waits
+                queued = isinstance(grader, OfflineGrader)
+                self._graders[choice] = OneAtATime(grader) if queued else grader
             return self._graders[choice]
 
     @property
@@ -49,44 +53,24 @@ class EngineContext:
         return ReviewSchedule(self.store, self.user_id)
 
     def seen_before(self) -> set[str]:
-        return {a.question_id for a in self.store.attempts(self.user_id)}
+        return self.store.question_ids(self.user_id)
 
 
 class OneAtATime:
     """Offline grading is CPU-bound (the embedding model already uses both cores): 20 grades at
-    once thrash and each takes the time of all of them. Queued first come, first served (a plain
-    lock lets a late thread overtake and starves others), each takes ~0.1 s in turn."""
+    once thrash and each takes the time of all of them. Queued, each takes ~0.1 s in turn."""
 
     def __init__(self, grader: Grader) -> None:
         self.inner = grader
         self.name = grader.name
-        self._turn = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
+        self._lock = threading.Lock()
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
-        with self._turn:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._turn.wait_for(lambda: self._serving == ticket)
-        try:
+        with self._lock:
             return self.inner.grade(question, rubric, answer)
-        finally:
-            with self._turn:
-                self._serving += 1
-                self._turn.notify_all()
 
 
-def _is_offline(grader: Grader) -> bool:
-    from bot.grading.offline import OfflineGrader
-
-    return isinstance(grader, OfflineGrader)
-
-
-def _warm_up(grader: Grader, bank: ContentBank) -> None:
-    """Load the model and embed the bank's topics now rather than in a candidate's first grade."""
-    offline = grader if _is_offline(grader) else getattr(grader, "fallback", None)
-    if offline is not None and _is_offline(offline) and bank.questions:
-        question = bank.questions[min(bank.questions)]
-        text = " ".join(kp.text for kp in question.key_points)  # on topic: builds topic vectors
-        offline.grade(question, bank.rubric(question.rubric), text)
+def _offline_part(grader: Grader) -> OfflineGrader | None:
+    """The offline grader itself, or the one an LLM grader falls back to."""
+    found = grader if isinstance(grader, OfflineGrader) else getattr(grader, "fallback", None)
+    return found if isinstance(found, OfflineGrader) else None

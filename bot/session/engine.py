@@ -158,9 +158,6 @@ class InterviewSession:
             return self._answer_follow_up(current, question, text)
         if clarify.is_clarifying(question, text):
             found = self._clarify(question, text)
-            if found.index is not None and found.index not in current.clarifications:
-                current.clarifications.append(found.index)
-            self._save()
             return [ClarificationGiven(found.reply, found.source)]
         current.draft.append(text)
         self._save()
@@ -333,12 +330,7 @@ class InterviewSession:
         return events + self._finish(current, question, grade=graded.grade)
 
     def _grade_of(self, current: Current) -> Grade | None:
-        if current.attempt_id is None:
-            return None
-        for a in self.ctx.store.load_session(self.id).attempts:
-            if a.id == current.attempt_id:
-                return a.grade
-        return None
+        return None if current.attempt_id is None else self.ctx.store.grade(current.attempt_id)
 
     def _finish(
         self,

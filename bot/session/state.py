@@ -51,7 +51,6 @@ class Current(_State):
     started_at: datetime
     draft: list[str] = Field(default_factory=list)
     hints_used: int = 0
-    clarifications: list[int] = Field(default_factory=list)
     phase: Phase = "answering"
     attempt_id: str | None = None
     follow_ups: list[FollowUpAsk] = Field(default_factory=list)
