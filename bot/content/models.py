@@ -51,6 +51,15 @@ class KeyPoint(Strict):
     id: Slug
     text: Text = Field(description="What the candidate should say or do, in one sentence.")
     weight: float = Field(default=1.0, gt=0, le=10, description="Relative importance.")
+    cues: list[Text] = Field(
+        default_factory=list,
+        max_length=8,
+        description=(
+            "How a candidate might say it in their own words (first person, concrete): the "
+            "offline grader matches an answer against these as well as against `text`. Useful "
+            "where the point is abstract (behavioral signals) and answers are stories."
+        ),
+    )
 
 
 class FollowUp(Strict):

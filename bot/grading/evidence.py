@@ -110,14 +110,21 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     if not units:
         zero = np.zeros(len(key_points))
         return Evidence([], [], [], np.zeros(0), zero, [None] * len(key_points), _empty_features())
-    kp_vecs = embed_fixed(tuple(kp.text for kp in key_points))
+    phrasings, starts = _phrasings(key_points)
+    phrasing_vecs = embed_fixed(phrasings)
+    kp_vecs = _key_point_vectors(phrasing_vecs, starts)
     prompt_vec = embed_fixed((question,))
     unit_vecs = _embed_once([u.text for u in units])
-    sim = kp_vecs @ unit_vecs.T  # key points x units
+    # Per key point, the best of its text and its cues (key points x units).
+    sim = np.maximum.reduceat(phrasing_vecs @ unit_vecs.T, starts, axis=0)
     unit_stems = [set(content_stems(u.text)) for u in units]
     kp_stems = [content_stems(kp.text) for kp in key_points]
     prompt_stems = set(content_stems(question))
-    lex = np.array([[overlap(ks, us) for us in unit_stems] for ks in kp_stems])
+    lex = np.maximum.reduceat(
+        np.array([[overlap(content_stems(p), us) for us in unit_stems] for p in phrasings]),
+        starts,
+        axis=0,
+    )
     prompt_sim = (prompt_vec @ unit_vecs.T)[0]
     relevant = [
         not injected[j]
@@ -149,9 +156,24 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     return Evidence(units, relevant, injected, quality, support, best, features, centroid, restates)
 
 
+def _phrasings(key_points: list[KeyPoint]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Every key point's text followed by its cues, and the row where each key point starts."""
+    texts = tuple(t for kp in key_points for t in (kp.text, *kp.cues))
+    starts = np.cumsum([0] + [1 + len(kp.cues) for kp in key_points[:-1]])
+    return texts, starts
+
+
+def _key_point_vectors(phrasing_vecs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """One unit vector per key point: the mean of its text's and its cues' embeddings."""
+    sums = np.add.reduceat(phrasing_vecs, starts, axis=0)
+    normed: np.ndarray = sums / (np.linalg.norm(sums, axis=1, keepdims=True) + 1e-9)
+    return normed
+
+
 def topic_vector(key_points: list[KeyPoint]) -> np.ndarray:
     """Weighted mean of a question's key point embeddings, normalised: what it is about."""
-    vecs = embed_fixed(tuple(kp.text for kp in key_points))
+    phrasings, starts = _phrasings(key_points)
+    vecs = _key_point_vectors(embed_fixed(phrasings), starts)
     weights = np.array([kp.weight for kp in key_points])
     return _unit((vecs * weights[:, None]).sum(axis=0))
 

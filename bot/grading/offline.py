@@ -44,6 +44,9 @@ OFF_TOPIC_MARGIN, OFF_TOPIC_SPAN = 0.05, 0.1
 # calibration, on the training splits, and stored in calibration.json.
 SCORE_EXPONENT = 1.75
 CLARITY = {"clarity", "communication", "structure"}
+# A behavioral story may be about anything (an LLM launch, a migration) and neighbouring prompts
+# share most behaviours, so no topic check there: the key points and their cues decide.
+SUBJECT_FREE = {"behavioral"}
 # Which key points speak to which criterion, by words in the key point's id or text.
 CRITERION_HINTS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern, re.IGNORECASE)
@@ -107,7 +110,7 @@ class OfflineGrader:
                     question.id,
                     rubric.id,
                     str(rubric.version),
-                    *(kp.text for kp in question.key_points),
+                    *(t for kp in question.key_points for t in (kp.text, *kp.cues)),
                 ),
             ),
             usage=Usage(seconds=round(time.perf_counter() - began, 4)),
@@ -116,7 +119,7 @@ class OfflineGrader:
     def _on_topic(self, question: Question, evidence: Evidence) -> float:
         """1.0 unless the answer is clearly closer to another question of the bank than to this
         one (an answer to a different question scores little, however good it is)."""
-        if self.bank is None or evidence.centroid is None:
+        if self.bank is None or evidence.centroid is None or question.kind in SUBJECT_FREE:
             return 1.0
         ids, topics = self._topic_matrix()
         sims = topics @ evidence.centroid
