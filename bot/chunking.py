@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.content import KbFile
 from bot.content.bank import MARK
+from bot.embeddings import MODEL_NAME
 
 HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*#*\s*$")
 MAX_WORDS = 180  # MiniLM reads 256 tokens; ~180 words stay inside that window
@@ -35,7 +36,9 @@ class Chunk:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(repr(self.metadata_core()).encode()).hexdigest()[:16]
+        # The model is part of the hash: a new model re-embeds every chunk on the next sync.
+        core = (MODEL_NAME, *self.metadata_core())
+        return hashlib.sha256(repr(core).encode()).hexdigest()[:16]
 
     def metadata_core(self) -> tuple[object, ...]:
         return (

@@ -60,6 +60,35 @@ def test_partial_answer_names_what_is_missing() -> None:
     assert g.follow_up is not None
 
 
+STORY = (
+    "On my last team the product lead wanted to add a second search index for the catalogue, "
+    "and I thought it would double our maintenance for little gain. Before arguing I sat down "
+    "with her and asked what problem she was trying to solve; it turned out that sellers were "
+    "complaining about stale results, which I had not known. We agreed to judge both options "
+    "on freshness and on the hours of upkeep, and I built a small prototype over a weekend to "
+    "measure them. The numbers favoured fixing the refresh job instead, so we did that, and "
+    "she presented the result to the sellers herself. We still work together well. What I "
+    "learned is to find out what is behind someone's position before defending mine."
+)
+
+
+def test_behavioral_story_is_matched_through_cues() -> None:
+    q = REAL.question("beh-disagreement")
+    bare = q.model_copy(
+        update={"key_points": [kp.model_copy(update={"cues": []}) for kp in q.key_points]}
+    )
+    with_cues = GRADER.grade(q, REAL.rubric(q.rubric), STORY)
+    without = GRADER.grade(bare, REAL.rubric(q.rubric), STORY)
+    status = {k.id: k.status for k in with_cues.key_points}
+    assert status["understand-other-side"] == status["relationship-and-lesson"] == "covered"
+    assert status["evidence-not-opinion"] != "missed", with_cues.key_points
+    assert with_cues.score >= 60 and with_cues.score >= without.score + 20, (
+        with_cues.score,
+        without.score,
+    )
+    assert with_cues.grader.prompt_hash != without.grader.prompt_hash
+
+
 def test_grading_is_deterministic() -> None:
     assert grade(GOOD).model_dump(exclude={"usage"}) == grade(GOOD).model_dump(exclude={"usage"})
 
