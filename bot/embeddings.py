@@ -90,7 +90,13 @@ def quantized_model(source: Path) -> Path:
 
 def _quantize(source: Path, target: Path) -> None:
     import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as error:  # onnxruntime's quantizer imports the onnx package
+        raise ModelMissingError(
+            f"cannot convert the embedding model ({error}); run: pip install -r requirements.lock"
+        ) from None
 
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         # The int8 weights reach the products through Cast nodes; folding them into float

@@ -191,7 +191,6 @@ def m002_local_user(conn: Connection) -> None:
     conn.execute(users.insert().values(id=LOCAL_USER, created_at=utcnow()))
 
 
-
 @migration
 def m003_follow_ups_and_review_cards(conn: Connection) -> None:
     md = sa.MetaData()
@@ -217,6 +216,7 @@ def m003_follow_ups_and_review_cards(conn: Connection) -> None:
     )
     md.tables["follow_ups"].create(conn)
     md.tables["review_cards"].create(conn)
+
 
 def migrate(conn: Connection) -> list[str]:
     """Apply the migrations not yet recorded; returns the names applied (none the second time)."""

