@@ -42,6 +42,8 @@ BATCH = 1
 SPIN = False
 TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
+log = logging.getLogger(__name__)
+
 
 def _package_file(package: str, rel: str) -> Path:
     spec = find_spec(package)
@@ -54,9 +56,6 @@ def _package_file(package: str, rel: str) -> Path:
         f"the embedding model file '{rel}' from package '{package}' is not installed; "
         f"run: pip install -r requirements.lock (or pip install {package.replace('_', '-')})"
     )
-
-
-log = logging.getLogger(__name__)
 
 
 def _cache_dir() -> Path:
