@@ -32,10 +32,6 @@ MODEL_NAME = "all-MiniLM-L6-v2-dynamic-int8"
 CACHE_ENV = "INTERVIEW_BOT_MODEL_CACHE"
 DIMENSION = 384
 MAX_TOKENS = 256
-# One text per run: dynamic int8 scales activations per batch, so a text's vector would depend on
-# its neighbours (cosine down to 0.968 in a batch of three). Batches bought nothing here anyway:
-# a 300-word answer embeds in p50 72 / p95 84 ms one sentence at a time, 71 / 93 ms by fours.
-BATCH = 1
 # Threads that spin while waiting for work cost twice the time when the cores are shared: a
 # 300-word answer embedded in 283 ms with spinning vs 154 ms without at load average 6.7, and
 # 82 vs 89 ms at load 1.7 (bench/run.py grading). The machines are shared, so no spinning.
@@ -143,30 +139,20 @@ class Encoder:
         """Unit vectors, one row per text (float32, shape [n, 384])."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        # Tokenised once; batches of similar token length waste little work on padding.
         encodings = self.tokenizer.encode_batch([t if t.strip() else "[UNK]" for t in texts])
-        ids = [e.ids for e in encodings]
-        order = sorted(range(len(texts)), key=lambda i: (len(ids[i]), i))
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for start in range(0, len(order), BATCH):
-            part = order[start : start + BATCH]
-            out[part] = self._batch([ids[i] for i in part])
-        return out
+        return np.vstack([self._embed_one(e.ids) for e in encodings])
 
-    def _batch(self, rows: list[list[int]]) -> np.ndarray:
-        width = max(len(r) for r in rows)
-        ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for n, row in enumerate(rows):
-            ids[n, : len(row)] = row
-            mask[n, : len(row)] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    def _embed_one(self, token_ids: list[int]) -> np.ndarray:
+        """One text per run, so no padding: dynamic int8 scales activations per batch, so in a
+        batch a text's vector would depend on its neighbours (cosine down to 0.968 in a batch of
+        three). Batches bought nothing here anyway: a 300-word answer embeds in p50 72 / p95 84
+        ms one sentence at a time, 71 / 93 ms by fours."""
+        ids = np.array([token_ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
         with self._lock:
             hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        pooled = hidden[0].mean(axis=0)
+        unit: np.ndarray = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
         return unit
 
     def token_count(self, text: str) -> int:

@@ -60,15 +60,8 @@ def apply_test_results(
         raise BotError(f"rubric '{rubric.id}' has no '{criterion}' criterion")
     wanted, evidence = run_evidence(report)
     level = spec.nearest_level(wanted)
-    scored = CriterionScore(
-        id=spec.id,
-        name=spec.name,
-        weight=spec.weight,
-        level=level.score,
-        label=level.label,
-        score=round(100 * level.score / 4, 1),
-        evidence=[evidence],
-        feedback=level.descriptor,
+    scored = CriterionScore.at(
+        spec, level, score=round(100 * level.score / 4, 1), evidence=[evidence]
     )
     criteria = [scored if c.id == criterion else c for c in grade.criteria]
     if all(c.id != criterion for c in grade.criteria):

@@ -52,6 +52,11 @@ def _embed_cached(text: str) -> np.ndarray:
     return vector
 
 
+@lru_cache(maxsize=4096)
+def _stems_cached(text: str) -> tuple[str, ...]:
+    return tuple(content_stems(text))
+
+
 def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
     """Embeddings of texts that repeat across answers (key points, prompts): cached."""
     return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, DIMENSION))
@@ -118,10 +123,11 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     # Per key point, the best of its text and its cues (key points x units).
     sim = np.maximum.reduceat(phrasing_vecs @ unit_vecs.T, starts, axis=0)
     unit_stems = [set(content_stems(u.text)) for u in units]
-    kp_stems = [content_stems(kp.text) for kp in key_points]
-    prompt_stems = set(content_stems(question))
+    phrasing_stems = [list(_stems_cached(p)) for p in phrasings]  # key points and cues repeat
+    kp_stems = [phrasing_stems[s] for s in starts]
+    prompt_stems = set(_stems_cached(question))
     lex = np.maximum.reduceat(
-        np.array([[overlap(content_stems(p), us) for us in unit_stems] for p in phrasings]),
+        np.array([[overlap(ps, us) for us in unit_stems] for ps in phrasing_stems]),
         starts,
         axis=0,
     )

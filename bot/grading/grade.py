@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.content import Rubric
+from bot.content import Criterion, Level, Rubric
 
 GRADE_SCHEMA_VERSION = 1
 Coverage = Literal["covered", "partial", "missed"]
@@ -26,6 +26,28 @@ class CriterionScore(_Record):
     score: float = Field(ge=0, le=100, description="The level on the 0-100 scale.")
     evidence: list[str] = Field(default_factory=list, description="Exact quotes from the answer.")
     feedback: str = ""
+
+    @classmethod
+    def at(
+        cls,
+        criterion: Criterion,
+        level: Level,
+        *,
+        score: float,
+        evidence: list[str],
+        feedback: str | None = None,
+    ) -> CriterionScore:
+        """The criterion scored at `level`; feedback defaults to the level's descriptor."""
+        return cls(
+            id=criterion.id,
+            name=criterion.name,
+            weight=criterion.weight,
+            level=level.score,
+            label=level.label,
+            score=score,
+            evidence=evidence,
+            feedback=level.descriptor if feedback is None else feedback,
+        )
 
 
 class KeyPointResult(_Record):

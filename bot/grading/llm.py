@@ -295,17 +295,14 @@ def _criteria(output: LLMGradeOutput, rubric: Rubric, answer: str) -> list[Crite
     scores = []
     for c in rubric.criteria:
         item = given[c.id]
-        level = c.nearest_level(item.level)
+        level = c.nearest_level(item.level)  # the rubric's own level, even if it skips one
         scores.append(
-            CriterionScore(
-                id=c.id,
-                name=c.name,
-                weight=c.weight,
-                level=item.level,
-                label=level.label,
-                score=round(100 * item.level / 4, 1),
-                feedback=item.feedback,
+            CriterionScore.at(
+                c,
+                level,
+                score=round(100 * level.score / 4, 1),
                 evidence=[q for q in item.evidence if q and q in answer][:3],
+                feedback=item.feedback,
             )
         )
     return scores

@@ -197,16 +197,7 @@ def _criterion(
         quotes = _quotes(results, related)
     score = round(100 * value, 1)
     level = criterion.nearest_level(round(score / 25))
-    return CriterionScore(
-        id=criterion.id,
-        name=criterion.name,
-        weight=criterion.weight,
-        level=level.score,
-        label=level.label,
-        score=score,
-        evidence=quotes,
-        feedback=level.descriptor,
-    )
+    return CriterionScore.at(criterion, level, score=score, evidence=quotes)
 
 
 def _related(criterion: Criterion, results: list[KeyPointResult]) -> list[KeyPointResult]:
