@@ -137,12 +137,18 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one row per text (float32, shape [n, 384])."""
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch([t if t.strip() else "[UNK]" for t in texts])
-        return np.vstack([self._embed_one(e.ids) for e in encodings])
+        return self.encode_with_tokens(texts)[0]
 
-    def _embed_one(self, token_ids: list[int]) -> np.ndarray:
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The unit vectors, and per text its tokens' unit vectors (the model's last layer,
+        without [CLS] and [SEP]): the grader aligns an answer's tokens with a key point's."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32), []
+        encodings = self.tokenizer.encode_batch([t if t.strip() else "[UNK]" for t in texts])
+        runs = [self._embed_one(e.ids) for e in encodings]
+        return np.vstack([pooled for pooled, _ in runs]), [tokens for _, tokens in runs]
+
+    def _embed_one(self, token_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """One text per run, so no padding: dynamic int8 scales activations per batch, so in a
         batch a text's vector would depend on its neighbours (cosine down to 0.968 in a batch of
         three). Batches bought nothing here anyway: a 300-word answer embeds in p50 72 / p95 84
@@ -153,7 +159,9 @@ class Encoder:
             hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
         pooled = hidden[0].mean(axis=0)
         unit: np.ndarray = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-        return unit
+        inner = hidden[0][1:-1] if len(token_ids) > 2 else hidden[0]
+        tokens: np.ndarray = inner / np.maximum(np.linalg.norm(inner, axis=1, keepdims=True), 1e-12)
+        return unit, tokens.astype(np.float32)
 
     def token_count(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)

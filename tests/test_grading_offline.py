@@ -7,10 +7,11 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.content import load_bank
+from bot.content import KeyPoint, load_bank
 from bot.grading import OfflineGrader
 from bot.grading.datasets import key_points_from_reference, labelled_rows, read_csv
 from bot.grading.evaluate import evaluate
+from bot.grading.evidence import gather
 from bot.grading.ladder import ladder_questions, run_ladder
 from bot.grading.metrics import agreement, qwk, roc_auc, spearman
 from bot.text import looks_like_injection, split_units
@@ -89,6 +90,28 @@ def test_behavioral_story_is_matched_through_cues() -> None:
     assert with_cues.grader.prompt_hash != without.grader.prompt_hash
 
 
+def test_token_alignment_rewards_what_the_key_point_adds() -> None:
+    question = "Why does a database write to its log before it changes the data pages?"
+    point = KeyPoint(
+        id="why",
+        text="The log record is on disk before the page changes, so after a crash recovery "
+        "can replay committed work and undo the rest.",
+    )
+    paraphrase = (
+        "The record hits the disk first; if the machine dies, restart redoes what was "
+        "committed and rolls back the unfinished transactions."
+    )
+    echo = (
+        "A database writes to its log before it changes the data pages because the log "
+        "comes before the data pages change."
+    )
+    said = gather(question, [point], paraphrase).features["aligned_recall"]
+    echoed = gather(question, [point], echo).features["aligned_recall"]
+    # Few words in common with the key point, but said in other words; the echo only repeats
+    # what the question already contains, which the alignment discounts.
+    assert said >= echoed + 0.1, (said, echoed)
+
+
 def test_grading_is_deterministic() -> None:
     assert grade(GOOD).model_dump(exclude={"usage"}) == grade(GOOD).model_dump(exclude={"usage"})
 
@@ -143,8 +166,8 @@ def test_regression_gate_full_ladder() -> None:
 def test_regression_gate_labelled_set() -> None:
     table = evaluate(GRADER, labelled_rows(REAL), REAL)
     assert table["n"] == sum(len(s.answers) for s in REAL.labelled.values()) >= 200
-    assert table["spearman"] >= 0.86, table  # measured 0.876 when this gate was set
-    assert table["mae"] <= 14.0, table  # measured 12.6
+    assert table["spearman"] >= 0.86, table  # measured 0.879 when this gate was set
+    assert table["mae"] <= 12.5, table  # measured 10.7
 
 
 # -- metrics and datasets ---------------------------------------------------------------------

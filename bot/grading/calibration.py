@@ -16,6 +16,21 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 
 @dataclass(frozen=True)
+class Scale:
+    """A monotone map of 0..1 onto a rubric's scale: the log-odds are stretched by `slope` after
+    moving the midpoint by `shift`. It keeps every ranking and only changes what a score means."""
+
+    slope: float
+    shift: float
+
+    def __call__(self, value: float) -> float:
+        if value <= 0 or value >= 1:
+            return min(max(value, 0.0), 1.0)
+        odds = math.log(value / (1 - value))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.slope * (odds - self.shift)))))
+
+
+@dataclass(frozen=True)
 class Calibration:
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -23,12 +38,12 @@ class Calibration:
     weights: tuple[float, ...]
     bias: float
     version: str
-    # Per rubric id, the exponent that maps the calibrated score onto that rubric's scale;
-    # rubrics not listed use the interview scale (offline.SCORE_EXPONENT).
-    exponents: tuple[tuple[str, float], ...] = ()
+    # Per rubric id, the Scale that maps the calibrated score onto that rubric's scale;
+    # rubrics not listed use the interview scale (offline.INTERVIEW_SCALE).
+    scales: tuple[tuple[str, Scale], ...] = ()
 
-    def exponent_for(self, rubric_id: str, default: float) -> float:
-        return dict(self.exponents).get(rubric_id, default)
+    def scale_for(self, rubric_id: str, default: Scale) -> Scale:
+        return dict(self.scales).get(rubric_id, default)
 
     def predict(self, values: dict[str, float]) -> float:
         """Probability-like substance score in 0..1."""
@@ -49,5 +64,5 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
         tuple(data["weights"]),
         float(data["bias"]),
         str(data["version"]),
-        tuple((str(k), float(v)) for k, v in sorted(data.get("exponents", {}).items())),
+        tuple((str(k), Scale(*map(float, v))) for k, v in sorted(data.get("scales", {}).items())),
     )

@@ -14,7 +14,6 @@ import numpy as np
 from bot.content import KeyPoint
 from bot.embeddings import DIMENSION, get_encoder
 from bot.text import (
-    STOPWORDS,
     WORD,
     Unit,
     content_stems,
@@ -27,29 +26,18 @@ from bot.text import (
 COVERED = 0.5  # key point support at which a key point counts as covered
 RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
 RELEVANT_LEX = 0.25
-FEATURES = (
-    "coverage",
-    "lexical",
-    "lexical_unit",
-    "centroid",
-    "log_words",
-    "novel_recall",
-    "precision",
-    "copied",
-    "function_ratio",
-    "negation",
-    "no_new_words",
-    "unit_precision",
-    "coverage_min",
-    "length_ratio",
-    "negation_mismatch",
-)
+FEATURES = ("aligned_recall", "novel_recall", "length_ratio", "copied")
+# How strongly a key point token that the question already contains is discounted in the
+# token alignment: its weight is (1 - its best similarity to a question token) ** NOVELTY_POWER.
+# Chosen on the training splits (SAF training Pearson 0.746 / 0.755 / 0.756 / 0.754 / 0.746 at
+# 1 / 2 / 3 / 4 / 6; SciEntsBank train AUC 0.758 / 0.767 / 0.768 / 0.767 / 0.766).
+NOVELTY_POWER = 3
 
 
 @lru_cache(maxsize=4096)
-def _embed_cached(text: str) -> np.ndarray:
-    vector: np.ndarray = get_encoder().encode([text])[0]
-    return vector
+def _embedded(text: str) -> tuple[np.ndarray, np.ndarray]:
+    vectors, tokens = get_encoder().encode_with_tokens([text])
+    return vectors[0], tokens[0]
 
 
 @lru_cache(maxsize=4096)
@@ -59,17 +47,27 @@ def _stems_cached(text: str) -> tuple[str, ...]:
 
 def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
     """Embeddings of texts that repeat across answers (key points, prompts): cached."""
-    return np.vstack([_embed_cached(t) for t in texts]) if texts else np.zeros((0, DIMENSION))
+    return np.vstack([_embedded(t)[0] for t in texts]) if texts else np.zeros((0, DIMENSION))
 
 
-def _embed_once(texts: list[str]) -> np.ndarray:
-    """Embeddings of the answer's units, each distinct text run through the model once."""
+@lru_cache(maxsize=1024)
+def _novel_tokens(phrasings: tuple[str, ...], question: str) -> tuple[np.ndarray, np.ndarray]:
+    """All the phrasings' token vectors stacked, and each token's weight: how far it is from
+    every token of the question (what the question already says earns nothing)."""
+    tokens = np.vstack([_embedded(p)[1] for p in phrasings])
+    echo = np.clip((tokens @ _embedded(question)[1].T).max(axis=1), 0, 1)
+    novelty: np.ndarray = (1 - echo) ** NOVELTY_POWER
+    return tokens, novelty
+
+
+def _embed_once(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Embeddings (and token vectors) of the answer's units, each distinct text run once."""
     distinct = list(dict.fromkeys(texts))
-    vectors = get_encoder().encode(distinct)
+    vectors, tokens = get_encoder().encode_with_tokens(distinct)
     if len(distinct) == len(texts):
-        return vectors
+        return vectors, tokens
     row = {text: n for n, text in enumerate(distinct)}
-    return vectors[[row[t] for t in texts]]
+    return vectors[[row[t] for t in texts]], [tokens[row[t]] for t in texts]
 
 
 @dataclass
@@ -117,9 +115,8 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
         return Evidence([], [], [], np.zeros(0), zero, [None] * len(key_points), _empty_features())
     phrasings, starts = _phrasings(key_points)
     phrasing_vecs = embed_fixed(phrasings)
-    kp_vecs = _key_point_vectors(phrasing_vecs, starts)
     prompt_vec = embed_fixed((question,))
-    unit_vecs = _embed_once([u.text for u in units])
+    unit_vecs, unit_tokens = _embed_once([u.text for u in units])
     # Per key point, the best of its text and its cues (key points x units).
     sim = np.maximum.reduceat(phrasing_vecs @ unit_vecs.T, starts, axis=0)
     unit_stems = [set(content_stems(u.text)) for u in units]
@@ -149,10 +146,13 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
     kept = [j for j, ok in enumerate(relevant) if ok]
     centroid = _unit(unit_vecs[kept].mean(axis=0)) if kept else None
-    kp_words = [WORD.findall(kp.text) for kp in key_points]
-    features = _features(
-        prompt_stems, kp_stems, kp_words, weights, units, kept, sim, lex, centroid, kp_vecs
-    )
+    features = _empty_features()
+    if kept:
+        answer_tokens = np.vstack([unit_tokens[j] for j in kept])
+        features = {
+            "aligned_recall": _aligned_recall(phrasings, starts, weights, question, answer_tokens),
+            **_word_features(prompt_stems, key_points, kp_stems, [units[j] for j in kept]),
+        }
     answer_stems = [x for j in kept for x in unit_stems[j]]
     restates = (
         bool(answer_stems)
@@ -167,6 +167,28 @@ def _phrasings(key_points: list[KeyPoint]) -> tuple[tuple[str, ...], np.ndarray]
     texts = tuple(t for kp in key_points for t in (kp.text, *kp.cues))
     starts = np.cumsum([0] + [1 + len(kp.cues) for kp in key_points[:-1]])
     return texts, starts
+
+
+def _aligned_recall(
+    phrasings: tuple[str, ...],
+    starts: np.ndarray,
+    weights: np.ndarray,
+    question: str,
+    answer_tokens: np.ndarray,
+) -> float:
+    """Token alignment (as in BERTScore recall): each key point token's best cosine with a
+    token of the answer, averaged with the tokens' novelty weights. A key point counts with the
+    best of its text and its cues, and weighs its weight times its text's novel mass. It asks
+    whether the answer says what each key point adds to the question, word by word in context."""
+    tokens, novelty = _novel_tokens(phrasings, question)
+    sizes = [len(_embedded(p)[1]) for p in phrasings]
+    offsets = np.cumsum([0, *sizes[:-1]])
+    best = (tokens @ answer_tokens.T).max(axis=1)
+    mass = np.add.reduceat(novelty, offsets)
+    recall = np.add.reduceat(novelty * best, offsets) / np.maximum(mass, 1e-9)
+    per_point = np.maximum.reduceat(recall, starts)
+    share = weights * mass[starts]
+    return float(share @ per_point / share.sum()) if share.sum() > 0 else 0.0
 
 
 def _key_point_vectors(phrasing_vecs: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -193,54 +215,18 @@ def _empty_features() -> dict[str, float]:
     return {name: 0.0 for name in FEATURES} | {"no_new_words": 1.0}
 
 
-def _negated(words: list[str]) -> bool:
-    return any(x.lower() in ("not", "no", "never", "cannot") or x.endswith("n't") for x in words)
-
-
-def _features(
-    question_set: set[str],
-    kp_stems: list[list[str]],
-    kp_words: list[list[str]],
-    weights: np.ndarray,
-    units: list[Unit],
-    kept: list[int],
-    sim: np.ndarray,
-    lex: np.ndarray,
-    centroid: np.ndarray | None,
-    kp_vecs: np.ndarray,
+def _word_features(
+    question_set: set[str], key_points: list[KeyPoint], kp_stems: list[list[str]], kept: list[Unit]
 ) -> dict[str, float]:
-    if not kept or centroid is None:
-        return _empty_features()
-    text = " ".join(units[j].text for j in kept)
-    w = weights / weights.sum()
-    answer_stems = content_stems(text)
-    answer_set = set(answer_stems)
+    """What the on-topic text adds in words: the share of the key points' new terms (not in
+    the question) it uses, its length against theirs, and how much of it echoes the question."""
+    answer_stems = [s for u in kept for s in content_stems(u.text)]
     reference_stems = [s for stems in kp_stems for s in stems]
-    reference_set = set(reference_stems)
     novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
-    new_words = [s for s in answer_stems if s not in question_set]
-    words = WORD.findall(text)
-    reference_words = sum(len(kp) for kp in kp_words)
-    reference_negated = _negated([x for kp in kp_words for x in kp])
-    unit_words = np.array([len(units[j].words) for j in kept], dtype=float)
-    answer_negated = _negated(words)
-    kp_centroid = _unit((kp_vecs * w[:, None]).sum(axis=0))
+    words = sum(len(u.words) for u in kept)
+    reference_words = sum(len(WORD.findall(kp.text)) for kp in key_points)
     return {
-        "coverage": float(w @ sim[:, kept].max(axis=1)),
-        "lexical": float(w @ np.array([overlap(stems, answer_set) for stems in kp_stems])),
-        "lexical_unit": float(w @ lex[:, kept].max(axis=1)),
-        "centroid": float(centroid @ kp_centroid),
-        "log_words": math.log1p(len(words)),
-        "novel_recall": overlap(novel, answer_set),
-        "precision": sum(s in reference_set for s in new_words) / len(new_words)
-        if new_words
-        else 0.0,
+        "novel_recall": overlap(novel, set(answer_stems)),
+        "length_ratio": math.log((words + 1) / (reference_words + 1)),
         "copied": sum(s in question_set for s in answer_stems) / max(len(answer_stems), 1),
-        "function_ratio": sum(x.lower() in STOPWORDS for x in words) / max(len(words), 1),
-        "negation": float(answer_negated),
-        "no_new_words": float(not new_words),
-        "unit_precision": float(unit_words @ sim[:, kept].max(axis=0) / unit_words.sum()),
-        "coverage_min": float(sim[:, kept].max(axis=1).min()),
-        "length_ratio": math.log((len(words) + 1) / (reference_words + 1)),
-        "negation_mismatch": float(answer_negated != reference_negated),
     }
