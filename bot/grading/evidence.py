@@ -50,14 +50,13 @@ def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
     return np.vstack([_embedded(t)[0] for t in texts]) if texts else np.zeros((0, DIMENSION))
 
 
-@lru_cache(maxsize=1024)
-def _novel_tokens(phrasings: tuple[str, ...], question: str) -> tuple[np.ndarray, np.ndarray]:
-    """All the phrasings' token vectors stacked, and each token's weight: how far it is from
-    every token of the question (what the question already says earns nothing)."""
-    tokens = np.vstack([_embedded(p)[1] for p in phrasings])
-    echo = np.clip((tokens @ _embedded(question)[1].T).max(axis=1), 0, 1)
+@lru_cache(maxsize=8192)
+def _novelty(phrasing: str, question: str) -> np.ndarray:
+    """Each token's weight in the alignment: how far it is from every token of the question
+    (what the question already says earns nothing)."""
+    echo = np.clip((_embedded(phrasing)[1] @ _embedded(question)[1].T).max(axis=1), 0, 1)
     novelty: np.ndarray = (1 - echo) ** NOVELTY_POWER
-    return tokens, novelty
+    return novelty
 
 
 def _embed_once(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -180,9 +179,9 @@ def _aligned_recall(
     token of the answer, averaged with the tokens' novelty weights. A key point counts with the
     best of its text and its cues, and weighs its weight times its text's novel mass. It asks
     whether the answer says what each key point adds to the question, word by word in context."""
-    tokens, novelty = _novel_tokens(phrasings, question)
-    sizes = [len(_embedded(p)[1]) for p in phrasings]
-    offsets = np.cumsum([0, *sizes[:-1]])
+    tokens = np.vstack([_embedded(p)[1] for p in phrasings])
+    novelty = np.concatenate([_novelty(p, question) for p in phrasings])
+    offsets = np.cumsum([0, *[len(_embedded(p)[1]) for p in phrasings[:-1]]])
     best = (tokens @ answer_tokens.T).max(axis=1)
     mass = np.add.reduceat(novelty, offsets)
     recall = np.add.reduceat(novelty * best, offsets) / np.maximum(mass, 1e-9)
