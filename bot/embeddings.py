@@ -6,7 +6,7 @@ neither package is imported. The packaged graph stores int8 weights but computes
 first use it is converted once, on this machine, to dynamic int8 (int8 matrix products, a scale
 per output channel) with onnxruntime's own quantizer, and the result is cached on disk. That runs
 2.2x faster here, and its embeddings keep a cosine of 0.99 with the packaged model's
-(tests/test_kb.py). The model loads once per process.
+(tests/test_kb.py). The model loads once per process, in one session per core.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ CACHE_ENV = "INTERVIEW_BOT_MODEL_CACHE"
 DIMENSION = 384
 MAX_TOKENS = 256
 # Sessions that run texts side by side, one thread each (one per core, at most this many). For
-# the sentences of an answer that beats one session with a thread per core: a 300-word answer
-# (16 units) embeds in p50 33 / p95 40 ms on 2 cores, against 62 / 86 ms (bench/run.py grading).
+# the sentences of an answer that beats one session with a thread per core: a 300-word answer's
+# 16 sentences embed in p50 33 / p95 40 ms on 2 cores, against 62 / 86 ms with one session of two
+# threads (the 153 answers of bench/run.py grading).
 MAX_SESSIONS = 4
 TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
@@ -167,8 +168,8 @@ class Encoder:
     def _embed_one(self, token_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """One text per run, so no padding: dynamic int8 scales activations per batch, so in a
         batch a text's vector would depend on its neighbours (cosine down to 0.968 in a batch of
-        three). Batches bought nothing here anyway: a 300-word answer embeds in p50 72 / p95 84
-        ms one sentence at a time, 71 / 93 ms by fours."""
+        three). Batches bought nothing here anyway (on one session with two threads, a 300-word
+        answer embedded in p50 72 / p95 84 ms one sentence at a time, 71 / 93 ms by fours)."""
         ids = np.array([token_ids], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids}
         session = self._idle.get()  # waits while every session is busy

@@ -214,7 +214,7 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 def _empty_features() -> dict[str, float]:
-    return {name: 0.0 for name in FEATURES} | {"no_new_words": 1.0}
+    return dict.fromkeys(FEATURES, 0.0)
 
 
 def _word_features(
