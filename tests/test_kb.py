@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,21 @@ def test_embedding_is_batch_independent() -> None:
     together = embeddings.get_encoder().encode(texts)
     alone = np.vstack([embeddings.get_encoder().encode([t]) for t in texts])
     assert (together * alone).sum(axis=1).min() > 0.9999
+
+
+def test_concurrent_callers_share_the_sessions_and_get_their_own_vectors() -> None:
+    encoder = embeddings.get_encoder()
+    lists = [
+        [f"Sentence {n} of caller {c} about {topic}." for n in range(6)]
+        for c, topic in enumerate(["caches", "queues", "indexes", "replicas", "tokens"])
+    ]
+    alone = [encoder.encode(texts) for texts in lists]
+    with ThreadPoolExecutor(len(lists)) as callers:  # more callers than sessions
+        together = list(callers.map(encoder.encode, lists))
+    for mine, theirs in zip(alone, together, strict=True):
+        assert mine.shape == (6, embeddings.DIMENSION)
+        assert np.allclose(mine, theirs, atol=1e-6)
+    assert encoder.workers >= 1
 
 
 def test_token_vectors_come_with_the_sentence_vector() -> None:
