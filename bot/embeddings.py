@@ -36,7 +36,7 @@ DIMENSION = 384
 MAX_TOKENS = 256
 # Sessions that run texts side by side, one thread each (one per core, at most this many). For
 # the sentences of an answer that beats one session with a thread per core: a 300-word answer's
-# 16 sentences embed in p50 33 / p95 40 ms on 2 cores, against 62 / 86 ms with one session of two
+# 16 sentences embed in p50 37 / p95 44 ms on 2 cores, against 62 / 86 ms with one session of two
 # threads (the 153 answers of bench/run.py grading).
 MAX_SESSIONS = 4
 TOKENIZER_REL = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"

@@ -121,7 +121,8 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
     unit_vecs, unit_tokens = _embed_once([u.text for u in units])
     # Per key point, the best of its text and its cues (key points x units).
     sim = np.maximum.reduceat(phrasing_vecs @ unit_vecs.T, starts, axis=0)
-    unit_stems = [set(content_stems(u.text)) for u in units]
+    unit_stem_lists = [content_stems(u.text) for u in units]
+    unit_stems = [set(stems) for stems in unit_stem_lists]
     phrasing_stems = [list(_stems_cached(p)) for p in phrasings]  # key points and cues repeat
     kp_stems = [phrasing_stems[s] for s in starts]
     prompt_stems = set(_stems_cached(question))
@@ -153,7 +154,7 @@ def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
         answer_tokens = np.vstack([unit_tokens[j] for j in kept])
         features = {
             "aligned_recall": _aligned_recall(phrasings, starts, weights, question, answer_tokens),
-            **_word_features(prompt_stems, key_points, kp_stems, [units[j] for j in kept]),
+            **_word_features(prompt_stems, key_points, kp_stems, units, unit_stem_lists, kept),
         }
     answer_stems = [x for j in kept for x in unit_stems[j]]
     restates = (
@@ -182,9 +183,10 @@ def _aligned_recall(
     token of the answer, averaged with the tokens' novelty weights. A key point counts with the
     best of its text and its cues, and weighs its weight times its text's novel mass. It asks
     whether the answer says what each key point adds to the question, word by word in context."""
-    tokens = np.vstack([_embedded(p)[1] for p in phrasings]).astype(np.float32)
+    per_phrasing = [_embedded(p)[1] for p in phrasings]
+    tokens = np.vstack(per_phrasing).astype(np.float32)
     novelty = np.concatenate([_novelty(p, question) for p in phrasings])
-    offsets = np.cumsum([0, *[len(_embedded(p)[1]) for p in phrasings[:-1]]])
+    offsets = np.cumsum([0, *[len(t) for t in per_phrasing[:-1]]])
     best = (tokens @ answer_tokens.T).max(axis=1)
     mass = np.add.reduceat(novelty, offsets)
     recall = np.add.reduceat(novelty * best, offsets) / np.maximum(mass, 1e-9)
@@ -218,14 +220,19 @@ def _empty_features() -> dict[str, float]:
 
 
 def _word_features(
-    question_set: set[str], key_points: list[KeyPoint], kp_stems: list[list[str]], kept: list[Unit]
+    question_set: set[str],
+    key_points: list[KeyPoint],
+    kp_stems: list[list[str]],
+    units: list[Unit],
+    unit_stems: list[list[str]],
+    kept: list[int],
 ) -> dict[str, float]:
     """What the on-topic text adds in words: the share of the key points' new terms (not in
     the question) it uses, its length against theirs, and how much of it echoes the question."""
-    answer_stems = [s for u in kept for s in content_stems(u.text)]
+    answer_stems = [s for j in kept for s in unit_stems[j]]
     reference_stems = [s for stems in kp_stems for s in stems]
     novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
-    words = sum(len(u.words) for u in kept)
+    words = sum(len(units[j].words) for j in kept)
     reference_words = sum(len(WORD.findall(kp.text)) for kp in key_points)
     return {
         "novel_recall": overlap(novel, set(answer_stems)),

@@ -48,8 +48,9 @@ CLARITY = {"clarity", "communication", "structure"}
 # A behavioral story may be about anything (an LLM launch, a migration) and neighbouring prompts
 # share most behaviours, so it is not compared with other questions. Its closeness to its own key
 # points and their cues must reach STORY_FLOOR + STORY_SPAN for full credit; none at STORY_FLOOR.
-# Measured on the behavioral questions: genuine stories 0.77-0.87, the labelled real answers
-# 0.40-0.72 (all kept above 0.8 of their credit), other questions' reference answers 0.18-0.40.
+# Measured on the behavioral questions: genuine stories 0.77-0.87, other questions' reference
+# answers 0.18-0.40, the 10 labelled real answers 0.40-0.72 (9 keep at least 0.84 of their
+# credit; the one at 0.40, scored 5 of 100 by hand, keeps half).
 SUBJECT_FREE = {"behavioral"}
 STORY_FLOOR, STORY_SPAN = 0.3, 0.2
 # Which key points speak to which criterion, by words in the key point's id or text.
