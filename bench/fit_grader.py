@@ -51,6 +51,39 @@ def feature_matrix(file: str, split: str) -> tuple[np.ndarray, np.ndarray, list[
     return np.array(matrix), np.array([r.score / 100 for r in rows]), gathered
 
 
+def as_calibration(model: dict[str, object]) -> Calibration:
+    return Calibration(
+        tuple(model["features"]),  # type: ignore[arg-type]
+        tuple(model["mean"]),  # type: ignore[arg-type]
+        tuple(model["std"]),  # type: ignore[arg-type]
+        tuple(model["weights"]),  # type: ignore[arg-type]
+        float(model["bias"]),  # type: ignore[arg-type]
+        "fitting",
+    )
+
+
+def scores(
+    calibration: Calibration, gathered: list[Evidence], scales: list[Scale]
+) -> list[np.ndarray]:
+    """Each Scale's scores (0..1) for the gathered rows, computed the way the grader scores a
+    row against a reference answer: substance and clarity, weighted as in that rubric."""
+    weights = {c.id: c.weight for c in GENERIC_RUBRIC.criteria}
+    unscaled = Scale(1.0, 0.0)
+    gated, plain = [], []
+    for evidence in gathered:
+        predicted = calibration.predict(evidence.features)
+        coverage = evidence.key_point_coverage(np.ones(len(evidence.support)))
+        gated.append(OfflineGrader._substance(evidence, predicted, coverage, unscaled))
+        plain.append(OfflineGrader._clarity(evidence, 1.0))
+    out = []
+    for scale in scales:
+        substance = np.array([scale(g) for g in gated])
+        clarity = np.minimum(plain, 2 * substance)
+        total = weights["accuracy"] * substance + weights["clarity"] * clarity
+        out.append(total / sum(weights.values()))
+    return out
+
+
 def reference_scale(
     model: dict[str, object], parts: list[tuple[np.ndarray, np.ndarray, list[Evidence]]]
 ) -> Scale:
@@ -60,16 +93,7 @@ def reference_scale(
     rubric). SciEntsBank's 0/1 labels cannot say what a score of 60 means: the lowest error
     on them pushes every score to 0 or 100 (slope 2.5, the end of the grid, and SAF training
     Pearson 0.727 instead of 0.750)."""
-    calibration = Calibration(
-        tuple(model["features"]),  # type: ignore[arg-type]
-        tuple(model["mean"]),  # type: ignore[arg-type]
-        tuple(model["std"]),  # type: ignore[arg-type]
-        tuple(model["weights"]),  # type: ignore[arg-type]
-        float(model["bias"]),  # type: ignore[arg-type]
-        "fitting",
-    )
-    weights = {c.id: c.weight for c in GENERIC_RUBRIC.criteria}
-    unscaled = Scale(1.0, 0.0)
+    calibration = as_calibration(model)
     grid = [
         Scale(round(slope, 2), round(shift, 2))
         for slope in np.arange(0.5, 2.51, 0.1)
@@ -79,18 +103,7 @@ def reference_scale(
     for _, y, gathered in parts:
         if set(np.unique(y)) <= {0.0, 1.0}:
             continue
-        gated, plain = [], []
-        for evidence in gathered:
-            predicted = calibration.predict(evidence.features)
-            coverage = evidence.key_point_coverage(np.ones(len(evidence.support)))
-            gated.append(OfflineGrader._substance(evidence, predicted, coverage, unscaled))
-            plain.append(OfflineGrader._clarity(evidence, 1.0))
-        for n, scale in enumerate(grid):
-            substance = np.array([scale(g) for g in gated])
-            clarity = np.minimum(plain, 2 * substance)
-            score = (weights["accuracy"] * substance + weights["clarity"] * clarity) / sum(
-                weights.values()
-            )
+        for n, score in enumerate(scores(calibration, gathered, grid)):
             fit[n] += np.corrcoef(score, y)[0, 1]
     return grid[int(fit.argmax())]
 
