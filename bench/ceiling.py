@@ -1,6 +1,6 @@
 """How far better cross-question calibration could lift the offline grader on unseen questions.
 
-    .venv/bin/python bench/ceiling.py               # ~1 min; TRAINING splits only
+    .venv/bin/python bench/ceiling.py               # ~40 s; TRAINING splits only
 
 The unseen-question targets pool answers to questions the model never saw. A pooled figure
 mixes two things: how well answers are ranked within each question, and how well one
@@ -99,8 +99,8 @@ def describe(score: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict[str, 
 
 
 def main() -> None:
-    parts = [feature_matrix(f, s) for f, s in TRAINING]
     rows = [read_csv(DATASETS / f, split=s) for f, s in TRAINING]
+    parts = [feature_matrix(rs) for rs in rows]
     groups = [np.array([r.question_id for r in rs]) for rs in rows]
     fold = [folds(list(gs)) for gs in groups]
     predicted = [np.zeros(len(gs)) for gs in groups]

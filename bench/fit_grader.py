@@ -32,7 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.grading.calibration import CALIBRATION_FILE, Calibration, Scale  # noqa: E402
-from bot.grading.datasets import key_points_from_reference, read_csv  # noqa: E402
+from bot.grading.datasets import (  # noqa: E402
+    ScoredAnswer,
+    key_points_from_reference,
+    read_csv,
+)
 from bot.grading.evaluate import GENERIC_RUBRIC  # noqa: E402
 from bot.grading.evidence import FEATURES, Evidence, gather  # noqa: E402
 from bot.grading.offline import OfflineGrader  # noqa: E402
@@ -41,8 +45,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 TRAINING = (("saf_cn_english.csv", "training"), ("scientsbank_2way.csv", "train"))
 
 
-def feature_matrix(file: str, split: str) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
-    rows = read_csv(DATASETS / file, split=split)
+def feature_matrix(rows: list[ScoredAnswer]) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
     matrix, gathered = [], []
     for row in rows:
         evidence = gather(row.question, key_points_from_reference(row.reference), row.answer)
@@ -129,7 +132,7 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 0.01) -> d
 
 def main() -> None:
     began = time.perf_counter()
-    parts = [feature_matrix(f, s) for f, s in TRAINING]
+    parts = [feature_matrix(read_csv(DATASETS / f, split=s)) for f, s in TRAINING]
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     weight = np.concatenate([np.full(len(p[1]), 1 / len(p[1])) for p in parts])
