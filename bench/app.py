@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import percentiles, run_suites  # noqa: E402
-from bot.grading.ladder import reference_prose  # noqa: E402
+from bot.grading.evals.ladder import reference_prose  # noqa: E402
 
 ANSWER_WORDS = 150
 
@@ -84,8 +84,8 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
     from bot.config import Settings
     from bot.content import load_bank
     from bot.history import AttemptStore
-    from bot.session import EngineContext, InterviewSession
-    from bot.session import events as ev
+    from bot.interview import EngineContext, InterviewSession
+    from bot.interview import events as ev
 
     data = Path(tempfile.mkdtemp(prefix="ib-bench-"))
     settings = Settings(data_dir=data)
@@ -164,7 +164,7 @@ def bench_memory() -> dict[str, object]:
     """Resident memory of a real `chainlit run` server: after start and after a graded answer."""
     import socket
 
-    from bot.server import command, prepare_app_root, server_env
+    from bot.web.server import command, prepare_app_root, server_env
 
     tmp = Path(tempfile.mkdtemp(prefix="ib-bench-"))
     os.environ["INTERVIEW_BOT_DATA_DIR"] = str(tmp / "data")

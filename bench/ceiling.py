@@ -41,8 +41,8 @@ from fit_grader import (  # noqa: E402
     scores,
 )
 
-from bot.grading.datasets import read_csv  # noqa: E402
-from bot.grading.metrics import roc_auc  # noqa: E402
+from bot.grading.evals.datasets import read_csv  # noqa: E402
+from bot.grading.evals.metrics import roc_auc  # noqa: E402
 
 FOLDS = 5
 

@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.grading.calibration import CALIBRATION_FILE, Calibration, Scale  # noqa: E402
-from bot.grading.datasets import (  # noqa: E402
+from bot.grading.evals.datasets import (  # noqa: E402
     ScoredAnswer,
     key_points_from_reference,
     read_csv,
 )
-from bot.grading.evaluate import GENERIC_RUBRIC  # noqa: E402
+from bot.grading.evals.evaluate import GENERIC_RUBRIC  # noqa: E402
 from bot.grading.evidence import FEATURES, Evidence, gather  # noqa: E402
 from bot.grading.offline import OfflineGrader  # noqa: E402
 

@@ -54,7 +54,7 @@ import time, sys
 began = time.perf_counter()
 sys.path.insert(0, {root!r})
 from bot.config import Settings
-from bot.kb import KnowledgeBase
+from bot.knowledge.kb import KnowledgeBase
 kb = KnowledgeBase(Settings(data_dir={data!r}))
 kb.search("kv cache paged attention", k=5)
 print(time.perf_counter() - began)
@@ -62,7 +62,7 @@ print(time.perf_counter() - began)
 
 
 def bench_retrieval() -> dict[str, object]:
-    from bot.kb import KnowledgeBase, Method
+    from bot.knowledge.kb import KnowledgeBase, Method
 
     bank = load_bank(ROOT)
     data = Path(tempfile.mkdtemp(prefix="ib-bench-"))
@@ -106,7 +106,7 @@ def bench_retrieval() -> dict[str, object]:
 def bench_grading() -> dict[str, object]:
     """Offline grading latency for ~300-word answers, key point embeddings cached (warm)."""
     from bot.grading import OfflineGrader
-    from bot.grading.ladder import reference_prose
+    from bot.grading.evals.ladder import reference_prose
 
     bank = load_bank(ROOT)
     grader = OfflineGrader(bank)
@@ -149,9 +149,9 @@ DATASET_SPLITS = (
 def key_term_bags(path: Path) -> dict[str, object]:
     """SAF: a bag of each question's key terms vs the real full-credit answers (unseen splits)."""
     from bot.grading import OfflineGrader
-    from bot.grading.datasets import read_csv
-    from bot.grading.evaluate import question_for
-    from bot.grading.ladder import term_bag
+    from bot.grading.evals.datasets import read_csv
+    from bot.grading.evals.evaluate import question_for
+    from bot.grading.evals.ladder import term_bag
 
     grader, rows = OfflineGrader(), read_csv(path)
     first = {r.question_id: r for r in rows}
@@ -173,9 +173,9 @@ def key_term_bags(path: Path) -> dict[str, object]:
 def bench_agreement() -> dict[str, object]:
     """Offline grader vs human scores on every reported split, the labelled set and the ladder."""
     from bot.grading import OfflineGrader
-    from bot.grading.datasets import labelled_rows, mark_binary, read_csv
-    from bot.grading.evaluate import evaluate
-    from bot.grading.ladder import ladder_questions, run_ladder
+    from bot.grading.evals.datasets import labelled_rows, mark_binary, read_csv
+    from bot.grading.evals.evaluate import evaluate
+    from bot.grading.evals.ladder import ladder_questions, run_ladder
 
     bank = load_bank(ROOT)
     datasets = ROOT.parent / "shared" / "datasets"

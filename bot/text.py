@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -170,7 +172,9 @@ INJECTION = re.compile(
     r"|\bsystem prompt\b|</?(system|instructions?)>",
     re.IGNORECASE | re.DOTALL,
 )
-_stemmer = snowballstemmer.stemmer("english")
+# A snowball stemmer keeps its working word in the object, so one shared by grading threads
+# mixes their words up (wrong stems, IndexError): every thread gets its own.
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -186,9 +190,16 @@ class Unit:
         return WORD.findall(self.text)
 
 
+def _stemmer() -> Any:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    return str(_stemmer.stemWord(word.lower()))
+    return str(_stemmer().stemWord(word.lower()))
 
 
 def content_stems(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from bot.server import command, prepare_app_root, server_env
+from bot.web.server import command, prepare_app_root, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.code_input import extract_code, fenced_blocks
-from bot.code_report import failing_categories, render_run
 from bot.config import PROJECT_ROOT
 from bot.content import CodeTest, CodingSpec, Question
 from bot.sandbox import RunReport, TestResult, run_tests
+from bot.sandbox.code_input import extract_code, fenced_blocks
+from bot.sandbox.run_report import failing_categories, render_run
 
 SOLUTION = "def pair_sum_indices(nums, target):\n    return [0, 1]\n"
 

@@ -9,11 +9,11 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.content import KeyPoint, load_bank
 from bot.grading import OfflineGrader
-from bot.grading.datasets import key_points_from_reference, labelled_rows, read_csv
-from bot.grading.evaluate import evaluate
+from bot.grading.evals.datasets import key_points_from_reference, labelled_rows, read_csv
+from bot.grading.evals.evaluate import evaluate
+from bot.grading.evals.ladder import ladder_questions, run_ladder
+from bot.grading.evals.metrics import agreement, qwk, roc_auc, spearman
 from bot.grading.evidence import gather
-from bot.grading.ladder import ladder_questions, run_ladder
-from bot.grading.metrics import agreement, qwk, roc_auc, spearman
 from bot.text import looks_like_injection, split_units
 
 REAL = load_bank(PROJECT_ROOT)

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from bot import embeddings
-from bot.chunking import MAX_WORDS, chunk_document
 from bot.config import PROJECT_ROOT, Settings
 from bot.content import load_bank
 from bot.content.bank import ContentBank
 from bot.errors import KnowledgeBaseError, ModelMissingError
-from bot.kb import KnowledgeBase, fuse
-from bot.kb_eval import evaluate
+from bot.knowledge.chunking import MAX_WORDS, chunk_document
+from bot.knowledge.kb import KnowledgeBase, fuse
+from bot.knowledge.retrieval_eval import evaluate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -8,7 +8,7 @@ from bot.config import PROJECT_ROOT
 from bot.content import load_bank
 from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
 from bot.grading.report import grade_markdown
-from bot.session.events import QuestionAsked
+from bot.interview.events import QuestionAsked
 from bot.web.render import chunks, question_markdown
 
 

@@ -15,7 +15,7 @@ import chainlit as cl
 import pytest
 from chainlit.context import init_http_context
 
-from bot.session import InterviewSession
+from bot.interview import InterviewSession
 from bot.web import app
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from bot.server import command, prepare_app_root, server_env  # noqa: E402
+from bot.web.server import command, prepare_app_root, server_env  # noqa: E402
 from tests.test_browser import ARGS, CHROMIUM  # noqa: E402
 
 ANSWERS = [

@@ -68,7 +68,7 @@ def practice(
     """Answer one question in the terminal and get it graded (end the answer with Ctrl-D)."""
     import random
 
-    from bot.grading.ladder import reference_prose
+    from bot.grading.evals.ladder import reference_prose
     from bot.grading.report import render_grade
 
     bank = content_bank(root)
@@ -141,8 +141,8 @@ def eval_grader(
     """Agreement with human scores: n, Pearson, Spearman, QWK, MAE (and ROC AUC when 0/1)."""
     from rich.progress import Progress
 
-    from bot.grading.datasets import labelled_rows, mark_binary, read_csv
-    from bot.grading.evaluate import evaluate
+    from bot.grading.evals.datasets import labelled_rows, mark_binary, read_csv
+    from bot.grading.evals.evaluate import evaluate
     from bot.grading.graders import make_grader
 
     if labelled == (dataset is not None):

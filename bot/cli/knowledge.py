@@ -13,7 +13,7 @@ from bot.errors import BotError
 
 
 def _knowledge_base() -> Any:
-    from bot.kb import KnowledgeBase
+    from bot.knowledge.kb import KnowledgeBase
 
     return KnowledgeBase(get_settings())
 
@@ -77,7 +77,7 @@ def search(
 @app.command("eval-retrieval")
 def eval_retrieval(root: RootOpt = None, as_json: JsonOpt = False) -> None:
     """Recall@1, recall@5 and MRR of each question's reference doc, per retrieval method."""
-    from bot.kb_eval import evaluate
+    from bot.knowledge.retrieval_eval import evaluate
 
     bank, kb = content_bank(root), _knowledge_base()
     if kb.is_stale(bank):

@@ -15,6 +15,6 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
 ) -> None:
     """Start the browser app (Chainlit) on http://HOST:PORT."""
-    from bot.server import serve as run_server
+    from bot.web.server import serve as run_server
 
     run_server(host, port)

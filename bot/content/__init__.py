@@ -13,6 +13,7 @@ from bot.content.models import (
     LabelledSet,
     Level,
     Question,
+    RedFlag,
     Rubric,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "KbDoc",
     "KbFile",
     "KeyPoint",
+    "RedFlag",
     "LabelledAnswer",
     "LabelledSet",
     "Level",

@@ -62,6 +62,24 @@ class KeyPoint(Strict):
     )
 
 
+class RedFlag(Strict):
+    """A misconception or wrong move a real interviewer listens for, with its correction."""
+
+    id: Slug
+    text: Text = Field(
+        description="The wrong claim or move, stated as a candidate would make it (one sentence)."
+    )
+    correction: Text = Field(description="What is true instead, in one line.")
+    key_point: Slug | None = Field(
+        default=None, description="Id of the key point whose credit this error takes away."
+    )
+    cues: list[Text] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Other ways a candidate might say the same wrong thing (first person).",
+    )
+
+
 class FollowUp(Strict):
     """A follow-up question that probes one or more key points."""
 
@@ -151,6 +169,11 @@ class Question(Strict):
     reference: Slug = Field(description="Id of the reference answer document in kb/.")
     clarifications: list[Clarification] = Field(default_factory=list)
     coding: CodingSpec | None = None
+    red_flags: list[RedFlag] = Field(
+        default_factory=list,
+        max_length=6,
+        description="Misconceptions and wrong moves (3-6 once authored), each with a correction.",
+    )
 
     def problems(self) -> list[tuple[Loc, str]]:
         """Consistency problems inside this question, each with the location it is about."""
@@ -165,6 +188,19 @@ class Question(Strict):
                     found.append(
                         (("follow_ups", i, "probes", j), f"no key point '{probe}' in this question")
                     )
+        flag_ids = [flag.id for flag in self.red_flags]
+        for i, flag in enumerate(self.red_flags):
+            if flag_ids.index(flag.id) != i:
+                found.append((("red_flags", i, "id"), f"duplicate red flag id '{flag.id}'"))
+            if flag.key_point is not None and flag.key_point not in ids:
+                found.append(
+                    (
+                        ("red_flags", i, "key_point"),
+                        f"no key point '{flag.key_point}' in this question",
+                    )
+                )
+        if 0 < len(self.red_flags) < 3:
+            found.append((("red_flags",), "give 3-6 red flags, or none yet"))
         if (self.kind == "coding") != (self.coding is not None):
             found.append((("coding",), "required for coding questions and only for them"))
         if self.kind == "system_design" and len(self.clarifications) < 4:

@@ -15,11 +15,11 @@ is re-assembled by the rubric's weighted mean, and a note says where the level c
 
 from __future__ import annotations
 
-from bot.code_report import failing_categories
 from bot.content import Rubric
 from bot.errors import BotError
 from bot.grading.grade import CriterionScore, Grade
 from bot.sandbox import RunReport
+from bot.sandbox.run_report import failing_categories
 
 THRESHOLDS = ((1.0, 4), (0.8, 3), (0.5, 2))
 NOTE = "Correctness from the hidden tests"

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from bot.content import KeyPoint
-from bot.embeddings import DIMENSION, get_encoder
+from bot.knowledge.embeddings import DIMENSION, get_encoder
 from bot.text import (
     WORD,
     Unit,

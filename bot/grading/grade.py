@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.content import Criterion, Level, Rubric
+from bot.content import Criterion, Level, Question, Rubric
 
 GRADE_SCHEMA_VERSION = 1
 Coverage = Literal["covered", "partial", "missed"]
@@ -126,3 +126,11 @@ class Grade(_Record):
 
 def prompt_hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+
+
+class Grader(Protocol):
+    """What every grader offers: a name and a grade for one answer to one question."""
+
+    name: str
+
+    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade: ...

@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot.config import Settings
 from bot.content import ContentBank, Question
 from bot.errors import ConfigError
-from bot.grading.evaluate import Grader
-from bot.grading.grade import Grade
+from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
 
 CHOICES = ("auto", "offline", "openai", "anthropic", "openai_compatible")

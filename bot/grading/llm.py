@@ -21,10 +21,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.config import Settings
 from bot.content import Question, Rubric
-from bot.grading.evaluate import Grader
 from bot.grading.grade import (
     CriterionScore,
     Grade,
+    Grader,
     GraderInfo,
     KeyPointResult,
     Usage,

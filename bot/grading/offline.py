@@ -15,7 +15,6 @@ import time
 import numpy as np
 
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
-from bot.embeddings import MODEL_NAME, get_encoder
 from bot.grading.calibration import Scale, load_calibration
 from bot.grading.evidence import COVERED, Evidence, gather, topic_vector
 from bot.grading.grade import (
@@ -27,6 +26,7 @@ from bot.grading.grade import (
     Usage,
     prompt_hash,
 )
+from bot.knowledge.embeddings import MODEL_NAME, get_encoder
 
 PARTIAL = 0.3
 SUPPORT_FLOOR, SUPPORT_SPAN = 0.1, 0.4

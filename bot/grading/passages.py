@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.chunking import Chunk, chunk_document
 from bot.config import Settings
 from bot.content import ContentBank, Question
-from bot.embeddings import get_encoder
 from bot.errors import KnowledgeBaseError
-from bot.kb import KnowledgeBase
+from bot.knowledge.chunking import Chunk, chunk_document
+from bot.knowledge.embeddings import get_encoder
+from bot.knowledge.kb import KnowledgeBase
 
 
 class ReferencePassages:

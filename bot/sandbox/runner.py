@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.content.models import CodeTest, CodingSpec
 from bot.errors import ConfigError
-from bot.harness import same
+from bot.sandbox.harness import same
 from bot.sandbox.isolation import (
     POOL,
     Isolation,
@@ -36,7 +36,7 @@ from bot.sandbox.isolation import (
 )
 from bot.sandbox.report import Limits, RunReport, SandboxError, Status, TestResult
 
-HARNESS = Path(__file__).resolve().parent.parent / "harness.py"
+HARNESS = Path(__file__).resolve().with_name("harness.py")
 CONCURRENCY_ENV = "INTERVIEW_BOT_RUNNER_CONCURRENCY"
 LINE_LIMIT = 16 * 1024 * 1024  # one result line from the harness (values are capped at 8 MB)
 

@@ -1,6 +1,6 @@
 """The Chainlit app: handlers turn clicks and messages into engine calls and render the events.
 
-Start it with `interview-bot serve`. Business logic lives in bot.session (the engine); the
+Start it with `interview-bot serve`. Business logic lives in bot.interview (the engine); the
 settings are bot.web.choices, what is sent is bot.web.chat and its Markdown bot.web.render.
 """
 
@@ -20,8 +20,8 @@ from bot.config import get_settings
 from bot.content import load_bank
 from bot.errors import BotError
 from bot.history import AttemptStore, export_csv, export_json
-from bot.session import EngineContext, InterviewSession
-from bot.session import events as ev
+from bot.interview import EngineContext, InterviewSession
+from bot.interview import events as ev
 from bot.web import chat, choices, render
 
 TICK_SECONDS = 1.0

@@ -6,11 +6,11 @@ from typing import Any
 
 import chainlit as cl
 
-from bot.code_report import render_run
 from bot.content import Question
+from bot.interview import EngineContext, InterviewSession
+from bot.interview import events as ev
 from bot.sandbox import RunReport
-from bot.session import EngineContext, InterviewSession
-from bot.session import events as ev
+from bot.sandbox.run_report import render_run
 from bot.web import render
 
 LABELS = {

@@ -9,8 +9,8 @@ from chainlit.input_widget import Select, Slider, TextInput
 from bot.content import COMPETENCIES
 from bot.content.models import RoundPlan
 from bot.errors import BotError
-from bot.session import EngineContext, InterviewSession
-from bot.session import events as ev
+from bot.interview import EngineContext, InterviewSession
+from bot.interview import events as ev
 
 MODES = {"drill": "Drill one competency", "mock": "Mock interview", "single": "Single question"}
 GRADERS = ["auto", "offline", "openai", "anthropic", "openai_compatible"]

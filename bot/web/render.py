@@ -10,8 +10,8 @@ from bot.content import COMPETENCIES, ContentBank, Question
 from bot.content.bank import MARK
 from bot.grading.report import grade_markdown
 from bot.history import AttemptRecord, CompetencySummary
-from bot.session import events as ev
-from bot.session.events import FollowUpGraded, Graded, QuestionAsked
+from bot.interview import events as ev
+from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
 
 KIND_NAMES = {
     "coding": "Coding",

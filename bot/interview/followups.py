@@ -10,8 +10,8 @@ import re
 
 from bot.content import Question
 from bot.grading.grade import Grade
-from bot.session import coding
-from bot.session.state import FollowUpAsk
+from bot.interview import coding
+from bot.interview.state import FollowUpAsk
 
 MAX_FOLLOW_UPS = 2
 COMPLEXITY = re.compile(r"complexit|\bO\(|time and space|runtime|linear|quadratic|log n", re.I)

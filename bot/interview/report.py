@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from bot.content import COMPETENCIES, ContentBank
-from bot.session.spacing import ReviewSchedule
-from bot.session.state import Result, SessionState
+from bot.interview.spacing import ReviewSchedule
+from bot.interview.state import Result, SessionState
 
 STRONG = 70.0
 TITLES = {"mock": "Mock interview", "drill": "Drill", "single": "Single question"}

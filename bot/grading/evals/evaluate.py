@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bot.content import ContentBank, Criterion, KeyPoint, Level, Question, Rubric
-from bot.grading.datasets import ScoredAnswer, key_points_from_reference
-from bot.grading.grade import Grade
-from bot.grading.metrics import agreement
+from bot.grading.evals.datasets import ScoredAnswer, key_points_from_reference
+from bot.grading.evals.metrics import agreement
+from bot.grading.grade import Grader
 
 LEVELS = [
     Level(score=s, label=label, descriptor=label)
@@ -39,12 +39,6 @@ GENERIC_RUBRIC = Rubric(
         ),
     ],
 )
-
-
-class Grader(Protocol):
-    name: str
-
-    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade: ...
 
 
 def question_for(row: ScoredAnswer, bank: ContentBank | None) -> tuple[Question, Rubric]:

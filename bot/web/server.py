@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.config import get_settings
 from bot.content import load_bank
 
-ASSETS = Path(__file__).parent / "web" / "assets"
-APP = Path(__file__).parent / "web" / "app.py"
+ASSETS = Path(__file__).parent / "assets"
+APP = Path(__file__).parent / "app.py"
 
 
 def prepare_app_root(root: Path) -> Path:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.content import ContentBank, Question
-from bot.session.spacing import DueItem
-from bot.session.state import DrillSpec, Result, RoundState
+from bot.interview.spacing import DueItem
+from bot.interview.state import DrillSpec, Result, RoundState
 from bot.text import content_stems
 
 MOVE_UP, STAY = 80, 60

@@ -9,11 +9,10 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.content import ContentBank, Question, Rubric
-from bot.grading.evaluate import Grader
-from bot.grading.grade import Grade
+from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
 from bot.history import LOCAL_USER, AttemptStore, utcnow
-from bot.session.spacing import ReviewSchedule
+from bot.interview.spacing import ReviewSchedule
 
 Clock = Callable[[], datetime]
 

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bot.chunking import Chunk, chunk_document
 from bot.config import Settings
 from bot.content import ContentBank
-from bot.embeddings import DIMENSION, MODEL_NAME, PackagedMiniLM, get_encoder
 from bot.errors import KnowledgeBaseError
+from bot.knowledge.chunking import Chunk, chunk_document
+from bot.knowledge.embeddings import DIMENSION, MODEL_NAME, PackagedMiniLM, get_encoder
 from bot.text import STOPWORDS
 
 COLLECTION = "kb_chunks"

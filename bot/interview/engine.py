@@ -14,10 +14,10 @@ from bot.content import Question
 from bot.errors import BotError
 from bot.grading.grade import Grade
 from bot.history import LOCAL_USER, AttemptStore
-from bot.session import clarify, coding
-from bot.session.choose import Choice, drill_pool, next_drill_question, pick_for_round
-from bot.session.context import EngineContext
-from bot.session.events import (
+from bot.interview import clarify, coding
+from bot.interview.choose import Choice, drill_pool, next_drill_question, pick_for_round
+from bot.interview.context import EngineContext
+from bot.interview.events import (
     ClarificationGiven,
     DraftNoted,
     Event,
@@ -32,9 +32,9 @@ from bot.session.events import (
     TimedOut,
     TimerWarning,
 )
-from bot.session.followups import choose_follow_ups
-from bot.session.report import session_report
-from bot.session.state import Current, DrillSpec, Result, RoundState, SessionState
+from bot.interview.followups import choose_follow_ups
+from bot.interview.report import session_report
+from bot.interview.state import Current, DrillSpec, Result, RoundState, SessionState
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5

@@ -15,8 +15,8 @@ from typing import Any
 
 from bot.content import ContentBank, Question
 from bot.content.bank import MARK
-from bot.grading.evaluate import Grader
 from bot.grading.evidence import topic_vector
+from bot.grading.grade import Grader
 from bot.grading.offline import CLARITY
 from bot.text import STOPWORDS, WORD
 

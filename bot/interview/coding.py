@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.code_input import extract_code
 from bot.content import CodeTest, Question, Rubric
 from bot.grading.correctness import apply_test_results
 from bot.grading.grade import Grade
 from bot.sandbox import RunReport, run_tests_capped
+from bot.sandbox.code_input import extract_code
 
 NO_CODE = "no Python code found in the answer: put it in a ```python fenced block"
 

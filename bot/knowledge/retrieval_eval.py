@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import get_args
 
 from bot.content import ContentBank
-from bot.kb import KnowledgeBase, Method
+from bot.knowledge.kb import KnowledgeBase, Method
 
 METHODS: tuple[Method, ...] = get_args(Method)
 

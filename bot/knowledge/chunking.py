@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.content import KbFile
 from bot.content.bank import MARK
-from bot.embeddings import MODEL_NAME
+from bot.knowledge.embeddings import MODEL_NAME
 
 HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*#*\s*$")
 MAX_WORDS = 180  # MiniLM reads 256 tokens; ~180 words stay inside that window
