@@ -163,14 +163,11 @@ STOPWORDS = frozenset(
     ]
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?")
-SPLIT = re.compile(r"(?<=[.!?;])\s+|\n\s*[-*•]\s*|\n{1,}|(?<=:)\s*\n")
-INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rubric|previous|above|prompt|rules)"
-    r"|\b(give|award|assign|grant)\b.{0,30}\b(full|maximum|max|perfect|100|top)\b.{0,15}"
-    r"\b(marks?|score|points|credit|grade)"
-    r"|\b(you are|act as)\b.{0,30}\b(grader|evaluator|assistant)\b"
-    r"|\bsystem prompt\b|</?(system|instructions?)>",
-    re.IGNORECASE | re.DOTALL,
+# Units end at sentence punctuation, list bullets, blank lines, and line breaks before a line
+# that starts a new thought (a capital, a digit, a heading, a quote, a table row). A line break
+# before a lowercase word is a soft wrap (an editor's or YAML's) and joins the two lines.
+SPLIT = re.compile(
+    r"(?<=[.!?;])\s+|\n\s*[-*•]\s*|\n\s*\n\s*|(?<=:)\s*\n|\n(?=\s*[A-Z0-9#>|`(\[])"
 )
 # A snowball stemmer keeps its working word in the object, so one shared by grading threads
 # mixes their words up (wrong stems, IndexError): every thread gets its own.
@@ -252,10 +249,6 @@ def explanation_quality(unit: Unit) -> float:
     length = min(1.0, len(words) / 6)
     structure = min(1.0, function_ratio / 0.25)
     return round(0.35 + 0.65 * structure * length, 4) if len(words) >= 3 else 0.35 * length
-
-
-def looks_like_injection(text: str) -> bool:
-    return bool(INJECTION.search(text))
 
 
 def overlap(needles: list[str], haystack: set[str]) -> float:

@@ -12,16 +12,9 @@ from functools import lru_cache
 import numpy as np
 
 from bot.content import KeyPoint
+from bot.grading.screen import Screened, screen
 from bot.knowledge.embeddings import DIMENSION, get_encoder
-from bot.text import (
-    WORD,
-    Unit,
-    content_stems,
-    explanation_quality,
-    looks_like_injection,
-    overlap,
-    split_units,
-)
+from bot.text import WORD, Unit, content_stems, explanation_quality, overlap
 
 COVERED = 0.5  # key point support at which a key point counts as covered
 RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
@@ -32,6 +25,12 @@ FEATURES = ("aligned_recall", "novel_recall", "length_ratio", "copied")
 # Chosen on the training splits (SAF training Pearson 0.746 / 0.755 / 0.756 / 0.754 / 0.746 at
 # 1 / 2 / 3 / 4 / 6; SciEntsBank train AUC 0.758 / 0.767 / 0.768 / 0.767 / 0.766).
 NOVELTY_POWER = 3
+# Key point phrasings are aligned with this many answer units nearest to them (a key point is
+# rarely explained over more than a few sentences); shorter answers use all their units.
+LOCAL_UNITS = 3
+# Length helps up to four times the key points' own length (log 4 = 1.39): the public answer
+# sets hold no longer answers to learn from, and more words past that say nothing new.
+MAX_LENGTH_RATIO = math.log(4)
 
 
 @lru_cache(maxsize=4096)
@@ -76,10 +75,9 @@ def _embed_once(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
 class Evidence:
     """What the answer offers for each key point, plus the answer-level features."""
 
-    units: list[Unit]
+    screened: Screened
     relevant: list[bool]
-    injected: list[bool]
-    quality: np.ndarray  # per unit, how much it explains (0 for off-topic units)
+    quality: np.ndarray  # per unit, how much it explains (0 for off-topic or dropped units)
     support: np.ndarray  # per key point, 0..1
     best_unit: list[int | None]  # per key point, the unit that supports it best
     features: dict[str, float]
@@ -87,12 +85,25 @@ class Evidence:
     restates_question: bool = False  # the answer is the question's own words, at length
 
     @property
+    def units(self) -> list[Unit]:
+        return self.screened.units
+
+    @property
     def on_topic_ratio(self) -> float:
-        total = sum(
-            len(u.words) for u, bad in zip(self.units, self.injected, strict=True) if not bad
-        )
+        """Share of the answer's words (repeats and orders to the grader left out) that are on
+        topic and earn credit: copies and term lists count against it."""
+        counted = [j for j in range(len(self.units)) if self.screened.counted(j)]
+        total = sum(len(self.units[j].words) for j in counted)
         kept = sum(len(u.words) for u, ok in zip(self.units, self.relevant, strict=True) if ok)
         return kept / total if total else 0.0
+
+    @property
+    def off_topic_share(self) -> float:
+        """Share of the words left after the screen that are off topic."""
+        open_units = self.screened.kept
+        total = sum(len(self.units[j].words) for j in open_units)
+        off = sum(len(self.units[j].words) for j in open_units if not self.relevant[j])
+        return off / total if total else 0.0
 
     def key_point_coverage(self, weights: np.ndarray) -> float:
         """Weighted share of key points with support, saturating at the 'covered' mark."""
@@ -107,62 +118,83 @@ class Evidence:
         return float(kept.mean()) if len(kept) else 0.0
 
 
-def gather(question: str, key_points: list[KeyPoint], answer: str) -> Evidence:
-    """Split the answer, drop injected instructions and off-topic text, score every key point."""
-    units = split_units(answer)
-    injected = [looks_like_injection(u.text) for u in units]
+def gather(
+    question: str, key_points: list[KeyPoint], answer: str, screened: Screened | None = None
+) -> Evidence:
+    """Screen the answer (orders to the grader, repeats, copies and term lists earn nothing),
+    drop off-topic text, and score every key point on what is left."""
+    screened = screened if screened is not None else screen(answer)
+    units, open_units = screened.units, screened.kept
     weights = np.array([kp.weight for kp in key_points], dtype=float)
-    if not units:
-        zero = np.zeros(len(key_points))
-        return Evidence([], [], [], np.zeros(0), zero, [None] * len(key_points), _empty_features())
+    nothing = np.zeros(len(key_points))
+    if not open_units:
+        flat = [False] * len(units)
+        return Evidence(
+            screened, flat, np.zeros(len(units)), nothing, [None] * len(key_points), _empty()
+        )
     phrasings, starts = _phrasings(key_points)
     phrasing_vecs = embed_fixed(phrasings)
     prompt_vec = embed_fixed((question,))
-    unit_vecs, unit_tokens = _embed_once([u.text for u in units])
-    # Per key point, the best of its text and its cues (key points x units).
-    sim = np.maximum.reduceat(phrasing_vecs @ unit_vecs.T, starts, axis=0)
-    unit_stem_lists = [content_stems(u.text) for u in units]
-    unit_stems = [set(stems) for stems in unit_stem_lists]
+    open_vecs, open_tokens = _embed_once([units[j].text for j in open_units])
+    # Per key point, the best of its text and its cues (key points x open units).
+    phrasing_sim = phrasing_vecs @ open_vecs.T
+    sim = np.maximum.reduceat(phrasing_sim, starts, axis=0)
+    stem_lists = [content_stems(units[j].text) for j in open_units]
+    stem_sets = [set(stems) for stems in stem_lists]
     phrasing_stems = [list(_stems_cached(p)) for p in phrasings]  # key points and cues repeat
     kp_stems = [phrasing_stems[s] for s in starts]
     prompt_stems = set(_stems_cached(question))
     lex = np.maximum.reduceat(
-        np.array([[overlap(ps, us) for us in unit_stems] for ps in phrasing_stems]),
+        np.array([[overlap(ps, us) for us in stem_sets] for ps in phrasing_stems]),
         starts,
         axis=0,
     )
-    prompt_sim = (prompt_vec @ unit_vecs.T)[0]
-    relevant = [
-        not injected[j]
-        and (
-            sim[:, j].max() >= RELEVANT_SIM
-            or lex[:, j].max() >= RELEVANT_LEX
-            or prompt_sim[j] >= RELEVANT_SIM + 0.1
-        )
-        for j in range(len(units))
-    ]
-    quality = np.array(
-        [explanation_quality(u) if ok else 0.0 for u, ok in zip(units, relevant, strict=True)]
+    prompt_sim = (prompt_vec @ open_vecs.T)[0]
+    on_topic = (
+        (sim.max(axis=0) >= RELEVANT_SIM)
+        | (lex.max(axis=0) >= RELEVANT_LEX)
+        | (prompt_sim >= RELEVANT_SIM + 0.1)
     )
-    combined = (0.65 * np.clip((sim - 0.2) / 0.45, 0, 1) + 0.35 * lex) * quality[None, :]
+    open_quality = np.array(
+        [
+            explanation_quality(units[j]) if ok else 0.0
+            for j, ok in zip(open_units, on_topic, strict=True)
+        ]
+    )
+    combined = (0.65 * np.clip((sim - 0.2) / 0.45, 0, 1) + 0.35 * lex) * open_quality[None, :]
     support = combined.max(axis=1)
-    best = [int(combined[i].argmax()) if support[i] > 0 else None for i in range(len(key_points))]
-    kept = [j for j, ok in enumerate(relevant) if ok]
-    centroid = _unit(unit_vecs[kept].mean(axis=0)) if kept else None
-    features = _empty_features()
+    best = [
+        open_units[int(combined[i].argmax())] if support[i] > 0 else None
+        for i in range(len(key_points))
+    ]
+    relevant = [False] * len(units)
+    quality = np.zeros(len(units))
+    for k, j in enumerate(open_units):
+        relevant[j], quality[j] = bool(on_topic[k]), float(open_quality[k])
+    kept = [k for k in range(len(open_units)) if on_topic[k]]
+    centroid = _unit(open_vecs[kept].mean(axis=0)) if kept else None
+    features = _empty()
     if kept:
-        answer_tokens = np.vstack([unit_tokens[j] for j in kept])
         features = {
-            "aligned_recall": _aligned_recall(phrasings, starts, weights, question, answer_tokens),
-            **_word_features(prompt_stems, key_points, kp_stems, units, unit_stem_lists, kept),
+            "aligned_recall": _aligned_recall(
+                phrasings,
+                starts,
+                weights,
+                question,
+                [open_tokens[k] for k in kept],
+                sim_rows=phrasing_sim[:, kept],
+            ),
+            **_word_features(
+                prompt_stems, key_points, kp_stems, units, stem_lists, open_units, kept
+            ),
         }
-    answer_stems = [x for j in kept for x in unit_stems[j]]
+    answer_stems = [x for k in kept for x in stem_sets[k]]
     restates = (
         bool(answer_stems)
         and len(answer_stems) >= 0.5 * len(prompt_stems)
         and (sum(x in prompt_stems for x in answer_stems) / len(answer_stems) >= 0.9)
     )
-    return Evidence(units, relevant, injected, quality, support, best, features, centroid, restates)
+    return Evidence(screened, relevant, quality, support, best, features, centroid, restates)
 
 
 def _phrasings(key_points: list[KeyPoint]) -> tuple[tuple[str, ...], np.ndarray]:
@@ -177,17 +209,31 @@ def _aligned_recall(
     starts: np.ndarray,
     weights: np.ndarray,
     question: str,
-    answer_tokens: np.ndarray,
+    unit_tokens: list[np.ndarray],
+    sim_rows: np.ndarray,
 ) -> float:
     """Token alignment (as in BERTScore recall): each key point token's best cosine with a
     token of the answer, averaged with the tokens' novelty weights. A key point counts with the
     best of its text and its cues, and weighs its weight times its text's novel mass. It asks
-    whether the answer says what each key point adds to the question, word by word in context."""
+    whether the answer says what each key point adds to the question, word by word in context.
+
+    Each phrasing is aligned with the LOCAL_UNITS units of the answer closest to it, not with
+    the whole answer: a long answer offers more tokens to match by chance, and unrelated text
+    appended to an answer must not raise what it already says."""
     per_phrasing = [_embedded(p)[1] for p in phrasings]
     tokens = np.vstack(per_phrasing).astype(np.float32)
     novelty = np.concatenate([_novelty(p, question) for p in phrasings])
     offsets = np.cumsum([0, *[len(t) for t in per_phrasing[:-1]]])
-    best = (tokens @ answer_tokens.T).max(axis=1)
+    answer_tokens = np.vstack(unit_tokens)
+    bounds = np.cumsum([0, *[len(t) for t in unit_tokens[:-1]]])
+    per_unit = np.maximum.reduceat(tokens @ answer_tokens.T, bounds, axis=1)  # tokens x units
+    if per_unit.shape[1] > LOCAL_UNITS:
+        nearest = np.argsort(-sim_rows, axis=1)[:, :LOCAL_UNITS]  # phrasings x LOCAL_UNITS
+        lengths = [len(t) for t in per_phrasing]
+        rows = np.repeat(nearest, lengths, axis=0)
+        best = np.take_along_axis(per_unit, rows, axis=1).max(axis=1)
+    else:
+        best = per_unit.max(axis=1)
     mass = np.add.reduceat(novelty, offsets)
     recall = np.add.reduceat(novelty * best, offsets) / np.maximum(mass, 1e-9)
     per_point = np.maximum.reduceat(recall, starts)
@@ -215,7 +261,7 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return normed
 
 
-def _empty_features() -> dict[str, float]:
+def _empty() -> dict[str, float]:
     return dict.fromkeys(FEATURES, 0.0)
 
 
@@ -224,18 +270,20 @@ def _word_features(
     key_points: list[KeyPoint],
     kp_stems: list[list[str]],
     units: list[Unit],
-    unit_stems: list[list[str]],
+    stem_lists: list[list[str]],
+    open_units: list[int],
     kept: list[int],
 ) -> dict[str, float]:
     """What the on-topic text adds in words: the share of the key points' new terms (not in
-    the question) it uses, its length against theirs, and how much of it echoes the question."""
-    answer_stems = [s for j in kept for s in unit_stems[j]]
+    the question) it uses, its length against theirs, and how much of it echoes the question.
+    `kept` indexes `open_units` and `stem_lists`."""
+    answer_stems = [s for k in kept for s in stem_lists[k]]
     reference_stems = [s for stems in kp_stems for s in stems]
     novel = [s for s in dict.fromkeys(reference_stems) if s not in question_set]
-    words = sum(len(units[j].words) for j in kept)
+    words = sum(len(units[open_units[k]].words) for k in kept)
     reference_words = sum(len(WORD.findall(kp.text)) for kp in key_points)
     return {
         "novel_recall": overlap(novel, set(answer_stems)),
-        "length_ratio": math.log((words + 1) / (reference_words + 1)),
+        "length_ratio": min(math.log((words + 1) / (reference_words + 1)), MAX_LENGTH_RATIO),
         "copied": sum(s in question_set for s in answer_stems) / max(len(answer_stems), 1),
     }

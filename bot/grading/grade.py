@@ -80,6 +80,15 @@ class Usage(_Record):
     cost_usd: float = 0.0
 
 
+class SetAside(_Record):
+    """A part of the answer that earned nothing, and why: text addressed to the grader, a
+    repeat, a copy (of `source`) or a list of terms."""
+
+    reason: str
+    text: str
+    source: str | None = None
+
+
 class Grade(_Record):
     schema_version: int = GRADE_SCHEMA_VERSION
     question_id: str
@@ -93,6 +102,10 @@ class Grade(_Record):
     improvements: list[str] = Field(default_factory=list)
     follow_up: str | None = None
     notes: list[str] = Field(default_factory=list, description="Truncation, injection, fallback.")
+    set_aside: list[SetAside] = Field(
+        default_factory=list, description="Parts of the answer that earned nothing, and why."
+    )
+    language: str = Field(default="English", description="The language the answer reads as.")
     grader: GraderInfo
     usage: Usage = Field(default_factory=Usage)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
 from bot.grading.calibration import Scale, load_calibration
+from bot.grading.copying import CopyIndex
 from bot.grading.evidence import COVERED, Evidence, gather, topic_vector
 from bot.grading.grade import (
     Coverage,
@@ -26,6 +27,8 @@ from bot.grading.grade import (
     Usage,
     prompt_hash,
 )
+from bot.grading.screen import Screened, screen, screen_notes, set_aside
+from bot.grading.structure import load_structure_model
 from bot.knowledge.embeddings import MODEL_NAME, get_encoder
 
 PARTIAL = 0.3
@@ -79,14 +82,21 @@ class OfflineGrader:
 
     name = "offline"
 
-    def __init__(self, bank: ContentBank | None = None) -> None:
+    def __init__(self, bank: ContentBank | None = None, *, detect_copies: bool = True) -> None:
         self.bank = bank
+        self.detect_copies = detect_copies
         self._topics: tuple[list[str], np.ndarray] | None = None
-        self._topics_lock = threading.Lock()
+        self._copies: CopyIndex | None = None
+        self._lock = threading.Lock()
+
+    def screen(self, answer: str) -> Screened:
+        """The answer as this grader sees it: what is set aside and why."""
+        return screen(answer, self._copy_index())
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
-        evidence = gather(question.prompt, list(question.key_points), answer)
+        screened = self.screen(answer)
+        evidence = gather(question.prompt, list(question.key_points), answer, screened)
         calibration = load_calibration()
         weights = np.array([kp.weight for kp in question.key_points])
         substance = self._substance(
@@ -107,7 +117,9 @@ class OfflineGrader:
             strengths=[f"Covered: {r.text}" for r in results if r.status == "covered"][:3],
             improvements=_improvements(results),
             follow_up=_follow_up(question, results),
-            notes=_notes(evidence),
+            notes=[*screen_notes(screened), *_notes(evidence)],
+            set_aside=set_aside(screened),
+            language=screened.language.name,
             grader=GraderInfo(
                 name=self.name,
                 model=MODEL_NAME,
@@ -142,11 +154,21 @@ class OfflineGrader:
     def warm_up(self) -> None:
         """Load the model and embed the bank's topics now, not in a candidate's first grade."""
         get_encoder()
+        load_structure_model()
         if self.bank is not None:
             self._topic_matrix()
+            self._copy_index()
+
+    def _copy_index(self) -> CopyIndex | None:
+        if self.bank is None or not self.detect_copies:
+            return None
+        with self._lock:  # built once, even when the first grades arrive together
+            if self._copies is None:
+                self._copies = CopyIndex.from_bank(self.bank)
+            return self._copies
 
     def _topic_matrix(self) -> tuple[list[str], np.ndarray]:
-        with self._topics_lock:  # built once, even when the first grades arrive together
+        with self._lock:  # built once, even when the first grades arrive together
             if self._topics is None:
                 assert self.bank is not None
                 ids = sorted(self.bank.questions)
@@ -246,11 +268,5 @@ def _follow_up(question: Question, results: list[KeyPointResult]) -> str | None:
 
 
 def _notes(evidence: Evidence) -> list[str]:
-    notes = []
-    injected = [u.text for u, bad in zip(evidence.units, evidence.injected, strict=True) if bad]
-    if injected:
-        notes.append(f'Ignored text addressed to the grader: "{_clip(injected[0], 120)}"')
-    ratio = evidence.on_topic_ratio
-    if evidence.units and ratio < 0.75:
-        notes.append(f"About {round(100 * (1 - ratio))}% of the answer is off topic.")
-    return notes
+    share = evidence.off_topic_share
+    return [f"About {round(100 * share)}% of the answer is off topic."] if share > 0.25 else []

@@ -1,0 +1,197 @@
+"""What of an answer may earn credit: the screen every grader runs before it grades.
+
+The answer is cut into units (sentences, list items) and each one is checked, in this order:
+- addressed to the grader (bot/grading/injection.py): removed, shown in the feedback;
+- a repeat: a unit whose content stems are (nearly) those of an earlier unit counts once, so
+  saying the same thing again never raises a score;
+- copied from the key points, the reference answer or the kb (bot/grading/copying.py): earns
+  nothing, and the grade names the source;
+- a list of terms rather than a claim (bot/grading/structure.py): earns nothing.
+The rest is graded. The answer's language is detected on the way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.grading.copying import CopyIndex
+from bot.grading.grade import SetAside
+from bot.grading.injection import injected_units
+from bot.grading.language import Language, detect, notice
+from bot.grading.structure import is_fragment, load_structure_model, word_count
+from bot.text import Unit, content_stems, split_units
+
+Reason = Literal["injected", "repeated", "copied", "list of terms"]
+NEAR_DUPLICATE = 0.8  # Jaccard of content stems at which a unit repeats an earlier one
+# An answer made mostly of fragments and term lists is a vocabulary dump as a whole: its few
+# units that pass as sentences are dropped with the rest.
+DUMP_SHARE, DUMP_MIN_UNITS = 0.5, 3
+TOKEN_SPAN = re.compile(r"\S+")
+CODE_START = re.compile(
+    r"\s*(def|class|return|for|while|if|elif|else|import|from|with|try|except|yield|lambda)\b"
+    r"[^.!?]*[:(=]|\s*```|\s*#\s|\s*>>>"
+)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    reason: Reason
+    source: str | None = None  # for copies: what was copied
+
+
+@dataclass
+class Screened:
+    units: list[Unit]
+    dropped: list[Dropped | None]
+    language: Language = field(default_factory=lambda: detect(""))
+
+    @property
+    def kept(self) -> list[int]:
+        return [i for i, d in enumerate(self.dropped) if d is None]
+
+    def with_reason(self, reason: Reason) -> list[tuple[Unit, Dropped]]:
+        return [
+            (u, d)
+            for u, d in zip(self.units, self.dropped, strict=True)
+            if d and d.reason == reason
+        ]
+
+    def counted(self, index: int) -> bool:
+        """Whether a unit counts towards the answer's length (repeats and orders do not)."""
+        drop = self.dropped[index]
+        return drop is None or drop.reason not in ("injected", "repeated")
+
+    def for_llm(self) -> str:
+        """The answer as an LLM grader should see it: orders to the grader removed, repeats
+        and copies marked as such (they earn nothing there either)."""
+        parts = []
+        for unit, drop in zip(self.units, self.dropped, strict=True):
+            if drop is None or drop.reason == "list of terms":
+                parts.append(unit.text)
+            elif drop.reason == "copied":
+                parts.append(f"[copied from {drop.source}; earns no credit: {unit.text}]")
+            elif drop.reason == "injected":
+                parts.append("[text addressed to the grader removed]")
+        return "\n".join(parts)
+
+
+def screen(answer: str, copies: CopyIndex | None = None) -> Screened:
+    period = repeating_prefix(answer)
+    units = split_units(answer[:period])
+    repeats = [u for u in split_units(answer[period:]) if u.text]
+    units += [Unit(u.start + period, u.end + period, u.text) for u in repeats]
+    dropped: list[Dropped | None] = [
+        Dropped("injected") if bad else None for bad in injected_units([u.text for u in units])
+    ]
+    for i in range(len(units) - len(repeats), len(units)):
+        dropped[i] = dropped[i] or Dropped("repeated")
+    _mark_repeats(units, dropped)
+    if copies is not None:
+        open_units = [i for i, d in enumerate(dropped) if d is None]
+        found = copies.find_in([units[i].text for i in open_units])
+        for i, copy in zip(open_units, found, strict=True):
+            if copy is not None:
+                dropped[i] = Dropped("copied", copy.source)
+    _mark_term_lists(units, dropped)
+    return Screened(units, dropped, detect(answer))
+
+
+def repeating_prefix(text: str) -> int:
+    """Where the answer's first copy ends when the whole answer is one block said again and
+    again (any separator, the last copy possibly cut short); else len(text). The copies of a
+    block joined without punctuation would otherwise split into new, merged sentences."""
+    words = list(TOKEN_SPAN.finditer(text))[:-1]  # the last word may be cut short
+    tokens = [m.group().lower() for m in words]
+    n = len(tokens)
+    if n < 4:
+        return len(text)
+    fail = [0] * n  # KMP failure function: the longest proper border of tokens[: i + 1]
+    for i in range(1, n):
+        k = fail[i - 1]
+        while k and tokens[i] != tokens[k]:
+            k = fail[k - 1]
+        fail[i] = k + (tokens[i] == tokens[k])
+    period = n - fail[-1]
+    if period == n or n < 2 * period:
+        return len(text)
+    return words[period - 1].end()
+
+
+def _mark_repeats(units: list[Unit], dropped: list[Dropped | None]) -> None:
+    seen: list[set[str]] = []
+    by_stem: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        if dropped[i] is not None:
+            continue
+        stems = set(content_stems(unit.text)) or {unit.text.strip().lower()}
+        shared: Counter[int] = Counter(k for s in stems for k in by_stem.get(s, ()))
+        if any(n / (len(stems) + len(seen[k]) - n) >= NEAR_DUPLICATE for k, n in shared.items()):
+            dropped[i] = Dropped("repeated")
+            continue
+        seen.append(stems)
+        for s in stems:
+            by_stem.setdefault(s, []).append(len(seen) - 1)
+
+
+def looks_like_code(text: str) -> bool:
+    """Code is judged by running it, not as English: it is never a list of terms."""
+    symbols = sum(c in "(){}[]=<>:;+*/%_" for c in text)
+    return bool(CODE_START.match(text)) or symbols >= 0.08 * max(len(text), 1)
+
+
+def _mark_term_lists(units: list[Unit], dropped: list[Dropped | None]) -> None:
+    model = load_structure_model()
+    open_units = [
+        i for i, d in enumerate(dropped) if d is None and not looks_like_code(units[i].text)
+    ]
+    fragments = [i for i in open_units if is_fragment(units[i].text)]
+    salad = [i for i in open_units if i not in fragments and model.is_salad(units[i].text)]
+    words = {i: word_count(units[i].text) for i in open_units}
+    listed = sum(words[i] for i in fragments + salad)
+    total = sum(words.values())
+    whole_dump = len(fragments) + len(salad) >= DUMP_MIN_UNITS and listed >= DUMP_SHARE * total
+    marked = open_units if whole_dump else salad
+    for i in marked:
+        dropped[i] = Dropped("list of terms")
+
+
+def set_aside(screened: Screened, limit: int = 240) -> list[SetAside]:
+    """The dropped parts for the grade record, repeats folded into one entry per sentence."""
+    parts: list[SetAside] = []
+    seen: set[tuple[str, str]] = set()
+    for unit, drop in zip(screened.units, screened.dropped, strict=True):
+        if drop is None or (drop.reason, unit.text) in seen:
+            continue
+        seen.add((drop.reason, unit.text))
+        text = unit.text if len(unit.text) <= limit else unit.text[: limit - 1] + "…"
+        parts.append(SetAside(reason=drop.reason, text=text, source=drop.source))
+    return parts
+
+
+def screen_notes(screened: Screened) -> list[str]:
+    """What the candidate is told about the screen, most important first."""
+    notes = [] if screened.language.is_english else [notice(screened.language)]
+    injected = screened.with_reason("injected")
+    if injected:
+        notes.append(f'Ignored text addressed to the grader: "{_clip(injected[0][0].text)}"')
+    sources = dict.fromkeys(d.source for _, d in screened.with_reason("copied"))
+    for source in sources:
+        first = next(u for u, d in screened.with_reason("copied") if d.source == source)
+        notes.append(f'Copied from {source}, so it earns no credit: "{_clip(first.text)}"')
+    repeats = len(screened.with_reason("repeated"))
+    if repeats:
+        notes.append(f"{repeats} repeated sentence(s) counted once: repeating adds nothing.")
+    terms = screened.with_reason("list of terms")
+    if terms:
+        notes.append(
+            "This part reads as a list of terms, not an explanation, so it earns no credit: "
+            f'"{_clip(terms[0][0].text)}"'
+        )
+    return notes
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,138 @@
+"""Does a piece of an answer read as a sentence, or as a list of terms?
+
+Word salad (a shuffled or sorted vocabulary dump, key terms glued with "the / of / and / is",
+a run of noun phrases with no claim) carries the right words with none of the meaning. A small
+logistic model over the *shape* of a unit decides: function words are kept as themselves,
+content words are reduced to their ending class, punctuation is kept, and the model reads
+unigrams, bigrams and trigrams of those shapes plus a few whole-unit measures (the share of
+neighbouring words in alphabetical order, the function-word share). It never sees the topic, so
+it cannot learn a question. It is trained by `train/structure.py` on real English (the kb, the
+public answer sets, key points and cues) against corruptions of the same sentences, and its
+weights ship in `structure.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.text import STOPWORDS
+
+MODEL_FILE = Path(__file__).with_name("structure.json")
+BUCKETS = 1 << 15
+MIN_WORDS = 4  # shorter units are fragments: judged by `is_fragment`, not by the model
+TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?|[,;:()=/]|\S")
+# Words a claim needs: a finite verb or a modal. A fragment with none of them ("KV cache",
+# "paged attention blocks") states nothing; with one ("GQA shrinks the cache") it may.
+VERBISH = re.compile(
+    r"^(is|are|was|were|be|been|being|has|have|had|do|does|did|can|could|will|would|should|"
+    r"must|may|might|shall|need|needs|[a-z]+(s|ed|es))$"
+)
+SUFFIXES = (
+    ("ing", "ING"),
+    ("tion", "NN"),
+    ("sion", "NN"),
+    ("ment", "NN"),
+    ("ness", "NN"),
+    ("ity", "NN"),
+    ("ance", "NN"),
+    ("ence", "NN"),
+    ("ly", "LY"),
+    ("ed", "ED"),
+    ("able", "ADJ"),
+    ("ible", "ADJ"),
+    ("ive", "ADJ"),
+    ("al", "ADJ"),
+    ("ous", "ADJ"),
+    ("er", "ER"),
+    ("es", "S"),
+    ("s", "S"),
+)
+DENSE = ("alphabetical", "function_share", "log_words", "ends_open", "starts_function")
+
+
+def shape(token: str) -> str:
+    """A token's shape: function words stay themselves, content words become a class."""
+    low = token.lower()
+    if low in STOPWORDS:
+        return low
+    if not token[0].isalnum():
+        return token
+    if token[0].isdigit():
+        return "#NUM"
+    if any(c.isdigit() or c in "+#" for c in token) or (token.isupper() and len(token) > 1):
+        return "#SYM"
+    for ending, name in SUFFIXES:
+        if low.endswith(ending) and len(low) > len(ending) + 2:
+            return name
+    return "W"
+
+
+def _bucket(feature: str) -> int:
+    return zlib.crc32(feature.encode()) % BUCKETS
+
+
+def dense_features(tokens: list[str]) -> list[float]:
+    words = [t.lower() for t in tokens if t[0].isalnum()]
+    pairs = list(zip(words, words[1:], strict=False))
+    alphabetical = sum(a <= b for a, b in pairs) / len(pairs) if pairs else 0.5
+    function_share = sum(w in STOPWORDS for w in words) / max(len(words), 1)
+    return [
+        4 * (alphabetical - 0.5),
+        function_share,
+        math.log(max(len(words), 1)),
+        float(bool(words) and words[-1] in {"the", "a", "an", "of", "and", "is", "that", "to"}),
+        float(bool(words) and words[0] in {"of", "and", "is", "that"}),
+    ]
+
+
+def sparse_features(tokens: list[str]) -> list[int]:
+    shapes = ["<s>", *(shape(t) for t in tokens), "</s>"]
+    grams = [f"u:{s}" for s in shapes[1:-1]]
+    grams += [f"b:{a}|{b}" for a, b in zip(shapes, shapes[1:], strict=False)]
+    grams += [f"t:{a}|{b}|{c}" for a, b, c in zip(shapes, shapes[1:], shapes[2:], strict=False)]
+    return [_bucket(g) for g in grams]
+
+
+@dataclass(frozen=True)
+class StructureModel:
+    weights: np.ndarray  # BUCKETS sparse weights, then one per dense feature
+    bias: float
+    threshold: float
+
+    def salad_probability(self, text: str) -> float:
+        tokens = TOKEN.findall(text)
+        rows = sparse_features(tokens)
+        logit = self.bias + float(self.weights[rows].sum()) / math.sqrt(max(len(rows), 1))
+        logit += float(self.weights[BUCKETS:] @ np.array(dense_features(tokens)))
+        return 1 / (1 + math.exp(-max(min(logit, 30.0), -30.0)))
+
+    def is_salad(self, text: str) -> bool:
+        return self.salad_probability(text) >= self.threshold
+
+
+def is_fragment(text: str) -> bool:
+    """Fewer than MIN_WORDS words and no verb: a label, not a claim ("KV cache", "GQA")."""
+    words = [t.lower() for t in TOKEN.findall(text) if t[0].isalpha()]
+    return len(words) < MIN_WORDS and not any(VERBISH.match(w) for w in words)
+
+
+def word_count(text: str) -> int:
+    return sum(1 for t in TOKEN.findall(text) if t[0].isalnum())
+
+
+@lru_cache(maxsize=1)
+def load_structure_model(path: Path = MODEL_FILE) -> StructureModel:
+    data = json.loads(path.read_text())
+    weights = np.zeros(BUCKETS + len(DENSE))
+    for index, value in data["sparse"].items():
+        weights[int(index)] = value
+    weights[BUCKETS:] = data["dense"]
+    return StructureModel(weights, float(data["bias"]), float(data["threshold"]))
