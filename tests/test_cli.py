@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
+from bot.content.bank import COVERAGE_FILE
 from bot.sandbox import protections
 
 
@@ -200,7 +201,7 @@ def test_coverage_report_meets_the_targets(capsys: pytest.CaptureFixture[str]) -
 def test_coverage_report_fails_on_a_missing_topic(
     capsys: pytest.CaptureFixture[str], mini_root: Path
 ) -> None:
-    (mini_root / "coverage.yaml").write_text(
+    (mini_root / COVERAGE_FILE).write_text(
         "targets: {total: 5}\nitems:\n  coding:\n    tries: [coding-trie]\n"
     )
     code, out, _ = run(capsys, "coverage", "--root", str(mini_root), "--json")
