@@ -256,7 +256,7 @@ def test_every_missing_directory_is_reported(tmp_path: Path) -> None:
 
 
 def test_three_content_dirs_are_enough(tmp_path: Path) -> None:
-    """question_bank/, rubrics/ and kb/ make a whole content root; plans default, labels optional."""
+    """question_bank/, rubrics/ and kb/ make a whole root: plans default, labels are optional."""
     root = tmp_path / "content"
     for sub in REQUIRED_DIRS:
         shutil.copytree(PROJECT_ROOT / sub, root / sub)
