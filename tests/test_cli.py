@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.content.bank import COVERAGE_FILE, REQUIRED_DIRS
+from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, REQUIRED_DIRS
 from bot.sandbox import protections
 from bot.web.server import WELCOME, prepare_app_root
 
@@ -79,6 +79,15 @@ def test_validate_needs_only_the_three_content_dirs(
     data = json.loads(out)
     assert code == 0 and data["ok"] and data["questions"] >= 150
     assert data["labelled_answers"] == 0
+
+
+def test_eval_grader_labelled_says_where_the_labelled_set_belongs(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    shutil.rmtree(mini_root / LABELLED_DIR)
+    code, _, err = run(capsys, "eval-grader", "--labelled", "--root", str(mini_root))
+    assert code == 1
+    assert f"no labelled answers: {mini_root / LABELLED_DIR} is missing or empty" in err
 
 
 def test_serve_takes_the_welcome_page_from_the_content_dir(
