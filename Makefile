@@ -1,4 +1,6 @@
-# The two commands a newcomer needs: `make run` and `make test`. Both install what they need first.
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need first:
+# the system packages (scripts/system-packages.sh: installed as root, else the command to run),
+# then the pinned Python packages into .venv.
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -6,15 +8,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock lint typecheck bench
+.PHONY: run test install lock lint typecheck bench system-run system-test
+# The system check must stop a run before pip installs anything, so prerequisites run in order.
+.NOTPARALLEL:
 
-run: $(STAMP)
+run: system-run $(STAMP)
 	$(BIN)/interview-bot validate
 	$(BIN)/interview-bot index
 	$(BIN)/interview-bot serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: system-test $(STAMP)
 	$(BIN)/python -m pytest
+
+system-run system-test: system-%:
+	PYTHON=$(PYTHON) scripts/system-packages.sh $*
 
 install: $(STAMP)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT, get_settings
+from bot.content.bank import LABELLED_DIR
 
 STARTER = {
     "question_bank/coding/coding-pair-sum-indices.yaml",
@@ -18,7 +19,7 @@ STARTER = {
     "kb/reference/sd-url-shortener.md",
     "kb/reference/dd-kv-cache.md",
     "kb/reference/beh-production-incident.md",
-    "labelled/dd-kv-cache.yaml",
+    f"{LABELLED_DIR}/dd-kv-cache.yaml",
 }
 
 
@@ -63,13 +64,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 @pytest.fixture
 def mini_root(tmp_path: Path) -> Path:
-    """A small, valid content root: the rubrics plus one question of each kind."""
+    """A small, valid content root: the rubrics, one question of each kind, one labelled set."""
     root = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "rubrics", root / "rubrics")
     for rel in STARTER:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_ROOT / rel, target)
-    for sub in ("question_bank", "kb", "labelled"):
-        (root / sub).mkdir(exist_ok=True)
     return root

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
+from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, REQUIRED_DIRS
 from bot.sandbox import protections
+from bot.web.server import WELCOME, prepare_app_root
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -52,6 +55,50 @@ def test_validate_lists_every_error(capsys: pytest.CaptureFixture[str], mini_roo
         for line in lines
     )
     assert "2 error(s)" in err
+
+
+def test_validate_reports_a_missing_directory_with_the_file_errors(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    shutil.rmtree(mini_root / "rubrics")
+    q = mini_root / "question_bank/llm_deep_dive/dd-kv-cache.yaml"
+    q.write_text(q.read_text().replace("difficulty: 3", "difficulty: [3"))
+    code, out, err = run(capsys, "validate", "--root", str(mini_root))
+    assert code == 1
+    assert out.splitlines()[0].startswith("question_bank/llm_deep_dive/dd-kv-cache.yaml:")
+    assert out.splitlines()[1] == "rubrics/:0: (dir): directory is missing"
+    assert "2 error(s)" in err
+
+
+def test_validate_needs_only_the_three_content_dirs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for sub in REQUIRED_DIRS:
+        shutil.copytree(PROJECT_ROOT / sub, tmp_path / "root" / sub)
+    code, out, _ = run(capsys, "validate", "--root", str(tmp_path / "root"), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ok"] and data["questions"] >= 150
+    assert data["labelled_answers"] == 0
+
+
+def test_eval_grader_labelled_says_where_the_labelled_set_belongs(
+    capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    shutil.rmtree(mini_root / LABELLED_DIR)
+    code, _, err = run(capsys, "eval-grader", "--labelled", "--root", str(mini_root))
+    assert code == 1
+    assert f"no labelled answers: {mini_root / LABELLED_DIR} is missing or empty" in err
+
+
+def test_serve_takes_the_welcome_page_from_the_content_dir(
+    mini_root: Path, tmp_path: Path
+) -> None:
+    app_root = prepare_app_root(tmp_path / "web", content_dir=mini_root)
+    assert (app_root / WELCOME).read_bytes() == (PROJECT_ROOT / WELCOME).read_bytes()
+    (mini_root / WELCOME).write_text("# Our own interview club\n")
+    prepare_app_root(app_root, content_dir=mini_root)
+    assert (app_root / WELCOME).read_text() == "# Our own interview club\n"
+    assert (app_root / ".chainlit" / "config.toml").is_file()
 
 
 def test_questions_filters_and_json(capsys: pytest.CaptureFixture[str], mini_root: Path) -> None:
@@ -200,7 +247,7 @@ def test_coverage_report_meets_the_targets(capsys: pytest.CaptureFixture[str]) -
 def test_coverage_report_fails_on_a_missing_topic(
     capsys: pytest.CaptureFixture[str], mini_root: Path
 ) -> None:
-    (mini_root / "coverage.yaml").write_text(
+    (mini_root / COVERAGE_FILE).write_text(
         "targets: {total: 5}\nitems:\n  coding:\n    tries: [coding-trie]\n"
     )
     code, out, _ = run(capsys, "coverage", "--root", str(mini_root), "--json")

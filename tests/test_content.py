@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -7,11 +8,14 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content import load_bank
+from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, PLANS_DIR, REQUIRED_DIRS
 from bot.errors import ContentError, NotFoundError
 
 Q = "question_bank/llm_deep_dive/dd-kv-cache.yaml"
 CODING = "question_bank/coding/coding-pair-sum-indices.yaml"
 DOC = "kb/reference/dd-kv-cache.md"
+LABELLED = f"{LABELLED_DIR}/dd-kv-cache.yaml"
+GENAI = f"{PLANS_DIR}/genai-design.yaml"
 
 
 def test_real_content_loads_and_is_consistent() -> None:
@@ -179,11 +183,9 @@ BROKEN = [
         id="keyword-entry-point",
     ),
     pytest.param(
-        replace(
-            "labelled/dd-kv-cache.yaml", "covers: [what-is-cached]", "covers: [what-is-cashed]"
-        ),
-        "labelled/dd-kv-cache.yaml",
-        line_of("labelled/dd-kv-cache.yaml", "covers: [what-is-cached]"),
+        replace(LABELLED, "covers: [what-is-cached]", "covers: [what-is-cashed]"),
+        LABELLED,
+        line_of(LABELLED, "covers: [what-is-cached]"),
         "answers[2].covers[0]",
         "no key point 'what-is-cashed'",
         id="labelled-covers",
@@ -231,8 +233,59 @@ def test_non_utf8_file_is_reported(mini_root: Path) -> None:
 
 
 def test_missing_directory_is_reported(mini_root: Path) -> None:
-    import shutil
-
     shutil.rmtree(mini_root / "rubrics")
-    with pytest.raises(ContentError, match="rubrics/"):
+    with pytest.raises(ContentError) as caught:
         load_bank(mini_root)
+    # the missing directory is the one problem: no question blames its absent rubric
+    assert [str(i) for i in caught.value.issues] == ["rubrics/:0: (dir): directory is missing"]
+
+
+def test_missing_directory_and_broken_file_are_both_reported(mini_root: Path) -> None:
+    shutil.rmtree(mini_root / "rubrics")
+    replace(Q, "difficulty: 3", "difficulty: [3")(mini_root)
+    with pytest.raises(ContentError) as caught:
+        load_bank(mini_root)
+    found = {(i.path, i.field) for i in caught.value.issues}
+    assert found == {("rubrics/", "(dir)"), (Q, "(yaml)")}
+
+
+def test_every_missing_directory_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ContentError) as caught:
+        load_bank(tmp_path)
+    assert [i.path for i in caught.value.issues] == [d + "/" for d in sorted(REQUIRED_DIRS)]
+
+
+def test_three_content_dirs_are_enough(tmp_path: Path) -> None:
+    """question_bank/, rubrics/ and kb/ make a whole root: plans default, labels are optional."""
+    root = tmp_path / "content"
+    for sub in REQUIRED_DIRS:
+        shutil.copytree(PROJECT_ROOT / sub, root / sub)
+    bank = load_bank(root)
+    assert len(bank.questions) == len(load_bank(PROJECT_ROOT).questions)
+    assert bank.labelled == {}
+    shipped = {p.stem for p in (PROJECT_ROOT / PLANS_DIR).glob("*.yaml")}
+    assert set(bank.plans) == shipped and "standard" in shipped
+    assert (root / COVERAGE_FILE).is_file()  # and was not read as a question
+
+
+def test_default_plans_keep_only_what_the_bank_can_fill(mini_root: Path) -> None:
+    """mini_root has no C4 deep-dive question, which a round of genai-design asks for."""
+    bank = load_bank(mini_root)
+    assert set(bank.plans) == {"standard", "full-loop", "quick"}
+
+
+def test_a_roots_own_plan_with_an_empty_round_is_an_error(mini_root: Path) -> None:
+    (mini_root / PLANS_DIR).mkdir()
+    shutil.copy(PROJECT_ROOT / PLANS_DIR / "genai-design.yaml", mini_root / PLANS_DIR)
+    with pytest.raises(ContentError) as caught:
+        load_bank(mini_root)
+    assert [str(i) for i in caught.value.issues] == [
+        f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: llm_deep_dive')}: "
+        "rounds[1].kind: no llm_deep_dive question for this round"
+    ]
+
+
+def test_labelled_set_is_optional(mini_root: Path) -> None:
+    shutil.rmtree(mini_root / LABELLED_DIR)
+    bank = load_bank(mini_root)
+    assert bank.labelled == {} and bank.summary()["labelled_answers"] == 0

@@ -18,7 +18,7 @@ from bot.errors import ContentError
 
 @app.command()
 def validate(root: RootOpt = None, as_json: JsonOpt = False) -> None:
-    """Validate every question, rubric, kb document and labelled answer; list every error."""
+    """Validate every question, rubric, kb document, plan and labelled answer; list every error."""
     try:
         summary = content_bank(root).summary()
     except ContentError as error:
@@ -111,11 +111,12 @@ def questions(
 
 @app.command()
 def coverage(root: RootOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the bank against coverage.yaml: required topics, counts and difficulty spread."""
+    """Check the bank against question_bank/coverage.yaml: topics, counts, difficulty spread."""
+    from bot.content.bank import COVERAGE_FILE
     from bot.content.coverage import coverage_report, load_spec
 
     bank = content_bank(root)
-    report = coverage_report(bank, load_spec(bank.root / "coverage.yaml"))
+    report = coverage_report(bank, load_spec(bank.root / COVERAGE_FILE))
     if as_json:
         print_json(report)
     else:

@@ -11,11 +11,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.config import PROJECT_ROOT
 from bot.content.models import KbDoc, LabelledSet, Loc, Question, RoundPlan, Rubric
 from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
 from bot.errors import ContentError, ContentIssue, NotFoundError
 
-DIRS = ("question_bank", "rubrics", "kb", "labelled")
+# Paths inside a content root. Only the first three are required; the others are optional.
+REQUIRED_DIRS = ("question_bank", "rubrics", "kb")
+PLANS_DIR = "plans"  # mock-interview plans; without it, the repository's own plans are used
+LABELLED_DIR = "bench/labelled"  # human-scored answers: the grader's benchmark, checked if present
+COVERAGE_FILE = "question_bank/coverage.yaml"  # what the bank must cover (not a question)
+DEFAULT_PLANS_ROOT = PROJECT_ROOT
 MARK = re.compile(r"<!--\s*key_points:\s*(?P<ids>[^>]*?)\s*-->")
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,6 +88,11 @@ class _Collector:
         self.issues: list[ContentIssue] = []
         self.sources: dict[str, Parsed] = {}
         self.broken: set[str] = set()  # stems of files that failed, to avoid cascading errors
+        self.missing: set[str] = set()  # required directories that are absent, likewise
+
+    def reported(self, name: str, sub: str) -> bool:
+        """Whether `name`, looked up in `sub`, is missing for a reason already reported."""
+        return name in self.broken or sub in self.missing
 
     def files(self, sub: str, pattern: str) -> list[Path]:
         return sorted((self.root / sub).glob(pattern))
@@ -117,22 +128,24 @@ class _Collector:
 
 
 def load_bank(root: Path) -> ContentBank:
-    """Load every content file under `root`; raise ContentError listing every problem."""
+    """Load every content file under `root`; raise ContentError listing every problem.
+
+    A missing required directory is one problem among the others: whatever exists is still
+    loaded and checked, so one run reports everything there is to fix.
+    """
     col = _Collector(root)
-    missing = [d for d in DIRS if not (root / d).is_dir()]
-    if missing:
-        raise ContentError(
-            [ContentIssue(d + "/", 0, "(dir)", "directory is missing") for d in missing]
-        )
+    for sub in REQUIRED_DIRS:
+        if not (root / sub).is_dir():
+            col.missing.add(sub)
+            col.issues.append(ContentIssue(sub + "/", 0, "(dir)", "directory is missing"))
     questions, question_paths = _load_questions(col)
     rubrics = _load_keyed(col, "rubrics", Rubric)
     docs = _load_docs(col)
     labelled = _load_labelled(col)
-    plans = _load_keyed(col, "plans", RoundPlan) if (root / "plans").is_dir() else {}
     _check_questions(col, questions, question_paths, rubrics, docs)
     _check_docs(col, questions, docs)
     _check_labelled(col, questions, labelled)
-    _check_plans(col, questions, plans)
+    plans = _load_plans(col, questions)
     if col.issues:
         raise ContentError(col.issues)
     return ContentBank(root, questions, question_paths, rubrics, docs, labelled, plans)
@@ -142,6 +155,8 @@ def _load_questions(col: _Collector) -> tuple[dict[str, Question], dict[str, str
     questions: dict[str, Question] = {}
     paths: dict[str, str] = {}
     for file in col.files("question_bank", "**/*.yaml"):
+        if col.display(file) == COVERAGE_FILE:
+            continue
         question = col.yaml_model(file, Question)
         if question is None:
             continue
@@ -208,7 +223,7 @@ def _marks(body: str, first_line: int) -> dict[str, int]:
 
 def _load_labelled(col: _Collector) -> dict[str, LabelledSet]:
     sets: dict[str, LabelledSet] = {}
-    for file in col.files("labelled", "*.yaml"):
+    for file in col.files(LABELLED_DIR, "*.yaml"):
         item = col.yaml_model(file, LabelledSet)
         if item is None:
             continue
@@ -237,17 +252,17 @@ def _check_questions(
     for qid, q in questions.items():
         path = paths[qid]
         rubric = rubrics.get(q.rubric)
-        if rubric is None and q.rubric in col.broken:
-            pass  # the rubric's own errors are reported already
+        if rubric is None and col.reported(q.rubric, "rubrics"):
+            pass  # the rubric's own errors (or its missing directory) are reported already
         elif rubric is None:
             col.at(path, ("rubric",), f"no rubric '{q.rubric}'{_did_you_mean(q.rubric, rubrics)}")
         elif q.kind not in rubric.kinds:
             col.at(path, ("rubric",), f"rubric '{q.rubric}' is not for {q.kind} questions")
         for i, pre in enumerate(q.prerequisites):
-            if pre not in questions and pre not in col.broken:
+            if pre not in questions and not col.reported(pre, "question_bank"):
                 col.at(path, ("prerequisites", i), f"no question '{pre}'")
         doc = docs.get(q.reference)
-        if doc is None and q.reference in col.broken:
+        if doc is None and col.reported(q.reference, "kb"):
             continue
         if doc is None:
             col.at(path, ("reference",), f"no kb document '{q.reference}'")
@@ -270,7 +285,7 @@ def _check_docs(col: _Collector, questions: dict[str, Question], docs: dict[str,
         for i, qid in enumerate(f.doc.questions):
             if qid in questions:
                 known.update(questions[qid].key_point_ids)
-            elif qid not in col.broken:
+            elif not col.reported(qid, "question_bank"):
                 col.at(f.path, ("questions", i), f"no question '{qid}'")
         checkable = all(qid in questions for qid in f.doc.questions)
         for kp, line in f.marks.items():
@@ -286,9 +301,9 @@ def _check_labelled(
     col: _Collector, questions: dict[str, Question], labelled: dict[str, LabelledSet]
 ) -> None:
     for qid, item in labelled.items():
-        path = f"labelled/{qid}.yaml"
+        path = f"{LABELLED_DIR}/{qid}.yaml"
         question = questions.get(qid)
-        if question is None and qid in col.broken:
+        if question is None and col.reported(qid, "question_bank"):
             continue
         if question is None:
             col.at(path, ("question",), f"no question '{qid}'")
@@ -299,17 +314,29 @@ def _check_labelled(
                     col.at(path, ("answers", i, "covers", j), f"no key point '{kp}'")
 
 
-def _check_plans(
-    col: _Collector, questions: dict[str, Question], plans: dict[str, RoundPlan]
-) -> None:
-    """Every round of every plan must have questions to draw from."""
-    for plan in plans.values():
-        path = f"plans/{plan.id}.yaml"
-        for i, r in enumerate(plan.rounds):
-            pool = [
-                q
-                for q in questions.values()
-                if q.kind == r.kind and (not r.competencies or q.competency in r.competencies)
-            ]
-            if questions and not pool:
-                col.at(path, ("rounds", i, "kind"), f"no {r.kind} question for this round")
+def _load_plans(col: _Collector, questions: dict[str, Question]) -> dict[str, RoundPlan]:
+    """The content root's own plans, checked strictly; without a plans/ directory, the
+    repository's default plans, keeping those the bank has questions for."""
+    if (col.root / PLANS_DIR).is_dir():
+        plans = _load_keyed(col, PLANS_DIR, RoundPlan)
+        for plan in plans.values() if questions else ():  # no questions: nothing to draw on
+            for i in _unfilled_rounds(plan, questions):
+                message = f"no {plan.rounds[i].kind} question for this round"
+                col.at(f"{PLANS_DIR}/{plan.id}.yaml", ("rounds", i, "kind"), message)
+        return plans
+    defaults = _Collector(DEFAULT_PLANS_ROOT)
+    plans = _load_keyed(defaults, PLANS_DIR, RoundPlan)
+    col.issues.extend(defaults.issues)  # a broken default plan is the repository's own bug
+    return {k: p for k, p in plans.items() if not _unfilled_rounds(p, questions)}
+
+
+def _unfilled_rounds(plan: RoundPlan, questions: dict[str, Question]) -> list[int]:
+    """Indices of the plan's rounds that have no question to draw from."""
+    return [
+        i
+        for i, r in enumerate(plan.rounds)
+        if not any(
+            q.kind == r.kind and (not r.competencies or q.competency in r.competencies)
+            for q in questions.values()
+        )
+    ]

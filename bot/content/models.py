@@ -287,7 +287,7 @@ class LabelledAnswer(Strict):
 
 
 class LabelledSet(Strict):
-    """Human-scored answers to one question (one YAML file in labelled/)."""
+    """Human-scored answers to one question (one YAML file in bench/labelled/)."""
 
     question: Slug
     answers: list[LabelledAnswer] = Field(min_length=4, max_length=6)

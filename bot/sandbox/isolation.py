@@ -464,10 +464,11 @@ def dropping(setup: Callable[[], None], uid: int) -> Callable[[], None]:
 def hidden_paths(interpreter: str) -> tuple[bytes, ...]:
     """Content and data the code has no business reading (hidden test expectations, secrets)."""
     from bot.config import PROJECT_ROOT, get_settings
+    from bot.content.bank import LABELLED_DIR
 
     settings = get_settings()
     roots = {PROJECT_ROOT, settings.content_dir.resolve()}
-    paths = [r / sub for r in roots for sub in ("question_bank", "kb", "labelled", ".env")]
+    paths = [r / sub for r in roots for sub in ("question_bank", "kb", LABELLED_DIR, ".env")]
     paths += [settings.data_dir, Path.cwd() / ".env"]
     exe = Path(os.path.realpath(interpreter))
     keep = [p.resolve() for p in paths if p.exists()]

@@ -2,7 +2,8 @@
 
 Chainlit reads its config, `chainlit.md` and custom elements from an app root and writes
 uploads there, so the app root lives in the data dir (never in the source tree) and is refreshed
-from bot/web/assets at every start.
+at every start: the config and custom elements from bot/web/assets, the welcome page from the
+content dir's `chainlit.md` (the repository's when the content dir has none).
 """
 
 from __future__ import annotations
@@ -12,20 +13,27 @@ import shutil
 import sys
 from pathlib import Path
 
-from bot.config import get_settings
+from bot.config import PROJECT_ROOT, get_settings
 from bot.content import load_bank
 
 ASSETS = Path(__file__).parent / "assets"
 APP = Path(__file__).parent / "app.py"
+WELCOME = "chainlit.md"  # Chainlit's name for the welcome page, at the root of an app
 
 
-def prepare_app_root(root: Path) -> Path:
+def prepare_app_root(root: Path, *, content_dir: Path | None = None) -> Path:
     """Copy the config, the welcome page and the custom elements into `root`."""
     (root / ".chainlit").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ASSETS / "config.toml", root / ".chainlit" / "config.toml")
-    shutil.copyfile(ASSETS / "chainlit.md", root / "chainlit.md")
+    shutil.copyfile(welcome_page(content_dir or get_settings().content_dir), root / WELCOME)
     shutil.copytree(ASSETS / "public", root / "public", dirs_exist_ok=True)
     return root
+
+
+def welcome_page(content_dir: Path) -> Path:
+    """The content dir's welcome page, or the repository's when it has none."""
+    own = content_dir / WELCOME
+    return own if own.is_file() else PROJECT_ROOT / WELCOME
 
 
 def command(host: str, port: int) -> list[str]:
@@ -54,6 +62,6 @@ def serve(host: str, port: int) -> None:
     """Check the content, then replace this process with the Chainlit server."""
     settings = get_settings()
     load_bank(settings.content_dir.resolve())  # a content error stops here, with file and line
-    root = prepare_app_root(settings.data_dir / "web")
+    root = prepare_app_root(settings.data_dir / "web", content_dir=settings.content_dir)
     print(f"interview-bot: http://{host}:{port} (data in {settings.data_dir})", flush=True)
     os.execve(sys.executable, command(host, port), server_env(root))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content import ContentBank, KeyPoint
+from bot.content.bank import LABELLED_DIR
 from bot.errors import BotError
 
 REQUIRED = ("question", "reference_answer", "answer", "score", "max_score")
@@ -75,7 +76,9 @@ def mark_binary(rows: list[ScoredAnswer]) -> list[ScoredAnswer]:
 
 
 def labelled_rows(bank: ContentBank) -> list[ScoredAnswer]:
-    """The project's own labelled answers, from labelled/."""
+    """The project's own labelled answers (LABELLED_DIR in the content root)."""
+    if not bank.labelled:
+        raise BotError(f"no labelled answers: {bank.root / LABELLED_DIR} is missing or empty")
     rows = []
     for qid, item in sorted(bank.labelled.items()):
         question = bank.question(qid)
