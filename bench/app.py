@@ -83,9 +83,9 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
     """`users` simulated candidates at once through one engine context and store (SQLite file)."""
     from bot.config import Settings
     from bot.content import load_bank
-    from bot.history import AttemptStore
     from bot.interview import EngineContext, InterviewSession
     from bot.interview import events as ev
+    from bot.store import AttemptStore
 
     data = Path(tempfile.mkdtemp(prefix="ib-bench-"))
     settings = Settings(data_dir=data)

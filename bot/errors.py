@@ -48,6 +48,10 @@ class ConfigError(BotError):
     """Settings that cannot work (bad URL, missing key for the chosen provider, ...)."""
 
 
+class StoreError(BotError):
+    """The attempt store cannot be opened; the message names the URL with its password masked."""
+
+
 class KnowledgeBaseError(BotError):
     """The knowledge-base index cannot be built, opened or queried."""
 

@@ -286,3 +286,25 @@ def test_practice_saves_the_answer_then_history_and_export(
     assert code == 0 and len(out.strip().splitlines()) == 1, "only the header"
     code, _, err = run(capsys, "export", "--since", "yesterday")
     assert code == 1 and "--since takes a date" in err
+
+
+def test_history_marks_a_retry_made_after_the_feedback(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.config import get_settings
+    from bot.store import AttemptStore
+    from tests.test_history import make_grade
+
+    fields = {"question_id": "dd-kv-cache", "kind": "llm_deep_dive", "competency": "C6"}
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        sid = store.start_session("drill")
+        first = store.save_answer(session_id=sid, answer="first", difficulty=3, **fields)
+        store.record_grade(first, make_grade(40))
+        retry = store.save_answer(session_id=sid, answer="retry", difficulty=3, **fields)
+        store.record_grade(retry, make_grade(75))
+
+    code, out, _ = run(capsys, "history")
+    lines = [line for line in out.splitlines() if "dd-kv-cache" in line]
+    assert code == 0 and len(lines) == 2
+    assert lines[0].endswith(" 40") and "retry after feedback" not in lines[0]
+    assert lines[1].endswith(" 75  retry after feedback")
+    code, out, _ = run(capsys, "history", "--json")
+    assert [a["seen_key_points"] for a in json.loads(out)["attempts"]] == [False, True]

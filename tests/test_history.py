@@ -17,17 +17,17 @@ import sqlalchemy as sa
 from bot.config import Settings
 from bot.errors import BotError, NotFoundError
 from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
-from bot.history import (
+from bot.store import (
     MIGRATIONS,
     AttemptStore,
     StoreError,
     export_csv,
     export_json,
-    m001_initial_schema,
     metadata,
     migrate,
     migrations_table,
 )
+from bot.store.migrations import m001_initial_schema
 from tests.postgres import postgres_database_url, postgres_url  # noqa: F401
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -636,7 +636,7 @@ def test_csv_has_one_row_per_graded_attempt_with_criterion_levels(
         "timestamp", "session_id", "mode", "round", "question_id", "kind", "competency",
         "difficulty", "score", "criterion:correctness", "criterion:depth",
         "criterion:tradeoffs", "hints_used", "duration_s", "grader", "grader_model",
-        "grader_version", "rubric_id", "rubric_version",
+        "grader_version", "rubric_id", "rubric_version", "seen_key_points",
     ]  # fmt: skip
     assert [r["question_id"] for r in rows] == ["dd-kv-cache", "sd-url-shortener"]
     assert rows[0]["timestamp"] == T0.isoformat()

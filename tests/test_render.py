@@ -9,7 +9,8 @@ from bot.content import load_bank
 from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
 from bot.grading.report import grade_markdown
 from bot.interview.events import QuestionAsked
-from bot.web.render import chunks, question_markdown
+from bot.store import AttemptRecord
+from bot.web.render import chunks, question_markdown, recent_attempts_markdown
 
 
 def _criterion(cid: str, evidence: list[str]) -> CriterionScore:
@@ -67,3 +68,25 @@ def test_streaming_pieces_reassemble_exactly() -> None:
     pieces = chunks(text, size=20)
     assert "".join(pieces) == text
     assert all(len(p) <= 20 for p in pieces) and len(pieces) > 10
+
+
+def test_latest_attempts_mark_a_retry_made_after_the_feedback() -> None:
+    def attempt(minute: int, score: float | None, seen: bool) -> AttemptRecord:
+        at = datetime(2026, 1, 5, 10, minute, tzinfo=UTC)
+        return AttemptRecord(
+            id=f"a{minute}", session_id="s", user_id="local", mode="drill",
+            question_id="dd-kv-cache", kind="llm_deep_dive", competency="C6", difficulty=3,
+            round=None, answer="...", created_at=at, submitted_at=at, graded_at=None,
+            hints_used=0, duration_s=None, score=score, grade=None, grader=None,
+            grader_model=None, grader_version=None, rubric_id=None, rubric_version=None,
+            seen_key_points=seen,
+        )  # fmt: skip
+
+    table = recent_attempts_markdown([attempt(1, 40, False), attempt(2, 85, True)], limit=2)
+    rows = [line for line in table.splitlines() if "dd-kv-cache" in line]
+    assert rows == [
+        "| 2026-01-05 10:02 | dd-kv-cache | 85 | _retry after feedback_ |",
+        "| 2026-01-05 10:01 | dd-kv-cache | 40 |  |",
+    ]
+    assert recent_attempts_markdown([attempt(1, None, False)], limit=1).endswith("| — |  |")
+    assert recent_attempts_markdown([]) == ""

@@ -13,7 +13,6 @@ from bot.config import PROJECT_ROOT, get_settings
 from bot.content import ContentBank, Question, load_bank
 from bot.grading.evals.evaluate import Grader
 from bot.grading.grade import Grade
-from bot.history import AttemptStore
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.choose import next_drill_question
@@ -21,6 +20,7 @@ from bot.interview.clarify import NO_FACT
 from bot.interview.followups import choose_follow_ups
 from bot.interview.spacing import ReviewSchedule
 from bot.interview.state import DrillSpec, Result
+from bot.store import AttemptStore
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GRADERS: dict[str, Grader] = {}  # one offline grader (and its model) for the whole module

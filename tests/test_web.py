@@ -17,6 +17,7 @@ from chainlit.context import init_http_context
 
 from bot.interview import InterviewSession
 from bot.web import app
+from tests.test_history import make_grade
 
 
 class Recorder:
@@ -155,6 +156,25 @@ async def _history_chart_and_exports(ui: Recorder) -> None:
     assert float(rows[0]["score"]) == store.attempts()[0].score
     await app.on_export_json(act("export_json"))
     assert "interview-bot-attempts.json" in ui.last()
+
+
+def test_history_marks_a_retry_made_after_the_feedback() -> None:
+    in_chainlit(_history_marks_a_retry_made_after_the_feedback)
+
+
+async def _history_marks_a_retry_made_after_the_feedback(ui: Recorder) -> None:
+    store = app.engine_context().store
+    sid = store.start_session("drill")
+    fields = {"question_id": "dd-kv-cache", "kind": "llm_deep_dive", "competency": "C6"}
+    first = store.save_answer(session_id=sid, answer="first", difficulty=3, **fields)
+    store.record_grade(first, make_grade(40))
+    store.save_answer(session_id=sid, answer="retry", difficulty=3, **fields)
+
+    await app.on_history(act("history"))
+    rows = [line for line in ui.last().splitlines() if "| dd-kv-cache |" in line]
+    assert len(rows) == 2
+    assert rows[0].endswith("| — | _retry after feedback_ |")  # newest first, not graded yet
+    assert rows[1].endswith("| 40 |  |")
 
 
 def _element_text(element: dict[str, Any]) -> str:

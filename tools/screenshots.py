@@ -74,7 +74,7 @@ def _seed_history(days: int) -> None:
     from bot.config import get_settings
     from bot.content import load_bank
     from bot.grading.offline import OfflineGrader
-    from bot.history import AttemptStore
+    from bot.store import AttemptStore
 
     bank = load_bank(ROOT)
     grader = OfflineGrader(bank)

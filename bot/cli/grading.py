@@ -105,7 +105,7 @@ def _save_and_grade(
 ) -> Grade:
     """The answer is stored before grading, so a failed grade never loses it."""
     from bot.grading.graders import grade_answer
-    from bot.history import AttemptStore
+    from bot.store import AttemptStore
 
     settings = get_settings()
     with AttemptStore.open(settings.effective_database_url) as store:

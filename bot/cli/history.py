@@ -19,7 +19,7 @@ from bot.errors import BotError
 @app.command()
 def history(as_json: JsonOpt = False) -> None:
     """Your graded attempts: count, mean score and trend per competency."""
-    from bot.history import AttemptStore
+    from bot.store import RETRY_AFTER_FEEDBACK, AttemptStore
 
     with AttemptStore.open(get_settings().effective_database_url) as store:
         summary = store.summary()
@@ -42,7 +42,9 @@ def history(as_json: JsonOpt = False) -> None:
     out.print(table)
     for a in attempts[-10:]:
         score = "-" if a.score is None else f"{a.score:.0f}"
-        out.print(f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}", highlight=False)
+        mark = f"  {RETRY_AFTER_FEEDBACK}" if a.seen_key_points else ""
+        line = f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}{mark}"
+        out.print(line, highlight=False)
 
 
 @app.command()
@@ -55,7 +57,7 @@ def export(
     import io
     from datetime import UTC, datetime
 
-    from bot.history import AttemptStore, export_csv, export_json
+    from bot.store import AttemptStore, export_csv, export_json
 
     if fmt not in ("csv", "json"):
         raise BotError(f"unknown format '{fmt}' (use csv or json)")

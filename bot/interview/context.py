@@ -11,8 +11,8 @@ from bot.config import Settings
 from bot.content import ContentBank, Question, Rubric
 from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
-from bot.history import LOCAL_USER, AttemptStore, utcnow
 from bot.interview.spacing import ReviewSchedule
+from bot.store import LOCAL_USER, AttemptStore, utcnow
 
 Clock = Callable[[], datetime]
 

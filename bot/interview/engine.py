@@ -13,7 +13,6 @@ import logging
 from bot.content import Question
 from bot.errors import BotError
 from bot.grading.grade import Grade
-from bot.history import LOCAL_USER, AttemptStore
 from bot.interview import clarify, coding
 from bot.interview.choose import Choice, drill_pool, next_drill_question, pick_for_round
 from bot.interview.context import EngineContext
@@ -35,6 +34,7 @@ from bot.interview.events import (
 from bot.interview.followups import choose_follow_ups
 from bot.interview.report import session_report
 from bot.interview.state import Current, DrillSpec, Result, RoundState, SessionState
+from bot.store import LOCAL_USER, AttemptStore
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
@@ -139,8 +139,7 @@ class InterviewSession:
     @staticmethod
     def unfinished(store: AttemptStore, user_id: str = LOCAL_USER) -> list[str]:
         """Ids of sessions that were left open, newest first."""
-        open_ = [s for s in store.sessions(user_id) if s.ended_at is None and s.state]
-        return [s.id for s in reversed(open_)]
+        return store.open_session_ids(user_id)
 
     # --- the candidate's actions -------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from fsrs import Card, Rating, Scheduler
 
 from bot.grading.grade import Grade
-from bot.history import LOCAL_USER, AttemptStore
+from bot.store import LOCAL_USER, AttemptStore
 
 SEP = "#"
 

@@ -19,9 +19,9 @@ import chainlit as cl
 from bot.config import get_settings
 from bot.content import load_bank
 from bot.errors import BotError
-from bot.history import AttemptStore, export_csv, export_json
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
+from bot.store import AttemptStore, export_csv, export_json
 from bot.web import chat, choices, render
 
 TICK_SECONDS = 1.0
@@ -200,8 +200,12 @@ async def on_history(action: cl.Action) -> None:
     if any(a.score is not None for a in attempts):
         figure = render.score_history_figure(attempts)
         elements.append(cl.Plotly(name="score-history", figure=figure, display="inline"))
+    parts = [
+        render.history_markdown(summary, len(attempts)),
+        render.recent_attempts_markdown(attempts),
+    ]
     await cl.Message(
-        content=render.history_markdown(summary, len(attempts)),
+        content="\n\n".join(part for part in parts if part),
         elements=elements,
         actions=chat.actions("export_csv", "export_json", "start"),
     ).send()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from bot.content import COMPETENCIES, ContentBank, Question
 from bot.content.bank import MARK
 from bot.grading.report import grade_markdown
-from bot.history import AttemptRecord, CompetencySummary
 from bot.interview import events as ev
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
+from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary
 
 KIND_NAMES = {
     "coding": "Coding",
@@ -108,6 +108,18 @@ def history_markdown(summary: dict[str, CompetencySummary], attempts: int) -> st
         trend = "—" if s.trend is None else f"{s.trend:+.0f}"
         name = COMPETENCIES.get(s.competency, "")
         lines.append(f"| {s.competency} {name} | {s.attempts} | {s.graded} | {mean} | {trend} |")
+    return "\n".join(lines)
+
+
+def recent_attempts_markdown(attempts: Sequence[AttemptRecord], limit: int = 10) -> str:
+    """The latest attempts, newest first; a retry made after seeing the key points is marked."""
+    if not attempts:
+        return ""
+    lines = ["#### Latest attempts", "", "| When | Question | Score | |", "|---|---|---|---|"]
+    for a in reversed(attempts[-limit:]):
+        score = "—" if a.score is None else f"{a.score:.0f}"
+        mark = f"_{RETRY_AFTER_FEEDBACK}_" if a.seen_key_points else ""
+        lines.append(f"| {a.created_at:%Y-%m-%d %H:%M} | {a.question_id} | {score} | {mark} |")
     return "\n".join(lines)
 
 

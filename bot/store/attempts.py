@@ -1,0 +1,327 @@
+"""The attempt store: sessions, every answer (saved before it is graded), grades, follow-ups and
+review cards, over SQLAlchemy Core on SQLite (a file in the data dir) or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from bot.errors import NotFoundError
+from bot.grading.grade import Grade
+from bot.store.database import open_engine
+from bot.store.records import (
+    AttemptRecord,
+    CompetencySummary,
+    SessionRecord,
+    attempt_from_row,
+    session_from_row,
+    summarise,
+)
+from bot.store.schema import (
+    LOCAL_USER,
+    Clock,
+    attempts_table,
+    follow_ups_table,
+    review_cards_table,
+    sessions_table,
+    users_table,
+    utcnow,
+)
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+EMPTY_STATE = json.dumps({})
+
+
+class AttemptStore:
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock = utcnow) -> AttemptStore:
+        """Connect, create or upgrade the schema; any failure is a StoreError."""
+        return cls(open_engine(url), clock=clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> AttemptStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # sessions
+
+    def start_session(
+        self, mode: str, *, plan: str | None = None, user_id: str = LOCAL_USER
+    ) -> str:
+        session_id = _new_id()
+        with self.engine.begin() as conn:
+            self._ensure_user(conn, user_id)
+            conn.execute(
+                sessions_table.insert().values(
+                    id=session_id, user_id=user_id, mode=mode, plan=plan, started_at=self.clock()
+                )
+            )
+        return session_id
+
+    def end_session(self, session_id: str) -> None:
+        self._update_session(session_id, ended_at=self.clock())
+
+    def save_session_state(self, session_id: str, state: dict[str, Any]) -> None:
+        """Replace the engine's resumable state for this session (must be JSON-serialisable)."""
+        self._update_session(session_id, state_json=json.dumps(state))
+
+    def load_session(self, session_id: str) -> SessionRecord:
+        """The session, its saved state and its attempts, e.g. to resume after a restart."""
+        s = sessions_table
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(s).where(s.c.id == session_id)).first()
+            if row is None:
+                raise NotFoundError("session", session_id, [])
+            rows = conn.execute(_attempt_query().where(attempts_table.c.session_id == session_id))
+            return session_from_row(row._mapping, [attempt_from_row(r._mapping) for r in rows])
+
+    def sessions(
+        self, user_id: str = LOCAL_USER, since: datetime | None = None
+    ) -> list[SessionRecord]:
+        """Sessions started at or after `since`, oldest first, each with its attempts."""
+        s = sessions_table
+        chosen = s.c.user_id == user_id
+        if since is not None:
+            chosen &= s.c.started_at >= since
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(s).where(chosen).order_by(s.c.started_at, s.c.id)).all()
+            found = conn.execute(_attempt_query().where(chosen))  # only these sessions' attempts
+            by_session: dict[str, list[AttemptRecord]] = {r.id: [] for r in rows}
+            for a in (attempt_from_row(r._mapping) for r in found):
+                by_session[a.session_id].append(a)
+        return [session_from_row(r._mapping, by_session[r.id]) for r in rows]
+
+    def open_session_ids(self, user_id: str = LOCAL_USER) -> list[str]:
+        """Sessions not ended that have a state to resume, newest first (no attempt is read)."""
+        s = sessions_table
+        query = (
+            sa.select(s.c.id)
+            .where(s.c.user_id == user_id, s.c.ended_at.is_(None), s.c.state_json.is_not(None))
+            .where(s.c.state_json != EMPTY_STATE)  # an empty state has nothing to resume
+            .order_by(s.c.started_at.desc(), s.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))
+
+    # attempts
+
+    def save_answer(
+        self,
+        *,
+        session_id: str,
+        question_id: str,
+        kind: str,
+        competency: str,
+        difficulty: int,
+        answer: str,
+        round_name: str | None = None,
+        hints_used: int = 0,
+        duration_s: float | None = None,
+    ) -> str:
+        """Store the answer as given, before any grading; returns the attempt id.
+
+        The text is kept exactly, except where a database cannot hold it: PostgreSQL refuses
+        NUL characters in text, so they are stripped there (SQLite keeps them), and lone
+        surrogates (undecodable input read with `surrogateescape`) cannot be UTF-8 encoded
+        anywhere, so they become U+FFFD.
+
+        The attempt is marked `seen_key_points` when an earlier attempt of the same question
+        by the same user has been graded: its feedback listed the key points.
+        """
+        attempt_id = _new_id()
+        now = self.clock()
+        s = sessions_table
+        with self.engine.begin() as conn:
+            user_id = conn.scalar(sa.select(s.c.user_id).where(s.c.id == session_id))
+            if user_id is None:
+                raise NotFoundError("session", session_id, [])
+            conn.execute(
+                attempts_table.insert().values(
+                    id=attempt_id,
+                    session_id=session_id,
+                    user_id=user_id,
+                    question_id=question_id,
+                    kind=kind,
+                    competency=competency,
+                    difficulty=difficulty,
+                    round=round_name,
+                    answer=storable_text(answer, self.engine.dialect.name),
+                    created_at=now,
+                    submitted_at=now,
+                    hints_used=hints_used,
+                    duration_s=duration_s,
+                    seen_key_points=_graded_before(conn, user_id, question_id),
+                )
+            )
+        return attempt_id
+
+    def record_grade(self, attempt_id: str, grade: Grade) -> None:
+        values = {
+            "graded_at": self.clock(),
+            "score": grade.score,
+            "grade_json": grade.model_dump_json(),
+            "grader": grade.grader.name,
+            "grader_model": grade.grader.model,
+            "grader_version": grade.grader.version,
+            "rubric_id": grade.rubric_id,
+            "rubric_version": grade.rubric_version,
+        }
+        a = attempts_table
+        with self.engine.begin() as conn:
+            result = conn.execute(a.update().where(a.c.id == attempt_id).values(**values))
+            if result.rowcount == 0:
+                raise NotFoundError("attempt", attempt_id, [])
+
+    def attempts(
+        self, user_id: str = LOCAL_USER, since: datetime | None = None
+    ) -> list[AttemptRecord]:
+        """The user's attempts created at or after `since`, oldest first."""
+        query = _attempt_query().where(attempts_table.c.user_id == user_id)
+        if since is not None:
+            query = query.where(attempts_table.c.created_at >= since)
+        with self.engine.connect() as conn:
+            return [attempt_from_row(r._mapping) for r in conn.execute(query)]
+
+    def grade(self, attempt_id: str) -> Grade | None:
+        """The attempt's current grade (None before it is graded)."""
+        a = attempts_table
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(a.c.grade_json).where(a.c.id == attempt_id)).first()
+        if row is None:
+            raise NotFoundError("attempt", attempt_id, [])
+        return None if row.grade_json is None else Grade.model_validate_json(row.grade_json)
+
+    def question_ids(self, user_id: str = LOCAL_USER) -> set[str]:
+        """Every question the user has answered, in any session."""
+        a = attempts_table
+        query = sa.select(a.c.question_id).where(a.c.user_id == user_id).distinct()
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
+    def summary(self, user_id: str = LOCAL_USER) -> dict[str, CompetencySummary]:
+        """Per competency: attempts, mean graded score, and the trend of the last five."""
+        grouped: dict[str, list[AttemptRecord]] = {}
+        for a in self.attempts(user_id):
+            grouped.setdefault(a.competency, []).append(a)
+        return {name: summarise(name, rows) for name, rows in sorted(grouped.items())}
+
+    # follow-ups and spaced-repetition cards
+
+    def save_follow_up(self, attempt_id: str, prompt: str, answer: str) -> str:
+        """Store a follow-up answer (before it is graded) under its attempt."""
+        follow_up_id = _new_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                follow_ups_table.insert().values(
+                    id=follow_up_id,
+                    attempt_id=attempt_id,
+                    prompt=prompt,
+                    answer=storable_text(answer, self.engine.dialect.name),
+                    created_at=self.clock(),
+                )
+            )
+        return follow_up_id
+
+    def follow_ups(self, attempt_id: str) -> list[tuple[str, str]]:
+        """(prompt, answer) pairs of an attempt, in the order they were given."""
+        f = follow_ups_table
+        query = (
+            sa.select(f.c.prompt, f.c.answer)
+            .where(f.c.attempt_id == attempt_id)
+            .order_by(f.c.created_at, f.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(r.prompt, r.answer) for r in conn.execute(query)]
+
+    def review_cards(self, user_id: str = LOCAL_USER) -> dict[str, str]:
+        """item id -> the scheduler's card as JSON, soonest due first."""
+        r = review_cards_table
+        query = (
+            sa.select(r.c.item_id, r.c.card_json)
+            .where(r.c.user_id == user_id)
+            .order_by(r.c.due, r.c.item_id)
+        )
+        with self.engine.connect() as conn:
+            return {row.item_id: row.card_json for row in conn.execute(query)}
+
+    def save_review_card(
+        self, item_id: str, card_json: str, due: datetime, user_id: str = LOCAL_USER
+    ) -> None:
+        r = review_cards_table
+        key = (r.c.user_id == user_id) & (r.c.item_id == item_id)
+        with self.engine.begin() as conn:
+            self._ensure_user(conn, user_id)
+            updated = conn.execute(r.update().where(key).values(card_json=card_json, due=due))
+            if updated.rowcount == 0:  # new card, unless another transaction adds it meanwhile
+                insert = _insert(conn, r).values(
+                    user_id=user_id, item_id=item_id, card_json=card_json, due=due
+                )
+                conn.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=[r.c.user_id, r.c.item_id],
+                        set_={"card_json": insert.excluded.card_json, "due": insert.excluded.due},
+                    )
+                )
+
+    # helpers
+
+    def _ensure_user(self, conn: Connection, user_id: str) -> None:
+        u = users_table
+        if conn.scalar(sa.select(u.c.id).where(u.c.id == user_id)) is None:
+            # Another transaction may be adding the same new user right now (two tabs).
+            insert = _insert(conn, u).values(id=user_id, created_at=self.clock())
+            conn.execute(insert.on_conflict_do_nothing())
+
+    def _update_session(self, session_id: str, **values: object) -> None:
+        s = sessions_table
+        with self.engine.begin() as conn:
+            result = conn.execute(s.update().where(s.c.id == session_id).values(**values))
+            if result.rowcount == 0:
+                raise NotFoundError("session", session_id, [])
+
+
+def storable_text(text: str, dialect: str) -> str:
+    """The answer as the database can hold it (see `AttemptStore.save_answer`)."""
+    if dialect == "postgresql":
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _graded_before(conn: Connection, user_id: str, question_id: str) -> bool:
+    """Whether the user already has a graded attempt of this question (feedback was shown)."""
+    a = attempts_table
+    earlier = (a.c.user_id == user_id) & (a.c.question_id == question_id)
+    return bool(conn.scalar(sa.select(sa.exists().where(earlier, a.c.graded_at.is_not(None)))))
+
+
+def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT (both backends the store supports have it)."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _attempt_query() -> sa.Select[Any]:
+    a, s = attempts_table, sessions_table
+    return sa.select(a, s.c.mode).join(s, s.c.id == a.c.session_id).order_by(a.c.created_at, a.c.id)
