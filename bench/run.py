@@ -185,7 +185,8 @@ def bench_agreement() -> dict[str, object]:
         results[f"{file}:{split}"] = evaluate(OfflineGrader(), rows)
     results["labelled"] = evaluate(OfflineGrader(bank), labelled_rows(bank), bank)
     results["saf_key_term_bags"] = key_term_bags(datasets / "saf_cn_english.csv")
-    ladder = [run_ladder(OfflineGrader(bank), bank, q) for q in ladder_questions(bank)]
+    fair = OfflineGrader(bank, detect_copies=False)
+    ladder = [run_ladder(OfflineGrader(bank), bank, q, fair) for q in ladder_questions(bank)]
     rungs = list(ladder[0]["scores"]) if ladder else []
     results["ladder"] = {
         "questions": len(ladder),
