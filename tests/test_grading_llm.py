@@ -172,7 +172,10 @@ def test_schema_violation_twice_falls_back(
     server.replies = [Reply(body=openai_completion(broken)), Reply(body=openai_completion(broken))]
     grade = grade_with(openai_settings(server, tmp_path), "openai", bank)
     assert grade.grader.name == "offline"
-    assert "malformed output after one repair attempt" in (grade.grader.fallback_reason or "")
+    assert "malformed output after 2 attempts" in (grade.grader.fallback_reason or "")
+    assert "criteria.0.level: Input should be less than or equal to 4" in (
+        grade.grader.fallback_reason or ""
+    )
 
 
 def test_missing_criterion_falls_back(
