@@ -110,13 +110,18 @@ class LLMGrader:
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
-        inputs, notes = self._inputs(question, rubric, answer)
         try:
-            grade = self._call(inputs, question, rubric, answer)
+            grade = self.judge(question, rubric, answer)
         except Exception as error:  # ProviderError above all; any failure grades offline
             grade = self._fall_back(error, question, rubric, answer)
-        grade.notes[:0] = notes
         grade.usage.seconds = round(time.perf_counter() - began, 4)
+        return grade
+
+    def judge(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+        """The LLM's grade, without the fallback: raises ProviderError when the LLM gives up."""
+        inputs, notes = self._inputs(question, rubric, answer)
+        grade = self._call(inputs, question, rubric, answer)
+        grade.notes[:0] = notes
         return grade
 
     def _inputs(
@@ -154,11 +159,11 @@ class LLMGrader:
     def _call(
         self, inputs: dict[str, Any], question: Question, rubric: Rubric, answer: str
     ) -> Grade:
-        output, replies = self._parse_or_repair(prompt(inputs), question, rubric)
+        output, replies = self._parse_or_repair(prompt(inputs), rubric)
         return self._to_grade(output, replies, question, rubric, answer)
 
     def _parse_or_repair(
-        self, messages: list[Message], question: Question, rubric: Rubric
+        self, messages: list[Message], rubric: Rubric
     ) -> tuple[LLMGradeOutput, list[Completion]]:
         """Accept valid output; otherwise send the problem back for a corrected reply, up to
         `llm_format_retries` times, then give up with every reply kept in the ProviderError."""
