@@ -359,6 +359,23 @@ def test_a_provider_completes_and_keeps_one_client(tmp_path: Path) -> None:
         assert len(set(server.ports)) == 2, "a second provider opens its own connection"
 
 
+def test_anthropic_prose_instead_of_the_tool_call_falls_back_with_it(
+    server: FakeLLMServer, bank: ContentBank, tmp_path: Path
+) -> None:
+    prose = anthropic_tool_use({})
+    prose["content"] = [{"type": "text", "text": "I would give it a 3."}]
+    prose["stop_reason"] = "end_turn"
+    server.replies = [Reply(body=prose), Reply(body=prose)]
+    grade = grade_with(anthropic_settings(server, tmp_path, retries=0), "anthropic", bank)
+    assert grade.grader.name == "offline" and grade.grader.llm_attempts == 2
+    assert grade.grader.llm_output == "I would give it a 3."
+    assert (grade.usage.input_tokens, grade.usage.output_tokens) == (1800, 400)
+    assert server.requests[1]["body"]["messages"][-2] == {
+        "role": "assistant",
+        "content": "I would give it a 3.",
+    }
+
+
 def test_missing_key_is_a_clear_error(tmp_path: Path, bank: ContentBank) -> None:
     from bot.errors import ConfigError
 

@@ -94,7 +94,7 @@ Grade this answer. Return every criterion id and every key point id exactly once
 SCHEMA = JsonSchema.of(LLMGradeOutput)
 
 
-def prompt(inputs: dict[str, Any]) -> list[Message]:
+def _messages(inputs: dict[str, Any]) -> list[Message]:
     return [Message("system", SYSTEM.format(**inputs)), Message("user", HUMAN.format(**inputs))]
 
 
@@ -159,7 +159,7 @@ class LLMGrader:
     def _call(
         self, inputs: dict[str, Any], question: Question, rubric: Rubric, answer: str
     ) -> Grade:
-        output, replies = self._parse_or_repair(prompt(inputs), rubric)
+        output, replies = self._parse_or_repair(_messages(inputs), rubric)
         return self._to_grade(output, replies, question, rubric, answer)
 
     def _parse_or_repair(
