@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(
         default=2, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_RETRIES")
     )
+    # times a reply that breaks the grade's schema is sent back for correction
+    llm_format_retries: int = Field(
+        default=1, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_FORMAT_RETRIES")
+    )
     database_url: str | None = Field(
         default=None, validation_alias=_env("INTERVIEW_BOT_DATABASE_URL", "DATABASE_URL")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -61,8 +62,36 @@ class ModelMissingError(BotError):
 
 
 class ProviderError(BotError):
-    """An LLM provider failed; the message never carries secrets."""
+    """An LLM provider failed, or its replies stayed unusable; carries what was spent and returned.
 
-    def __init__(self, provider: str, message: str) -> None:
-        super().__init__(f"{provider}: {message}")
+    `outputs` are the raw replies received (none when the transport failed), `attempts` the
+    calls made (the SDK's own transport retries inside one call not counted), and the tokens
+    those calls reported. The message and the outputs never carry secrets.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        outputs: tuple[str, ...] = (),
+        attempts: int = 1,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> None:
+        self.detail = scrub(message)
+        super().__init__(f"{provider}: {self.detail}")
         self.provider = provider
+        self.outputs = tuple(scrub(o, limit=None) for o in outputs)
+        self.attempts = attempts
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+
+
+SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{6,}|sk-ant-[A-Za-z0-9_-]{6,}|Bearer\s+\S+)")
+
+
+def scrub(text: str, *, limit: int | None = 300) -> str:
+    """Text for users, logs and stored grades, with anything key-shaped removed, clipped."""
+    clean = SECRET.sub("****", text)
+    return clean if limit is None else clean[:limit]

@@ -11,8 +11,10 @@ import pytest
 
 from bot.config import Settings
 from bot.content import ContentBank, load_bank
+from bot.errors import ProviderError
 from bot.grading.graders import make_grader, resolve_choice
-from bot.grading.llm import MAX_ANSWER_TOKENS
+from bot.grading.llm import MAX_ANSWER_TOKENS, MAX_RAW_OUTPUT_CHARS, LLMGrader
+from bot.providers import Message, make_provider
 from tests.fakes.llm_server import (
     FakeLLMServer,
     Reply,
@@ -88,8 +90,12 @@ def anthropic_settings(server: FakeLLMServer, tmp_path: Path, *, retries: int) -
 
 
 def grade_with(settings: Settings, choice: str, bank: ContentBank, answer: str = ANSWER) -> Any:
+    return grade_with_grader(make_grader(settings, choice, bank), bank, answer)
+
+
+def grade_with_grader(grader: Any, bank: ContentBank, answer: str = ANSWER) -> Any:
     q = bank.question("dd-kv-cache")
-    return make_grader(settings, choice, bank).grade(q, bank.rubric(q.rubric), answer)
+    return grader.grade(q, bank.rubric(q.rubric), answer)
 
 
 def test_openai_success_uses_json_schema_and_scores_from_levels(
@@ -98,6 +104,7 @@ def test_openai_success_uses_json_schema_and_scores_from_levels(
     server.replies = [Reply(body=openai_completion(json.dumps(output(bank, level=3))))]
     grade = grade_with(openai_settings(server, tmp_path), "openai", bank)
     assert grade.grader.name == "openai" and grade.grader.fallback_reason is None
+    assert grade.grader.llm_attempts == 1 and grade.grader.llm_output is None
     assert grade.score == 75.0 and all(c.level == 3 for c in grade.criteria)
     assert grade.criteria[0].evidence == ["keeps the keys and values"], "invented quotes dropped"
     assert [k.status for k in grade.key_points][:3] == ["covered", "covered", "missed"]
@@ -160,6 +167,7 @@ def test_malformed_json_is_repaired_once(
     ]
     grade = grade_with(openai_settings(server, tmp_path), "openai", bank)
     assert grade.grader.name == "openai" and grade.score == 50.0
+    assert grade.grader.llm_attempts == 2
     repair = server.requests[1]["body"]["messages"][-1]["content"]
     assert "did not match the required schema" in repair
     assert grade.usage.input_tokens > 812 + 500, "the failed call's prompt is counted too"
@@ -172,7 +180,10 @@ def test_schema_violation_twice_falls_back(
     server.replies = [Reply(body=openai_completion(broken)), Reply(body=openai_completion(broken))]
     grade = grade_with(openai_settings(server, tmp_path), "openai", bank)
     assert grade.grader.name == "offline"
-    assert "malformed output after one repair attempt" in (grade.grader.fallback_reason or "")
+    assert "malformed output after 2 attempts" in (grade.grader.fallback_reason or "")
+    assert "criteria.0.level: Input should be less than or equal to 4" in (
+        grade.grader.fallback_reason or ""
+    )
 
 
 def test_missing_criterion_falls_back(
@@ -224,12 +235,18 @@ def test_compatible_server_falls_back_to_json_mode(
     ]
     settings = openai_settings(server, tmp_path, openai_api_key=None, openai_model="qwen2.5")
     assert resolve_choice(settings, "auto") == "openai_compatible"
-    grade = grade_with(settings, "auto", bank)
+    grader = make_grader(settings, "auto", bank)
+    grade = grade_with_grader(grader, bank)
     assert grade.grader.name == "openai_compatible" and grade.score == 100.0
     second = server.requests[1]["body"]
     assert second["response_format"] == {"type": "json_object"}
     assert "JSON schema" in second["messages"][-1]["content"]
     assert grade.usage.cost_usd == 0.0, "local models cost nothing"
+    server.replies = [Reply(body=openai_completion(json.dumps(output(bank, level=1))))]
+    again = grade_with_grader(grader, bank)
+    assert again.grader.name == "openai_compatible" and again.score == 25.0
+    third = server.requests[2]["body"]
+    assert third["response_format"] == {"type": "json_object"}, "the refusal is remembered"
 
 
 def test_anthropic_tool_use(server: FakeLLMServer, bank: ContentBank, tmp_path: Path) -> None:
@@ -258,6 +275,105 @@ def test_anthropic_overload_falls_back(
     grade = grade_with(anthropic_settings(server, tmp_path, retries=1), "anthropic", bank)
     assert len(server.requests) == 2 and grade.grader.name == "offline"
     assert "anthropic failed" in (grade.grader.fallback_reason or "")
+
+
+GARBAGE = "Sure! The grade is 7/10. My key is sk-live-ABCDEF123456 #"
+
+
+@pytest.mark.parametrize("format_retries", [0, 2])
+def test_garbage_every_time_gives_up_with_every_reply_the_attempts_and_the_tokens(
+    server: FakeLLMServer, bank: ContentBank, tmp_path: Path, format_retries: int
+) -> None:
+    calls = format_retries + 1
+    server.replies = [Reply(body=openai_completion(f"{GARBAGE}{i}")) for i in range(calls)]
+    settings = openai_settings(server, tmp_path, llm_format_retries=format_retries)
+    grader = make_grader(settings, "openai", bank)
+    assert isinstance(grader, LLMGrader)
+    q = bank.question("dd-kv-cache")
+    with pytest.raises(ProviderError, match=f"malformed output after {calls} attempts") as caught:
+        grader.judge(q, bank.rubric(q.rubric), ANSWER)
+    error = caught.value
+    assert error.attempts == calls == len(server.requests)
+    assert error.outputs == tuple(
+        f"Sure! The grade is 7/10. My key is **** #{i}" for i in range(calls)
+    )
+    assert (error.input_tokens, error.output_tokens) == (812 * calls, 164 * calls)
+    if format_retries:
+        repair = server.requests[-1]["body"]["messages"]
+        assert repair[-2] == {"role": "assistant", "content": f"{GARBAGE}{calls - 2}"}
+        assert "did not match the required schema" in repair[-1]["content"]
+
+
+def test_the_fallback_grade_keeps_the_attempts_the_raw_reply_and_the_tokens(
+    server: FakeLLMServer, bank: ContentBank, tmp_path: Path
+) -> None:
+    long_garbage = GARBAGE + "x" * (2 * MAX_RAW_OUTPUT_CHARS)
+    server.replies = [Reply(body=openai_completion(long_garbage)) for _ in range(3)]
+    grade = grade_with(openai_settings(server, tmp_path, llm_format_retries=2), "openai", bank)
+    info = grade.grader
+    assert info.name == "offline" and "malformed output after 3 attempts" in (
+        info.fallback_reason or ""
+    )
+    assert info.llm_attempts == 3
+    assert info.llm_output is not None and len(info.llm_output) == MAX_RAW_OUTPUT_CHARS
+    assert info.llm_output.startswith("Sure! The grade is 7/10. My key is ****")
+    assert "sk-live" not in grade.model_dump_json(), "no secret anywhere in the stored grade"
+    assert (grade.usage.input_tokens, grade.usage.output_tokens) == (3 * 812, 3 * 164)
+    assert grade.usage.cost_usd == pytest.approx(3 * (812 * 0.15 + 164 * 0.60) / 1e6, abs=1e-6)
+    note = next(n for n in grade.notes if "offline grader scored this answer" in n)
+    assert "after 3 LLM calls (2436 input and 492 output tokens spent)" in note
+
+
+def test_a_transport_failure_after_a_bad_reply_keeps_that_reply(
+    server: FakeLLMServer, bank: ContentBank, tmp_path: Path
+) -> None:
+    server.replies = [
+        Reply(body=openai_completion("not json")),
+        Reply(500, error_body(500, "down, Bearer abc.def")),
+    ]
+    settings = openai_settings(server, tmp_path, llm_max_retries=0)
+    grader = make_grader(settings, "openai", bank)
+    assert isinstance(grader, LLMGrader)
+    q = bank.question("dd-kv-cache")
+    with pytest.raises(ProviderError, match="InternalServerError") as caught:
+        grader.judge(q, bank.rubric(q.rubric), ANSWER)
+    error = caught.value
+    assert (error.attempts, error.outputs) == (2, ("not json",))
+    assert (error.input_tokens, error.output_tokens) == (812, 164), "the failed call spent none"
+    assert "abc.def" not in str(error)
+
+
+def test_a_provider_completes_and_keeps_one_client(tmp_path: Path) -> None:
+    with FakeLLMServer(keep_alive=True) as server:
+        server.replies = [Reply(body=openai_completion(f"hello {i}")) for i in range(4)]
+        settings = openai_settings(server, tmp_path)
+        provider = make_provider(settings, "openai")
+        first = provider.complete([Message("user", "hi")])
+        second = provider.complete([Message("user", "hi again")])
+        assert (first.text, second.text) == ("hello 0", "hello 1")
+        assert (first.usage.input_tokens, first.usage.output_tokens) == (812, 164)
+        assert first.model == "gpt-4o-mini"
+        assert len(set(server.ports)) == 1, "one client, one kept-alive connection"
+        other = make_provider(settings, "openai")
+        other.complete([Message("user", "hi")])
+        assert len(set(server.ports)) == 2, "a second provider opens its own connection"
+
+
+def test_anthropic_prose_instead_of_the_tool_call_falls_back_with_it(
+    server: FakeLLMServer, bank: ContentBank, tmp_path: Path
+) -> None:
+    prose = anthropic_tool_use({})
+    prose["content"] = [{"type": "text", "text": "I would give it a 3."}]
+    prose["stop_reason"] = "end_turn"
+    server.replies = [Reply(body=prose), Reply(body=prose)]
+    grade = grade_with(anthropic_settings(server, tmp_path, retries=0), "anthropic", bank)
+    assert grade.grader.name == "offline" and grade.grader.llm_attempts == 2
+    assert grade.grader.llm_output == "I would give it a 3."
+    assert (grade.usage.input_tokens, grade.usage.output_tokens) == (1800, 400)
+    assert server.requests[1]["body"]["messages"][-2] == {
+        "role": "assistant",
+        "content": "I would give it a 3.",
+    }
 
 
 def test_missing_key_is_a_clear_error(tmp_path: Path, bank: ContentBank) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -416,6 +416,74 @@ def test_an_llm_phrases_clarifications_from_the_facts_and_falls_back_offline(
         assert scale in sent[0]["content"] and sent[1]["content"] == "How many links are created?"
         second = of(session.say("How many links are created?"), ev.ClarificationGiven)[0]
         assert second.reply == scale and second.source == "offline"
+        store.close()
+
+
+def llm_grade_output(bank: ContentBank, q: Question, level: int) -> dict[str, Any]:
+    """What an LLM grader returns for `q`: every criterion at `level`, every key point missed."""
+    return {
+        "reasoning": "-",
+        "key_points": [{"id": k.id, "status": "missed", "evidence": None} for k in q.key_points],
+        "criteria": [
+            {"id": c.id, "level": level, "evidence": [], "feedback": "-"}
+            for c in bank.rubric(q.rubric).criteria
+        ],
+        "strengths": [],
+        "improvements": [],
+        "follow_up": None,
+    }
+
+
+def test_one_llm_client_serves_the_clarifications_and_the_grades(
+    bank: ContentBank, clock: Clock, db_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from bot.config import Settings
+    from bot.providers import Completion, JsonSchema, Message, Provider, make_provider
+    from tests.fakes.llm_server import FakeLLMServer, Reply, openai_completion
+
+    class Counted:
+        """The real provider, counting the calls that go through this one object."""
+
+        def __init__(self, inner: Provider) -> None:
+            self.inner, self.name, self.model, self.calls = inner, inner.name, inner.model, 0
+
+        def complete(
+            self, messages: Sequence[Message], *, json_schema: JsonSchema | None = None
+        ) -> Completion:
+            self.calls += 1
+            return self.inner.complete(messages, json_schema=json_schema)
+
+    q = bank.question("sd-url-shortener")
+    with FakeLLMServer() as server:
+        settings = Settings(
+            data_dir=tmp_path,
+            openai_api_key="sk-test",
+            openai_base_url=server.url + "/v1",
+            llm_max_retries=0,
+            llm_timeout_s=5,
+        )
+        store = AttemptStore.open(db_url, clock=clock)
+        shared = Counted(make_provider(settings, "openai_compatible"))
+        ctx = EngineContext(
+            settings, bank, store, clock=clock, _providers={"openai_compatible": shared}
+        )
+        session, _ = InterviewSession.start_single(ctx, q.id, grader="auto")
+        server.replies = [
+            Reply(body=openai_completion("About 100 million a month.")),
+            Reply(body=openai_completion("Reads outnumber writes 100 to 1.")),
+            Reply(body=openai_completion(json.dumps(llm_grade_output(bank, q, level=2)))),
+        ]
+        for asked in ("How many links are created?", "How many reads are there?"):
+            reply = of(session.say(asked), ev.ClarificationGiven)[0]
+            assert reply.source == "openai_compatible"
+        session.say("A hash of the URL in base62 keyed in a replicated store, cached at the edge.")
+        graded = of(session.submit(), ev.Graded)[0]
+        assert graded.grade.grader.name == "openai_compatible" and graded.grade.score == 50.0
+        assert shared.calls == len(server.requests) == 3, "every call through the one provider"
+        assert ctx.provider("openai_compatible") is shared
+        assert getattr(ctx.grader("auto"), "provider", None) is shared
         store.close()
 
 

@@ -71,6 +71,13 @@ class GraderInfo(_Record):
     fallback_reason: str | None = Field(
         default=None, description="Why an LLM grade fell back to the offline grader."
     )
+    llm_attempts: int = Field(
+        default=0, ge=0, description="LLM calls this grade took, failed ones included (0 offline)."
+    )
+    llm_output: str | None = Field(
+        default=None,
+        description="When the LLM grader gave up: its last raw reply, clipped, secrets removed.",
+    )
 
 
 class Usage(_Record):

@@ -7,6 +7,7 @@ from bot.content import ContentBank, Question
 from bot.errors import ConfigError
 from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
+from bot.providers import Provider
 
 CHOICES = ("auto", "offline", "openai", "anthropic", "openai_compatible")
 
@@ -29,8 +30,13 @@ def resolve_choice(settings: Settings, choice: str) -> str:
 
 
 def make_grader(
-    settings: Settings, choice: str = "auto", bank: ContentBank | None = None
+    settings: Settings,
+    choice: str = "auto",
+    bank: ContentBank | None = None,
+    *,
+    provider: Provider | None = None,
 ) -> Grader:
+    """The grader for `choice`; an LLM grader uses `provider` when given (its client reused)."""
     resolved = resolve_choice(settings, choice)
     if resolved == "offline":
         return OfflineGrader(bank)
@@ -39,7 +45,7 @@ def make_grader(
     from bot.providers import make_provider
 
     return LLMGrader(
-        make_provider(settings, resolved),
+        provider or make_provider(settings, resolved),
         settings=settings,
         fallback=OfflineGrader(bank),
         references=ReferencePassages(settings, bank) if bank else None,

@@ -1,26 +1,24 @@
 """The LLM grader: an LLM judges the answer against the rubric and key points, grounded in the
 reference answer; the overall score is computed here from the levels it assigns.
 
-Provider plumbing is LangChain's: `with_structured_output` (JSON schema, JSON mode or tool use),
-the SDKs' own retries with exponential backoff on 429/5xx/timeouts, and `with_fallbacks` to the
-offline grader, whose grade then records why it was used.
+The provider asks for structured output (JSON schema, JSON mode or tool use) and its SDK retries
+429/5xx/timeouts with exponential backoff; a reply that breaks the schema is sent back for
+correction `llm_format_retries` times. When the grader gives up it raises a ProviderError that
+keeps the raw replies, the calls made and the tokens spent, and the offline grader's grade then
+records why it was used, with those.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 import time
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.config import Settings
 from bot.content import Question, Rubric
+from bot.errors import ProviderError, scrub
 from bot.grading.grade import (
     CriterionScore,
     Grade,
@@ -30,12 +28,13 @@ from bot.grading.grade import (
     Usage,
     prompt_hash,
 )
-from bot.providers import Provider
+from bot.providers import Completion, JsonSchema, Message, Provider, TokenUsage
 from bot.providers.prices import cost_usd
-from bot.tokens import count_tokens, truncate_tokens
+from bot.tokens import truncate_tokens
 
 PROMPT_VERSION = "llm-grader-1"
 MAX_ANSWER_TOKENS = 3000
+MAX_RAW_OUTPUT_CHARS = 1000  # of the last reply kept in a grade that fell back
 
 
 class LLMCriterion(BaseModel):
@@ -92,14 +91,11 @@ HUMAN = """Question:
 
 Grade this answer. Return every criterion id and every key point id exactly once."""
 
-PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
-SCHEMA = LLMGradeOutput.model_json_schema()
-SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{6,}|sk-ant-[A-Za-z0-9_-]{6,}|Bearer\s+\S+)")
+SCHEMA = JsonSchema.of(LLMGradeOutput)
 
 
-def scrub(text: str) -> str:
-    """Error text for users and logs, with anything key-shaped removed."""
-    return SECRET.sub("****", text)[:300]
+def _messages(inputs: dict[str, Any]) -> list[Message]:
+    return [Message("system", SYSTEM.format(**inputs)), Message("user", HUMAN.format(**inputs))]
 
 
 class LLMGrader:
@@ -114,16 +110,18 @@ class LLMGrader:
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
-        inputs, notes = self._inputs(question, rubric, answer)
-        chain: Runnable[Any, Grade] = RunnableLambda(
-            lambda x: self._call(x, question, rubric, answer)
-        ).with_fallbacks(
-            [RunnableLambda(lambda x: self._fall_back(x, question, rubric, answer))],
-            exception_key="error",
-        )
-        grade: Grade = chain.invoke(inputs)
-        grade.notes[:0] = notes
+        try:
+            grade = self.judge(question, rubric, answer)
+        except Exception as error:  # ProviderError above all; any failure grades offline
+            grade = self._fall_back(error, question, rubric, answer)
         grade.usage.seconds = round(time.perf_counter() - began, 4)
+        return grade
+
+    def judge(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+        """The LLM's grade, without the fallback: raises ProviderError when the LLM gives up."""
+        inputs, notes = self._inputs(question, rubric, answer)
+        grade = self._call(inputs, question, rubric, answer)
+        grade.notes[:0] = notes
         return grade
 
     def _inputs(
@@ -161,72 +159,67 @@ class LLMGrader:
     def _call(
         self, inputs: dict[str, Any], question: Question, rubric: Rubric, answer: str
     ) -> Grade:
-        messages = PROMPT.invoke(inputs).to_messages()
-        last_error: Exception | None = None
-        for method in self.provider.methods:
-            structured = self.provider.chat.with_structured_output(
-                LLMGradeOutput, method=method, include_raw=True
-            )
-            if method == "json_mode":  # the server only promises JSON: describe the shape
-                messages = [
-                    *messages,
-                    SystemMessage(
-                        "Reply with one JSON object that follows "
-                        f"this JSON schema: {json.dumps(SCHEMA)}"
-                    ),
-                ]
-            try:
-                result = _invoke(structured, messages)
-            except Exception as error:
-                if not _is_refused_format(error) or method == self.provider.methods[-1]:
-                    raise
-                last_error = error
-                continue
-            output, raw = self._parse_or_repair(structured, messages, result, question, rubric)
-            return self._to_grade(output, raw, question, rubric, answer, inputs)
-        raise RuntimeError(f"no structured-output method worked: {last_error}")
+        output, replies = self._parse_or_repair(_messages(inputs), rubric)
+        return self._to_grade(output, replies, question, rubric, answer)
 
     def _parse_or_repair(
-        self,
-        structured: Any,
-        messages: list[BaseMessage],
-        result: dict[str, Any],
-        question: Question,
-        rubric: Rubric,
-    ) -> tuple[LLMGradeOutput, list[Any]]:
-        """Accept valid output; otherwise ask once for a corrected reply, then give up."""
-        raws = [result.get("raw")]
-        problem = _problem(result, question, rubric)
-        if problem is None:
-            return result["parsed"], raws
-        repair: list[BaseMessage] = [
-            *messages,
-            *(r for r in raws[-1:] if r is not None),
-            HumanMessage(
-                "Your reply did not match the required schema "
-                f"({scrub(problem)[:200]}). Reply again with "
-                "valid output only."
-            ),
-        ]
-        second = _invoke(structured, repair)
-        raws.append(second.get("raw"))
-        problem = _problem(second, question, rubric)
-        if problem is None:
-            return second["parsed"], raws
-        raise ValueError(f"malformed output after one repair attempt: {scrub(problem)}")
+        self, messages: list[Message], rubric: Rubric
+    ) -> tuple[LLMGradeOutput, list[Completion]]:
+        """Accept valid output; otherwise send the problem back for a corrected reply, up to
+        `llm_format_retries` times, then give up with every reply kept in the ProviderError."""
+        replies: list[Completion] = []
+        asked, problem = messages, ""
+        for _ in range(self.settings.llm_format_retries + 1):
+            reply = self._invoke(asked, replies)
+            output, problem = _parsed(reply.text, rubric)
+            if output is not None:
+                return output, replies
+            asked = [
+                *messages,
+                Message("assistant", reply.text),
+                Message(
+                    "user",
+                    "Your reply did not match the required schema "
+                    f"({scrub(problem)[:200]}). Reply again with valid output only.",
+                ),
+            ]
+        raise self._gave_up(
+            f"malformed output after {len(replies)} attempts: {scrub(problem)}", replies
+        )
+
+    def _invoke(self, messages: list[Message], replies: list[Completion]) -> Completion:
+        """One call; a failed call ends the grade with what the earlier ones returned."""
+        try:
+            reply = self.provider.complete(messages, json_schema=SCHEMA)
+        except ProviderError as error:
+            raise self._gave_up(error.detail, replies, failed_calls=1) from error
+        replies.append(reply)
+        return reply
+
+    def _gave_up(
+        self, message: str, replies: list[Completion], *, failed_calls: int = 0
+    ) -> ProviderError:
+        usage = _usage(replies)
+        return ProviderError(
+            self.provider.name,
+            message,
+            outputs=tuple(r.text for r in replies),
+            attempts=len(replies) + failed_calls,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+        )
 
     def _to_grade(
         self,
         output: LLMGradeOutput,
-        raws: list[Any],
+        replies: list[Completion],
         question: Question,
         rubric: Rubric,
         answer: str,
-        inputs: dict[str, Any],
     ) -> Grade:
         criteria = _criteria(output, rubric, answer)
         key_points = _key_points(output, question, answer)
-        tokens_in, tokens_out = _usage(raws, inputs, self.provider.model)
+        usage = _usage(replies)
         return Grade.assemble(
             question_id=question.id,
             rubric=rubric,
@@ -240,54 +233,68 @@ class LLMGrader:
                 model=self.provider.model,
                 version=PROMPT_VERSION,
                 prompt_hash=prompt_hash(SYSTEM, HUMAN, rubric.id, str(rubric.version)),
+                llm_attempts=len(replies),
             ),
-            usage=Usage(
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                cost_usd=cost_usd(self.provider.model, tokens_in, tokens_out),
-            ),
+            usage=self._priced(usage),
+        )
+
+    def _priced(self, usage: TokenUsage) -> Usage:
+        return Usage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=cost_usd(self.provider.model, usage.input_tokens, usage.output_tokens),
         )
 
     def _fall_back(
-        self, inputs: dict[str, Any], question: Question, rubric: Rubric, answer: str
+        self, error: Exception, question: Question, rubric: Rubric, answer: str
     ) -> Grade:
-        error = inputs["error"]
-        reason = f"{self.provider.name} failed ({type(error).__name__}: {scrub(str(error))})"
+        spent = error if isinstance(error, ProviderError) else None
+        detail = spent.detail if spent else f"{type(error).__name__}: {scrub(str(error))}"
+        reason = f"{self.provider.name} failed ({detail})"
         grade = self.fallback.grade(question, rubric, answer)
         grade.grader.fallback_reason = reason
+        cost = ""
+        if spent is not None:
+            grade.grader.llm_attempts = spent.attempts
+            if spent.outputs:
+                grade.grader.llm_output = scrub(spent.outputs[-1], limit=MAX_RAW_OUTPUT_CHARS)
+            grade.usage = self._priced(TokenUsage(spent.input_tokens, spent.output_tokens))
+            calls = "call" if spent.attempts == 1 else "calls"
+            cost = (
+                f" after {spent.attempts} LLM {calls} ({spent.input_tokens} input and "
+                f"{spent.output_tokens} output tokens spent)"
+            )
         grade.notes.append(
             f"The LLM grader was unavailable, so the offline grader scored this "
-            f"answer. Reason: {reason}"
+            f"answer{cost}. Reason: {reason}"
         )
         return grade
 
 
-def _invoke(structured: Any, messages: list[Any]) -> dict[str, Any]:
-    """Call the model; output that fails to parse comes back as a parsing error, not a raise."""
+def _parsed(text: str, rubric: Rubric) -> tuple[LLMGradeOutput | None, str]:
+    """The grade in a reply, or None and what is wrong with it."""
     try:
-        result: dict[str, Any] = structured.invoke(messages)
-        return result
-    except (ValidationError, ValueError) as error:  # the SDK's own parse of the reply failed
-        if _is_refused_format(error):
-            raise
-        return {"raw": None, "parsed": None, "parsing_error": error}
+        output = LLMGradeOutput.model_validate_json(_unfenced(text))
+    except ValidationError as error:
+        return None, "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in error.errors()[:5]
+        )
+    return (None, problem) if (problem := _problem(output, rubric)) else (output, "")
 
 
-def _problem(result: dict[str, Any], question: Question, rubric: Rubric) -> str | None:
-    parsed = result.get("parsed")
-    if not isinstance(parsed, LLMGradeOutput):
-        return str(result.get("parsing_error") or "no structured output")
-    missing = [c.id for c in rubric.criteria if c.id not in {x.id for x in parsed.criteria}]
+def _unfenced(text: str) -> str:
+    """JSON-mode servers sometimes wrap the object in a Markdown code fence."""
+    body = text.strip()
+    if body.startswith("```") and body.endswith("```"):
+        body = body.strip("`").removeprefix("json").strip()
+    return body
+
+
+def _problem(output: LLMGradeOutput, rubric: Rubric) -> str | None:
+    missing = [c.id for c in rubric.criteria if c.id not in {x.id for x in output.criteria}]
     if missing:
         return f"the grade has no level for criteria {missing}"
     return None
-
-
-def _is_refused_format(error: Exception) -> bool:
-    text = str(error).lower()
-    return any(
-        word in text for word in ("response_format", "json_schema", "not supported", "unsupported")
-    )
 
 
 def _criteria(output: LLMGradeOutput, rubric: Rubric, answer: str) -> list[CriterionScore]:
@@ -328,15 +335,9 @@ def _key_points(output: LLMGradeOutput, question: Question, answer: str) -> list
     return results
 
 
-def _usage(raws: list[Any], inputs: dict[str, Any], model: str) -> tuple[int, int]:
-    """Tokens of every call; where the server reported nothing, the prompt is counted here."""
-    tokens_in = tokens_out = 0
-    for raw in raws:
-        meta = getattr(raw, "usage_metadata", None) or {}
-        reported = int(meta.get("input_tokens", 0))
-        tokens_in += reported or count_tokens(PROMPT.invoke(inputs).to_string(), model)
-        tokens_out += int(meta.get("output_tokens", 0))
-    return tokens_in, tokens_out
+def _usage(replies: list[Completion]) -> TokenUsage:
+    """Tokens of every call (the provider counts the prompt where the server reported none)."""
+    return sum((r.usage for r in replies), TokenUsage())
 
 
-__all__ = ["LLMGradeOutput", "LLMGrader", "ValidationError", "scrub"]
+__all__ = ["LLMGradeOutput", "LLMGrader", "scrub"]

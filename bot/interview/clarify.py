@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 from bot.content import Question
+from bot.errors import ProviderError
+from bot.providers import Message, Provider
 from bot.text import content_stems
 
 TOPIC_WORDS = {
@@ -65,8 +67,8 @@ def clarify_offline(question: Question, message: str) -> Clarification:
     return Clarification(reply, "offline")
 
 
-def clarify_with_llm(chat: object, name: str, question: Question, message: str) -> Clarification:
-    """Ask the chat model to answer from the facts only; fall back offline on any failure."""
+def clarify_with_llm(provider: Provider, question: Question, message: str) -> Clarification:
+    """Ask the LLM to answer from the facts only; fall back offline when it fails."""
     offline = clarify_offline(question, message)
     facts = "\n".join(f"- ({f.topic}) {f.answer}" for f in question.clarifications)
     system = (
@@ -75,8 +77,8 @@ def clarify_with_llm(chat: object, name: str, question: Question, message: str) 
         f"not cover it, say it is unspecified and ask them to assume.\nFacts:\n{facts}"
     )
     try:
-        result = chat.invoke([("system", system), ("human", message[:1000])])  # type: ignore[attr-defined]
-        reply = str(getattr(result, "content", "")).strip()
-    except Exception:  # the LLM is optional here: any failure keeps the offline answer
+        reply = provider.complete([Message("system", system), Message("user", message[:1000])])
+    except ProviderError:  # the LLM is optional here: a failure keeps the offline answer
         return offline
-    return Clarification(reply, name) if reply else offline
+    text = reply.text.strip()
+    return Clarification(text, provider.name) if text else offline

@@ -12,6 +12,7 @@ from bot.content import ContentBank, Question, Rubric
 from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
 from bot.interview.spacing import ReviewSchedule
+from bot.providers import Provider
 from bot.store import LOCAL_USER, AttemptStore, utcnow
 
 Clock = Callable[[], datetime]
@@ -28,6 +29,18 @@ class EngineContext:
     user_id: str = LOCAL_USER
     _graders: dict[str, Grader] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _providers: dict[str, Provider] = field(default_factory=dict)
+    _provider_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def provider(self, name: str) -> Provider:
+        """The LLM provider `name` (openai, anthropic, openai_compatible), its SDK client built
+        once and shared by every grade and clarifying question of every session."""
+        with self._provider_lock:
+            if name not in self._providers:
+                from bot.providers import make_provider
+
+                self._providers[name] = make_provider(self.settings, name)
+            return self._providers[name]
 
     def grader(self, choice: str) -> Grader:
         """The grader for `choice`, built and warmed once, even when many sessions ask at once.
@@ -37,9 +50,11 @@ class EngineContext:
         """
         with self._lock:
             if choice not in self._graders:
-                from bot.grading.graders import make_grader
+                from bot.grading.graders import make_grader, resolve_choice
 
-                grader = make_grader(self.settings, choice, self.bank)
+                resolved = resolve_choice(self.settings, choice)
+                provider = None if resolved == "offline" else self.provider(resolved)
+                grader = make_grader(self.settings, resolved, self.bank, provider=provider)
                 offline = _offline_part(grader)
                 if offline is not None:
                     offline.warm_up()  # the model and topic vectors, before any candidate waits

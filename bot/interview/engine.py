@@ -262,10 +262,7 @@ class InterviewSession:
         resolved = resolve_choice(self.ctx.settings, choice)
         if resolved == "offline":
             return clarify.clarify_offline(question, text)
-        from bot.providers import make_provider
-
-        provider = make_provider(self.ctx.settings, resolved)
-        return clarify.clarify_with_llm(provider.chat, provider.name, question, text)
+        return clarify.clarify_with_llm(self.ctx.provider(resolved), question, text)
 
     def _save_answer(self, current: Current, question: Question) -> str:
         round_name = self._round_name(current)

@@ -62,16 +62,21 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 
 class FakeLLMServer:
-    """Serves scripted replies in order; records every request body and header set."""
+    """Serves scripted replies in order; records every request body, header set and the client's
+    port. With `keep_alive`, connections stay open (HTTP/1.1), so one SDK client keeps one port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.replies: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.ports: list[int] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
+                server.ports.append(self.client_address[1])
                 length = int(self.headers.get("content-length", 0))
                 server.requests.append(
                     {"path": self.path, "body": json.loads(self.rfile.read(length) or b"{}")}
