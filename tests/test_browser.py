@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,15 @@ ANSWER = (
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with running_app(tmp_path / "app") as app:
         yield app.url, app.data_dir
+
+
+def test_the_launcher_serves_this_checkouts_app_and_stops_it(tmp_path: Path) -> None:
+    with running_app(tmp_path / "app") as app:
+        with urllib.request.urlopen(app.url, timeout=10) as response:
+            assert response.status == 200
+        assert Path(f"/proc/{app.pid}").exists()
+    assert not Path(f"/proc/{app.pid}").exists(), "the server is stopped and reaped"
+    assert f"available at http://localhost:{app.url.rsplit(':', 1)[1]}" in app.log.read_text()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ its own with a throw-away app root and data dir, and the headless Chromium setti
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -19,6 +20,7 @@ from bot.errors import BotError
 from bot.web.server import command, prepare_app_root, server_env
 
 HOST = "127.0.0.1"
+SOURCE = Path(__file__).resolve().parents[2]  # the checkout this `bot` package is imported from
 START_SECONDS = 90.0  # model loading on a busy 2-core machine
 CHROMIUM = "/usr/bin/chromium"  # Debian's (`apt-get install chromium`); no browser is downloaded
 CHROMIUM_ARGS = [
@@ -54,6 +56,8 @@ def running_app(workdir: Path, *, data_dir: Path | None = None) -> Iterator[Runn
     data = data_dir or workdir / "data"
     env = server_env(prepare_app_root(workdir / "web"))
     env["INTERVIEW_BOT_DATA_DIR"] = str(data)
+    # the server imports the same `bot` as the caller, not whichever one is installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
     log = workdir / "server.log"
     port = free_port()
     with log.open("wb") as sink:
