@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -162,35 +160,14 @@ def bench_sessions(users: int = 20, questions: int = 4) -> dict[str, object]:
 
 def bench_memory() -> dict[str, object]:
     """Resident memory of a real `chainlit run` server: after start and after a graded answer."""
-    import socket
+    from bot.web.launch import running_app
 
-    from bot.web.server import command, prepare_app_root, server_env
-
-    tmp = Path(tempfile.mkdtemp(prefix="ib-bench-"))
-    os.environ["INTERVIEW_BOT_DATA_DIR"] = str(tmp / "data")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = server_env(prepare_app_root(tmp / "web"))
-    proc = subprocess.Popen(
-        command("127.0.0.1", port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        began = time.perf_counter()
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.3)
+    began = time.perf_counter()
+    with running_app(Path(tempfile.mkdtemp(prefix="ib-bench-"))) as app:
         up = time.perf_counter() - began
-        idle = _rss(proc.pid)
-        _one_drill_in_chromium(url)
-        return {"server_start_s": round(up, 1), "rss_idle_mb": idle, **_after(proc.pid)}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        idle = _rss(app.pid)
+        _one_drill_in_chromium(app.url)
+        return {"server_start_s": round(up, 1), "rss_idle_mb": idle, **_after(app.pid)}
 
 
 def _rss(pid: int) -> float:
@@ -211,10 +188,10 @@ def _after(pid: int) -> dict[str, float]:
 def _one_drill_in_chromium(url: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import ARGS, CHROMIUM
+    from bot.web.launch import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(url)
         page.get_by_role("button", name="Start").first.click()

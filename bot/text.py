@@ -166,9 +166,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?
 # Units end at sentence punctuation, list bullets, blank lines, and line breaks before a line
 # that starts a new thought (a capital, a digit, a heading, a quote, a table row). A line break
 # before a lowercase word is a soft wrap (an editor's or YAML's) and joins the two lines.
-SPLIT = re.compile(
-    r"(?<=[.!?;])\s+|\n\s*[-*•]\s*|\n\s*\n\s*|(?<=:)\s*\n|\n(?=\s*[A-Z0-9#>|`(\[])"
-)
+SPLIT = re.compile(r"(?<=[.!?;])\s+|\n\s*[-*•]\s*|\n\s*\n\s*|(?<=:)\s*\n|\n(?=\s*[A-Z0-9#>|`(\[])")
 # A snowball stemmer keeps its working word in the object, so one shared by grading threads
 # mixes their words up (wrong stems, IndexError): every thread gets its own.
 _local = threading.local()

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,66 +16,34 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from bot.web.server import command, prepare_app_root, server_env
+from bot.web.launch import CHROMIUM, CHROMIUM_ARGS, running_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ANSWER = (
     "Continuous batching lets new requests join the running batch at every decoding step "
     "instead of waiting for the slowest sequence, which raises GPU utilisation and throughput."
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
-    root = prepare_app_root(tmp_path / "web")
-    env = server_env(root)
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        command("127.0.0.1", port), env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, proc, tmp_path / "server.log")
-        yield url, Path(env["INTERVIEW_BOT_DATA_DIR"])
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with running_app(tmp_path / "app") as app:
+        yield app.url, app.data_dir
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("the server exited:\n" + log.read_text(errors="replace"))
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError("the server did not come up in 90 s:\n" + log.read_text(errors="replace"))
+def test_the_launcher_serves_this_checkouts_app_and_stops_it(tmp_path: Path) -> None:
+    with running_app(tmp_path / "app") as app:
+        with urllib.request.urlopen(app.url, timeout=10) as response:
+            assert response.status == 200
+        assert Path(f"/proc/{app.pid}").exists()
+    assert not Path(f"/proc/{app.pid}").exists(), "the server is stopped and reaped"
+    assert f"available at http://localhost:{app.url.rsplit(':', 1)[1]}" in app.log.read_text()
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
     assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, accept_downloads=True
         )

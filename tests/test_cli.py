@@ -90,9 +90,7 @@ def test_eval_grader_labelled_says_where_the_labelled_set_belongs(
     assert f"no labelled answers: {mini_root / LABELLED_DIR} is missing or empty" in err
 
 
-def test_serve_takes_the_welcome_page_from_the_content_dir(
-    mini_root: Path, tmp_path: Path
-) -> None:
+def test_serve_takes_the_welcome_page_from_the_content_dir(mini_root: Path, tmp_path: Path) -> None:
     app_root = prepare_app_root(tmp_path / "web", content_dir=mini_root)
     assert (app_root / WELCOME).read_bytes() == (PROJECT_ROOT / WELCOME).read_bytes()
     (mini_root / WELCOME).write_text("# Our own interview club\n")
@@ -308,3 +306,68 @@ def test_history_marks_a_retry_made_after_the_feedback(capsys: pytest.CaptureFix
     assert lines[1].endswith(" 75  retry after feedback")
     code, out, _ = run(capsys, "history", "--json")
     assert [a["seen_key_points"] for a in json.loads(out)["attempts"]] == [False, True]
+
+
+GREEDY_COINS = """Take the largest coin that still fits, as often as it fits.
+
+```python
+def coin_change(coins, amount):
+    used = 0
+    for coin in sorted(coins, reverse=True):
+        used += amount // coin
+        amount %= coin
+    return used if amount == 0 else -1
+```
+"""
+
+
+def _coin_change_answers() -> dict[str, str]:
+    from bot.content import load_bank
+
+    coding = load_bank(PROJECT_ROOT).question("coding-coin-change").coding
+    assert coding is not None
+    right = f"Bottom-up DP over amounts.\n\n```python\n{coding.reference_solution}\n```\n"
+    return {"reference": right, "greedy": GREEDY_COINS}
+
+
+@pytest.mark.parametrize("solution", ["reference", "greedy"])
+def test_grade_runs_a_coding_answers_hidden_tests_and_prints_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, solution: str
+) -> None:
+    answer = tmp_path / "answer.md"
+    answer.write_text(_coin_change_answers()[solution])
+    args = ("grade", "--question", "coding-coin-change", "--answer-file", str(answer))
+    code, out, _ = run(capsys, *args, "--grader", "offline", "--json")
+    graded = json.loads(out)
+    run_ = graded["run"]
+    correctness = next(c for c in graded["criteria"] if c["id"] == "correctness")
+    assert code == 0 and run_["code_found"] and run_["total"] == 10 == len(run_["tests"])
+    assert all(set(t) == {"name", "category", "status", "seconds"} for t in run_["tests"])
+    code, text, _ = run(capsys, *args, "--grader", "offline")
+    table = text[text.index("Hidden tests:") :]
+    assert code == 0 and text.index("Score:") < text.index("Hidden tests:")
+    status = {t["name"]: t["status"] for t in run_["tests"]}
+    assert f"Hidden tests: {run_['passed']}/10 passed" in table
+    for name in status:
+        row = next(line for line in table.splitlines() if f" {name} " in line)
+        assert status[name] in row
+    if solution == "reference":
+        assert run_["passed"] == 10 and correctness["level"] == 4
+    else:
+        assert status["greedy trap"] == "failed" and status["zero amount"] == "passed"
+        assert 0 < run_["passed"] < 10 and correctness["level"] < 4
+        assert "greedy fails" in correctness["evidence"][0]
+
+
+def test_grade_of_a_coding_answer_without_code_says_no_code_was_found(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    prose = "I would fill a table of the fewest coins for every amount from 0 upward."
+    args = ("grade", "--question", "coding-coin-change", "--answer", prose, "--grader", "offline")
+    code, out, _ = run(capsys, *args, "--json")
+    graded = json.loads(out)
+    correctness = next(c for c in graded["criteria"] if c["id"] == "correctness")
+    assert code == 0 and graded["run"]["code_found"] is False and graded["run"]["total"] == 0
+    assert correctness["level"] == 0 and correctness["evidence"] == ["no code found in the answer"]
+    code, text, _ = run(capsys, *args)
+    assert code == 0 and "No code to run: no Python code found in the answer" in text

@@ -106,6 +106,16 @@ def test_code_that_did_not_load_scores_zero() -> None:
     assert correctness.evidence == ["the code did not load: SyntaxError: bad input"]
 
 
+def test_an_answer_without_code_scores_zero_and_says_so() -> None:
+    report = RunReport(error="no Python code found in the answer", code_found=False)
+    after = apply_test_results(grade(3), rubric(), report)
+    correctness = next(c for c in after.criteria if c.id == "correctness")
+    assert correctness.level == 0
+    assert correctness.evidence == ["no code found in the answer"]
+    assert RunReport.from_dict(report.to_dict()).code_found is False
+    assert RunReport.from_dict({"results": []}).code_found, "runs stored before the field"
+
+
 def test_a_run_without_hidden_tests_uses_all_its_tests() -> None:
     examples = RunReport(
         results=[result(0, "passed", "a", hidden=False), result(1, "error", "b", hidden=False)]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import GraderOpt, JsonOpt, RootOpt, app, content_bank, err, out, print_json
@@ -15,7 +16,9 @@ from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
 from bot.errors import BotError
-from bot.grading.grade import Grade
+from bot.grading.grade import Grade, RunSummary
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
 
 
 def _read_answer(answer: str | None, answer_file: Path | None) -> str:
@@ -44,17 +47,22 @@ def grade(
     root: RootOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Grade one answer against the question's rubric and key points."""
-    from bot.grading.graders import grade_answer
-    from bot.grading.report import render_grade
+    """Grade one answer against the question's rubric and key points.
+
+    A coding answer's code runs on the question's hidden tests, as when it is submitted in the
+    app, and the share passed sets the correctness level.
+    """
+    from bot.grading.coding import grade_answer
+    from bot.grading.graders import make_grader
 
     bank = content_bank(root)
     q = bank.question(question)
-    result = grade_answer(get_settings(), bank, q, _read_answer(answer, answer_file), choice=grader)
+    text = _read_answer(answer, answer_file)
+    result = grade_answer(make_grader(get_settings(), grader, bank), q, bank.rubric(q.rubric), text)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
-    out.print(render_grade(result), markup=False, highlight=False)
+    _print_grade(result)
 
 
 @app.command()
@@ -69,7 +77,6 @@ def practice(
     import random
 
     from bot.grading.evals.ladder import reference_prose
-    from bot.grading.report import render_grade
 
     bank = content_bank(root)
     if question:
@@ -95,7 +102,7 @@ def practice(
     began = time.monotonic()
     answer = sys.stdin.read()
     result = _save_and_grade(bank, q, answer, grader, duration_s=time.monotonic() - began)
-    out.print(render_grade(result), markup=False, highlight=False)
+    _print_grade(result)
     out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
     out.print(reference_prose(bank, q), markup=False, highlight=False)
 
@@ -103,26 +110,50 @@ def practice(
 def _save_and_grade(
     bank: ContentBank, q: Question, answer: str, grader: str, *, duration_s: float
 ) -> Grade:
-    """The answer is stored before grading, so a failed grade never loses it."""
-    from bot.grading.graders import grade_answer
+    """The answer is stored before the grader is even built, so a failure never loses it."""
+    from bot.grading.graders import make_grader
+    from bot.interview.attempt import single_attempt
     from bot.store import AttemptStore
 
     settings = get_settings()
     with AttemptStore.open(settings.effective_database_url) as store:
-        session_id = store.start_session("single")
-        attempt_id = store.save_answer(
-            session_id=session_id,
-            question_id=q.id,
-            kind=q.kind,
-            competency=q.competency,
-            difficulty=q.difficulty,
-            answer=answer,
+        return single_attempt(
+            store,
+            q,
+            bank.rubric(q.rubric),
+            answer,
+            grader=lambda: make_grader(settings, grader, bank),
             duration_s=round(duration_s, 1),
         )
-        result = grade_answer(settings, bank, q, answer, choice=grader)
-        store.record_grade(attempt_id, result)
-        store.end_session(session_id)
-    return result
+
+
+def _print_grade(grade: Grade) -> None:
+    """The grade, then the hidden-test table of a coding answer."""
+    from bot.grading.report import render_grade
+
+    out.print(render_grade(grade), markup=False, highlight=False)
+    if grade.run is not None:
+        out.print()
+        _print_hidden_tests(grade.run)
+
+
+def _print_hidden_tests(run: RunSummary) -> None:
+    if run.error is not None:
+        what = "No code to run" if not run.code_found else "The code did not load"
+        out.print(f"[red]{what}:[/red] " + escape(run.error), highlight=False)
+        return
+    table = Table(
+        "status", "test", "category", "ms", title=f"Hidden tests: {run.passed}/{run.total} passed"
+    )
+    for t in run.tests:
+        style = STATUS_STYLE.get(t.status, "red")
+        table.add_row(
+            f"[{style}]{t.status}[/{style}]",
+            escape(t.name),
+            escape(t.category),
+            f"{t.seconds * 1000:.1f}",
+        )
+    out.print(table)
 
 
 @app.command("eval-grader")

@@ -7,7 +7,7 @@ test at all, such as an examples-only run, uses every test it has):
     at least 80 %     -> 3   (strong: a slip on a rare case)
     at least 50 %     -> 2   (adequate: right idea, bugs on some inputs)
     at least one      -> 1   (weak: fails on common inputs)
-    none, or the code did not load -> 0
+    none, no code in the answer, or the code did not load -> 0
 
 The other criteria, the key points and the feedback stay as the grader gave them; the overall score
 is re-assembled by the rubric's weighted mean, and a note says where the level came from.
@@ -35,6 +35,8 @@ def correctness_level(passed: int, total: int) -> int:
 
 def run_evidence(report: RunReport) -> tuple[int, str]:
     """The level a run earns and the sentence that says why."""
+    if not report.code_found:
+        return 0, "no code found in the answer"
     if report.error is not None:
         return 0, f"the code did not load: {report.error.strip().splitlines()[-1].strip()}"
     scored = [r for r in report.results if r.hidden] or report.results

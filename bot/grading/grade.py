@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.content import Criterion, Level, Question, Rubric
+from bot.sandbox.report import Status
 
 GRADE_SCHEMA_VERSION = 1
 Coverage = Literal["covered", "partial", "missed"]
@@ -96,6 +97,28 @@ class SetAside(_Record):
     source: str | None = None
 
 
+class TestOutcome(_Record):
+    """One hidden test as a grade keeps it: never its input, expected value or output."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    name: str
+    category: str
+    status: Status
+    seconds: float = Field(ge=0)
+
+
+class RunSummary(_Record):
+    """The hidden tests run on a coding answer's code, as far as the grade needs to know."""
+
+    code_found: bool = Field(description="False when the answer held no code to run.")
+    passed: int = Field(ge=0)
+    total: int = Field(ge=0)
+    error: str | None = Field(
+        default=None, description="Why no test ran: no code, or the code did not load."
+    )
+    tests: list[TestOutcome] = Field(default_factory=list)
+
+
 class Grade(_Record):
     schema_version: int = GRADE_SCHEMA_VERSION
     question_id: str
@@ -115,6 +138,9 @@ class Grade(_Record):
     language: str = Field(default="English", description="The language the answer reads as.")
     grader: GraderInfo
     usage: Usage = Field(default_factory=Usage)
+    run: RunSummary | None = Field(
+        default=None, description="The hidden-test run of a coding answer; None for other kinds."
+    )
 
     @classmethod
     def assemble(

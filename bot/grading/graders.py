@@ -1,11 +1,14 @@
-"""Choose a grader from the settings, and grade with fallback to the offline grader."""
+"""Choose a grader from the settings; an LLM grader falls back to the offline one.
+
+To grade an answer, use bot/grading/coding.py's `grade_answer` (it runs a coding answer's tests).
+"""
 
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.content import ContentBank, Question
+from bot.content import ContentBank
 from bot.errors import ConfigError
-from bot.grading.grade import Grade, Grader
+from bot.grading.grade import Grader
 from bot.grading.offline import OfflineGrader
 from bot.providers import Provider
 
@@ -50,9 +53,3 @@ def make_grader(
         fallback=OfflineGrader(bank),
         references=ReferencePassages(settings, bank) if bank else None,
     )
-
-
-def grade_answer(
-    settings: Settings, bank: ContentBank, question: Question, answer: str, *, choice: str = "auto"
-) -> Grade:
-    return make_grader(settings, choice, bank).grade(question, bank.rubric(question.rubric), answer)

@@ -8,12 +8,15 @@ candidate's text is saved before anything that could fail.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from bot.content import Question
 from bot.errors import BotError
+from bot.grading import coding
 from bot.grading.grade import Grade
-from bot.interview import clarify, coding
+from bot.interview import clarify
+from bot.interview.attempt import Attempt
 from bot.interview.choose import Choice, drill_pool, next_drill_question, pick_for_round
 from bot.interview.context import EngineContext
 from bot.interview.events import (
@@ -34,6 +37,7 @@ from bot.interview.events import (
 from bot.interview.followups import choose_follow_ups
 from bot.interview.report import session_report
 from bot.interview.state import Current, DrillSpec, Result, RoundState, SessionState
+from bot.sandbox import RunReport
 from bot.store import LOCAL_USER, AttemptStore
 
 log = logging.getLogger(__name__)
@@ -251,7 +255,7 @@ class InterviewSession:
         current, question = self.state.current, self.question
         if current is None or question is None or question.coding is None:
             return None
-        return coding.run_examples(question, current.answer)
+        return coding.run_examples(question, current.answer).to_dict()
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -265,38 +269,34 @@ class InterviewSession:
         return clarify.clarify_with_llm(self.ctx.provider(resolved), question, text)
 
     def _save_answer(self, current: Current, question: Question) -> str:
-        round_name = self._round_name(current)
-        return self.ctx.store.save_answer(
+        return Attempt.save(
+            self.ctx.store,
             session_id=self.id,
-            question_id=question.id,
-            kind=question.kind,
-            competency=question.competency,
-            difficulty=question.difficulty,
+            question=question,
             answer=current.answer,
-            round_name=round_name,
+            round_name=self._round_name(current),
             hints_used=current.hints_used,
             duration_s=self._elapsed(current),
-        )
+        ).id
 
     def _grade(self, current: Current, question: Question, text: str, timed_out: bool) -> Graded:
-        rubric = self.ctx.bank.rubric(question.rubric)
-        grade = self.ctx.grader(self.state.grader).grade(question, rubric, text)
-        tests = None
-        if question.coding is not None:
-            if current.tests_json is None:
-                current.tests_json = coding.run_hidden_json(question, current.answer)
-            grade, tests = coding.apply(grade, rubric, current.tests_json)
+        """Grade `text` on the saved attempt; a coding answer's code runs once per question."""
         assert current.attempt_id is not None
-        self.ctx.store.record_grade(current.attempt_id, grade)
-        return Graded(
-            grade,
-            question,
-            current.attempt_id,
-            self._elapsed(current),
-            current.hints_used,
-            timed_out,
-            tests,
-        )
+        run = self._hidden_run(current, question)
+        attempt = Attempt(self.ctx.store, current.attempt_id, question)
+        rubric = self.ctx.bank.rubric(question.rubric)
+        grade = attempt.grade(self.ctx.grader(self.state.grader), rubric, text, run=run)
+        tests = run.to_dict() if run is not None else None
+        elapsed, hints = self._elapsed(current), current.hints_used
+        return Graded(grade, question, attempt.id, elapsed, hints, timed_out, tests)
+
+    def _hidden_run(self, current: Current, question: Question) -> RunReport | None:
+        """The hidden tests on the answer's code, kept in the state for re-grades and resumes."""
+        if question.coding is None:
+            return None
+        if current.tests_json is None:
+            current.tests_json = json.dumps(coding.run_hidden(question, current.answer).to_dict())
+        return RunReport.from_dict(json.loads(current.tests_json))
 
     def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
         ask = current.follow_ups[current.follow_up_index]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from bot.content import Question
+from bot.grading import coding
 from bot.grading.grade import Grade
-from bot.interview import coding
 from bot.interview.state import FollowUpAsk
 
 MAX_FOLLOW_UPS = 2

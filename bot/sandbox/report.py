@@ -44,6 +44,7 @@ class TestResult:
 class RunReport:
     results: list[TestResult] = field(default_factory=list)
     error: str | None = None  # the code did not load (syntax error, missing entry point)
+    code_found: bool = True  # False: the answer held no code, so nothing ran (error says so)
     output: str = ""  # the first bytes the code printed
     output_truncated: bool = False  # it printed more than Limits.output_bytes
     seconds: float = 0.0
@@ -72,6 +73,7 @@ class RunReport:
         return cls(
             results=results,
             error=data.get("error"),
+            code_found=data.get("code_found", True),
             output=data.get("output", ""),
             output_truncated=data.get("output_truncated", False),
             seconds=data.get("seconds", 0.0),

@@ -1,21 +1,17 @@
 """Take the README's screenshots from the real app in headless Chromium.
 
-    .venv/bin/python tools/screenshots.py [--out docs/screenshots]
+    .venv/bin/python docs/screenshots.py [--out docs/screenshots]
 
-Starts `chainlit run` on a free port with a throw-away data dir, runs a drill (question, answer,
-feedback), opens the score history, and starts a mock interview to show the round timer.
+Starts `chainlit run` on a free port with a throw-away data dir (bot/web/launch.py), runs a drill
+(question, answer, feedback), opens the score history, and starts a mock interview to show the
+round timer.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,8 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from bot.web.server import command, prepare_app_root, server_env  # noqa: E402
-from tests.test_browser import ARGS, CHROMIUM  # noqa: E402
+from bot.web.launch import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 ANSWERS = [
     "Continuous batching lets new requests join the running batch at every decoding step, so "
@@ -42,73 +37,42 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ib-shots-"))
-    os.environ["INTERVIEW_BOT_DATA_DIR"] = str(tmp / "data")
-    _seed_history(days=14)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        command("127.0.0.1", port),
-        env=server_env(prepare_app_root(tmp / "web")),
-        stdout=(tmp / "server.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url)
+    _seed_history(tmp / "data", days=14)
+    with running_app(tmp, data_dir=tmp / "data") as app:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            _drill(page, url, args.out)
-            _mock(page, url, args.out)
+            _drill(page, app.url, args.out)
+            _mock(page, app.url, args.out)
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    print(f"screenshots in {args.out}; server log in {tmp / 'server.log'}")
+    print(f"screenshots in {args.out}; server log in {app.log}")
 
 
-def _seed_history(days: int) -> None:
+def _seed_history(data_dir: Path, days: int) -> None:
     """Two weeks of earlier practice, so the history chart has something to show: answers
-    from labelled/ (human-written, of mixed quality) graded by the offline grader, one a day."""
-    from bot.config import get_settings
+    from labelled/ (human-written, of mixed quality) graded by the offline grader, one a day,
+    through the same save -> grade -> record path as the app."""
+    from bot.config import Settings
     from bot.content import load_bank
     from bot.grading.offline import OfflineGrader
+    from bot.interview.attempt import single_attempt
     from bot.store import AttemptStore
 
     bank = load_bank(ROOT)
     grader = OfflineGrader(bank)
     start = datetime.now(UTC) - timedelta(days=days)
     when = [start]
-    store = AttemptStore.open(get_settings().effective_database_url, clock=lambda: when[0])
+    url = Settings(data_dir=data_dir).effective_database_url
+    store = AttemptStore.open(url, clock=lambda: when[0])
     picked = [s for s in bank.labelled.values() if bank.questions[s.question].kind != "coding"]
     for day in range(days):
         labelled = picked[(day * 7) % len(picked)]
         q = bank.question(labelled.question)
         answer = sorted(labelled.answers, key=lambda a: a.score)[min(day // 4, 3)]
         when[0] = start + timedelta(days=day, hours=9)
-        session = store.start_session("drill")
-        attempt = store.save_answer(
-            session_id=session,
-            question_id=q.id,
-            kind=q.kind,
-            competency=q.competency,
-            difficulty=q.difficulty,
-            answer=answer.text,
-        )
-        store.record_grade(attempt, grader.grade(q, bank.rubric(q.rubric), answer.text))
-        store.end_session(session)
+        rubric = bank.rubric(q.rubric)
+        single_attempt(store, q, rubric, answer.text, grader=lambda: grader, mode="drill")
     store.close()
-
-
-def _wait(url: str) -> None:
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not start")
 
 
 def _settings(page: Page, **choices: str) -> None:

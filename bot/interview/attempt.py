@@ -1,0 +1,90 @@
+"""An attempt: one answer to one question, saved before anything can fail, then graded.
+
+Every place that grades a candidate's answer goes through here: the interview engine (Submit and
+follow-ups), `interview-bot practice`, and the screenshot tool's seeded history. The answer is
+stored first, so a grader or sandbox failure never loses it; the grade comes from the one grading
+path (bot/grading/coding.py: the hidden tests run for a coding question) and is recorded on the
+attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.content import Question, Rubric
+from bot.grading.coding import grade_answer
+from bot.grading.grade import Grade, Grader
+from bot.sandbox import RunReport
+from bot.store import AttemptStore
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A stored answer, by id, ready to have grades recorded on it."""
+
+    store: AttemptStore
+    id: str
+    question: Question
+
+    @classmethod
+    def save(
+        cls,
+        store: AttemptStore,
+        *,
+        session_id: str,
+        question: Question,
+        answer: str,
+        round_name: str | None = None,
+        hints_used: int = 0,
+        duration_s: float | None = None,
+    ) -> Attempt:
+        """Store the candidate's answer (ungraded) and return the attempt."""
+        attempt_id = store.save_answer(
+            session_id=session_id,
+            question_id=question.id,
+            kind=question.kind,
+            competency=question.competency,
+            difficulty=question.difficulty,
+            answer=answer,
+            round_name=round_name,
+            hints_used=hints_used,
+            duration_s=duration_s,
+        )
+        return cls(store, attempt_id, question)
+
+    def grade(
+        self, grader: Grader, rubric: Rubric, text: str, *, run: RunReport | None = None
+    ) -> Grade:
+        """Grade `text` (the answer, or the answer with its follow-ups), record it, return it.
+
+        `run` is the answer's hidden-test run when it was already made (see `grade_answer`).
+        """
+        grade = grade_answer(grader, self.question, rubric, text, run=run)
+        self.store.record_grade(self.id, grade)
+        return grade
+
+
+def single_attempt(
+    store: AttemptStore,
+    question: Question,
+    rubric: Rubric,
+    answer: str,
+    *,
+    grader: Callable[[], Grader],
+    mode: str = "single",
+    duration_s: float | None = None,
+) -> Grade:
+    """A one-question session: start it, save the answer, grade and record it, end it.
+
+    `grader` is built only once the answer is saved (building it can fail, e.g. on a missing
+    API key). When grading fails, the answer stays saved, ungraded, and the error propagates.
+    """
+    session_id = store.start_session(mode)
+    try:
+        attempt = Attempt.save(
+            store, session_id=session_id, question=question, answer=answer, duration_s=duration_s
+        )
+        return attempt.grade(grader(), rubric, answer)
+    finally:
+        store.end_session(session_id)
