@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The one list of grader names: "auto" picks one of the others from the settings.
 GraderChoice = Literal["auto", "offline", "openai", "anthropic", "openai_compatible"]
+GRADER_CHOICES: tuple[GraderChoice, ...] = get_args(GraderChoice)
+GRADERS_NAMED = ", ".join(GRADER_CHOICES[:-1]) + " or " + GRADER_CHOICES[-1]
 
 
 def _default_data_dir() -> Path:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
+from bot.config import GRADER_CHOICES, Settings
 from bot.content import ContentBank, Question
 from bot.errors import ConfigError
 from bot.grading.grade import Grade, Grader
 from bot.grading.offline import OfflineGrader
 
-CHOICES = ("auto", "offline", "openai", "anthropic", "openai_compatible")
-
 
 def resolve_choice(settings: Settings, choice: str) -> str:
     """'auto' picks an LLM when one is configured, otherwise the offline grader."""
-    if choice not in CHOICES:
-        raise ConfigError(f"unknown grader '{choice}' (choose from {', '.join(CHOICES)})")
+    if choice not in GRADER_CHOICES:
+        raise ConfigError(f"unknown grader '{choice}' (choose from {', '.join(GRADER_CHOICES)})")
     if choice == "auto":
         choice = settings.grader
     if choice != "auto":
