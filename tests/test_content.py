@@ -7,6 +7,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content import load_bank
+from bot.content.marks import first_marks, marked_ids, strip_marks
 from bot.errors import ContentError, NotFoundError
 
 Q = "question_bank/llm_deep_dive/dd-kv-cache.yaml"
@@ -236,3 +237,17 @@ def test_missing_directory_is_reported(mini_root: Path) -> None:
     shutil.rmtree(mini_root / "rubrics")
     with pytest.raises(ContentError, match="rubrics/"):
         load_bank(mini_root)
+
+
+def test_key_point_marks_are_read_and_stripped_in_one_place() -> None:
+    body = (
+        "KV caching stores keys.\n"
+        "<!--key_points: kv-store ,  reuse-->\n"
+        "Text <!-- key_points: reuse, , memory-bound --> goes on.\n"
+        "<!-- a plain comment -->\n"
+    )
+    assert marked_ids(body) == ["kv-store", "reuse", "reuse", "memory-bound"]
+    assert first_marks(body, 7) == {"kv-store": 8, "reuse": 8, "memory-bound": 9}
+    stripped = strip_marks(body)
+    assert "key_points" not in stripped and "Text  goes on." in stripped
+    assert "<!-- a plain comment -->" in stripped  # only marks are removed
