@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from bot.content.marks import MARK as MARK  # re-exported for evals/ladder.py until it moves
 from bot.content.marks import first_marks
 from bot.content.models import KbDoc, LabelledSet, Loc, Question, RoundPlan, Rubric
+from bot.content.select import select_questions
 from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
 from bot.errors import ContentError, ContentIssue, NotFoundError
 
@@ -297,10 +298,6 @@ def _check_plans(
     for plan in plans.values():
         path = f"plans/{plan.id}.yaml"
         for i, r in enumerate(plan.rounds):
-            pool = [
-                q
-                for q in questions.values()
-                if q.kind == r.kind and (not r.competencies or q.competency in r.competencies)
-            ]
+            pool = select_questions(questions, kind=r.kind, competencies=r.competencies)
             if questions and not pool:
                 col.at(path, ("rounds", i, "kind"), f"no {r.kind} question for this round")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.content import ContentBank, Question
+from bot.content.select import select_questions
 from bot.grading.grade import HOLD_MARK, STRONG_MARK
 from bot.interview.spacing import DueItem
 from bot.interview.state import DrillSpec, Result, RoundState
@@ -29,11 +30,7 @@ class Choice:
 
 
 def drill_pool(bank: ContentBank, spec: DrillSpec) -> list[Question]:
-    return [
-        q
-        for q in bank.questions.values()
-        if q.competency == spec.competency and (spec.tag is None or spec.tag in q.tags)
-    ]
+    return select_questions(bank.questions, competency=spec.competency, tag=spec.tag)
 
 
 def next_drill_question(
@@ -78,13 +75,9 @@ def pick_for_round(
     seen_before: Iterable[str] = (),
     seed: str = "",
 ) -> Choice:
-    pool = [
-        q
-        for q in bank.questions.values()
-        if q.kind == round_.kind
-        and (not round_.competencies or q.competency in round_.competencies)
-        and q.id not in asked
-    ]
+    pool = select_questions(
+        bank.questions, kind=round_.kind, competencies=round_.competencies, exclude=asked
+    )
     if not pool:
         raise LookupError(f"no {round_.kind} question left for round '{round_.name}'")
     fresh = [q for q in pool if q.id not in set(seen_before)] or pool
