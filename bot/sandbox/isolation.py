@@ -192,9 +192,11 @@ def _try(argv: list[str], setup: Callable[[], None] | None = None) -> tuple[bool
     return True, text
 
 
-def protections(limits: Limits | None = None) -> dict[str, Protection]:
+def protections(
+    limits: Limits | None = None, iso: Isolation | None = None
+) -> dict[str, Protection]:
     """Which protections a run gets on this machine, each with a short description."""
-    limits, iso = limits or Limits(), machine()
+    limits, iso = limits or Limits(), iso or machine()
     mb = 1024 * 1024
     rows = {
         "rlimits": (

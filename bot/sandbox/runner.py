@@ -56,11 +56,19 @@ class _Run:
 
 
 def run_tests(
-    code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
+    code: str,
+    spec: CodingSpec,
+    tests: list[CodeTest],
+    *,
+    limits: Limits | None = None,
+    isolation: Isolation | None = None,
 ) -> RunReport:
-    """Run `code` against `tests`; never raises for anything the code does."""
-    limits, iso = limits or Limits(), machine()
-    report = RunReport(protections={k: p.to_dict() for k, p in protections(limits).items()})
+    """Run `code` against `tests`; never raises for anything the code does.
+
+    `isolation` is what the machine supports, probed once per process when not given."""
+    limits, iso = limits or Limits(), isolation or machine()
+    shown = protections(limits, iso)
+    report = RunReport(protections={k: p.to_dict() for k, p in shown.items()})
     began = time.perf_counter()
     uid = POOL.acquire() if iso.user else None
     try:
