@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The one list of grader names: "auto" picks one of the others from the settings.
 GraderChoice = Literal["auto", "offline", "openai", "anthropic", "openai_compatible"]
+GRADER_CHOICES: tuple[GraderChoice, ...] = get_args(GraderChoice)
+GRADERS_NAMED = ", ".join(GRADER_CHOICES[:-1]) + " or " + GRADER_CHOICES[-1]
+RUNNER_UID_POOL = 64  # uids the code runner may use, from Settings.runner_uid up
 
 
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "interview-bot"
+def _home(base: str | None, fallback: str) -> Path:
+    """`interview-bot` under an XDG base folder, or under its fallback in the home folder."""
+    return Path(base or Path.home() / fallback) / "interview-bot"
 
 
 def _env(*names: str) -> Any:
@@ -28,8 +33,17 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
+    # Read first: the data dir and the model cache default to folders under them.
+    xdg_data_home: str | None = Field(default=None, validation_alias=_env("XDG_DATA_HOME"))
+    xdg_cache_home: str | None = Field(default=None, validation_alias=_env("XDG_CACHE_HOME"))
     data_dir: Path = Field(
-        default_factory=_default_data_dir, validation_alias=_env("INTERVIEW_BOT_DATA_DIR")
+        default_factory=lambda given: _home(given["xdg_data_home"], ".local/share"),
+        validation_alias=_env("INTERVIEW_BOT_DATA_DIR"),
+    )
+    model_cache: Path = Field(
+        default_factory=lambda given: _home(given["xdg_cache_home"], ".cache"),
+        validation_alias=_env("INTERVIEW_BOT_MODEL_CACHE"),
+        description="Where the embedding model converted to dynamic int8 is kept.",
     )
     content_dir: Path = Field(
         default=PROJECT_ROOT, validation_alias=_env("INTERVIEW_BOT_CONTENT_DIR")
@@ -62,6 +76,16 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(default=8000, validation_alias=_env("CHROMA_PORT"))
+    runner_concurrency: int = Field(
+        default=2, ge=1, validation_alias=_env("INTERVIEW_BOT_RUNNER_CONCURRENCY")
+    )
+    runner_uid: int = Field(
+        default=64200,
+        ge=1000,
+        lt=2**31 - RUNNER_UID_POOL,
+        validation_alias=_env("INTERVIEW_BOT_RUNNER_UID"),
+        description="First uid of the runner's pool (as root); uids with an account are skipped.",
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -101,4 +125,11 @@ def mask_url(url: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment and `.env`; a bad value is a ConfigError naming it."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(map(str, e['loc']))}={e['input']!r}: {e['msg']}" for e in error.errors()
+        ]
+        raise ConfigError("invalid setting: " + "; ".join(problems)) from None

@@ -3,12 +3,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content import load_bank
 from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, PLANS_DIR, REQUIRED_DIRS
+from bot.content.marks import first_marks, marked_ids, strip_marks
+from bot.content.select import select_questions
 from bot.errors import ContentError, NotFoundError
 
 Q = "question_bank/llm_deep_dive/dd-kv-cache.yaml"
@@ -289,3 +292,50 @@ def test_labelled_set_is_optional(mini_root: Path) -> None:
     shutil.rmtree(mini_root / LABELLED_DIR)
     bank = load_bank(mini_root)
     assert bank.labelled == {} and bank.summary()["labelled_answers"] == 0
+
+
+def test_key_point_marks_are_read_and_stripped_in_one_place() -> None:
+    body = (
+        "KV caching stores keys.\n"
+        "<!--key_points: kv-store ,  reuse-->\n"
+        "Text <!-- key_points: reuse, , memory-bound --> goes on.\n"
+        "<!-- a plain comment -->\n"
+    )
+    assert marked_ids(body) == ["kv-store", "reuse", "reuse", "memory-bound"]
+    assert first_marks(body, 7) == {"kv-store": 8, "reuse": 8, "memory-bound": 9}
+    stripped = strip_marks(body)
+    assert "key_points" not in stripped and "Text  goes on." in stripped
+    assert "<!-- a plain comment -->" in stripped  # only marks are removed
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            {},
+            {
+                "coding-pair-sum-indices",
+                "sd-url-shortener",
+                "dd-kv-cache",
+                "beh-production-incident",
+            },
+        ),
+        ({"kind": "coding"}, {"coding-pair-sum-indices"}),
+        ({"competency": "c6"}, {"sd-url-shortener", "dd-kv-cache"}),  # as a user types it
+        ({"competency": "C6", "kind": "llm_deep_dive"}, {"dd-kv-cache"}),
+        ({"tag": "caching"}, {"sd-url-shortener"}),
+        ({"tag": "caching", "competency": "BH"}, set()),
+        ({"competencies": {"C1", "BH"}}, {"coding-pair-sum-indices", "beh-production-incident"}),
+        ({"kind": "coding", "competencies": {"BH"}}, set()),
+        (
+            {"exclude": {"dd-kv-cache", "sd-url-shortener"}},
+            {"coding-pair-sum-indices", "beh-production-incident"},
+        ),
+        ({"tag": "no-such-tag"}, set()),
+    ],
+)
+def test_one_selector_filters_questions(
+    mini_root: Path, filters: dict[str, Any], expected: set[str]
+) -> None:
+    bank = load_bank(mini_root)
+    assert {q.id for q in select_questions(bank.questions, **filters)} == expected

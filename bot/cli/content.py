@@ -13,6 +13,7 @@ from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_
 from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
+from bot.content.select import select_questions
 from bot.errors import ContentError
 
 
@@ -90,13 +91,7 @@ def questions(
 ) -> None:
     """List questions, optionally filtered."""
     bank = content_bank(root)
-    chosen = [
-        q
-        for q in bank.questions.values()
-        if (kind is None or q.kind == kind)
-        and (competency is None or q.competency == competency.upper())
-        and (tag is None or tag in q.tags)
-    ]
+    chosen = select_questions(bank.questions, kind=kind, competency=competency, tag=tag)
     chosen.sort(key=lambda q: (q.kind, q.competency, q.difficulty, q.id))
     if as_json:
         print_json([_question_row(q, bank) for q in chosen])

@@ -15,6 +15,7 @@ from bot.cli.common import GraderOpt, JsonOpt, RootOpt, app, content_bank, err, 
 from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
+from bot.content.select import select_questions
 from bot.errors import BotError
 from bot.grading.grade import Grade, RunSummary
 
@@ -82,12 +83,7 @@ def practice(
     if question:
         q = bank.question(question)
     else:
-        pool = [
-            x
-            for x in bank.questions.values()
-            if (competency is None or x.competency == competency.upper())
-            and (kind is None or x.kind == kind)
-        ]
+        pool = select_questions(bank.questions, kind=kind, competency=competency)
         if not pool:
             raise BotError("no question matches those filters")
         q = random.choice(pool)

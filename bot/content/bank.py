@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.config import PROJECT_ROOT
+from bot.content.marks import first_marks
 from bot.content.models import KbDoc, LabelledSet, Loc, Question, RoundPlan, Rubric
+from bot.content.select import select_questions
 from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
 from bot.errors import ContentError, ContentIssue, NotFoundError
 
@@ -22,7 +23,6 @@ PLANS_DIR = "plans"  # mock-interview plans; without it, the repository's own pl
 LABELLED_DIR = "bench/labelled"  # human-scored answers: the grader's benchmark, checked if present
 COVERAGE_FILE = "question_bank/coverage.yaml"  # what the bank must cover (not a question)
 DEFAULT_PLANS_ROOT = PROJECT_ROOT
-MARK = re.compile(r"<!--\s*key_points:\s*(?P<ids>[^>]*?)\s*-->")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -208,17 +208,8 @@ def _load_docs(col: _Collector) -> dict[str, KbFile]:
         col.issues.extend(parsed.duplicate_keys())
         doc = col.model(parsed, KbDoc, parsed.data if isinstance(parsed.data, dict) else {})
         if doc is not None and _unique(col, path, doc.id, seen, file.stem):
-            docs[doc.id] = KbFile(doc, path, body, body_line, _marks(body, body_line))
+            docs[doc.id] = KbFile(doc, path, body, body_line, first_marks(body, body_line))
     return docs
-
-
-def _marks(body: str, first_line: int) -> dict[str, int]:
-    marks: dict[str, int] = {}
-    for number, line in enumerate(body.splitlines(), start=first_line):
-        for match in MARK.finditer(line):
-            for kp in filter(None, (p.strip() for p in match["ids"].split(","))):
-                marks.setdefault(kp, number)
-    return marks
 
 
 def _load_labelled(col: _Collector) -> dict[str, LabelledSet]:
@@ -335,8 +326,5 @@ def _unfilled_rounds(plan: RoundPlan, questions: dict[str, Question]) -> list[in
     return [
         i
         for i, r in enumerate(plan.rounds)
-        if not any(
-            q.kind == r.kind and (not r.competencies or q.competency in r.competencies)
-            for q in questions.values()
-        )
+        if not select_questions(questions, kind=r.kind, competencies=r.competencies)
     ]

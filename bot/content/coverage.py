@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.content.bank import ContentBank
 from bot.content.models import KINDS, Kind
+from bot.content.select import select_questions
 from bot.errors import ContentError, ContentIssue
 
 
@@ -41,7 +42,7 @@ def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
             problems.append(f"{name}: {counts.get(name, 0)} < {target}")
     spread = {
         k: dict(
-            sorted(Counter(q.difficulty for q in bank.questions.values() if q.kind == k).items())
+            sorted(Counter(q.difficulty for q in select_questions(bank.questions, kind=k)).items())
         )
         for k in KINDS
     }

@@ -7,10 +7,17 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.config import GRADER_CHOICES
 from bot.content import Criterion, Level, Question, Rubric
 from bot.sandbox.report import Status
 
 GRADE_SCHEMA_VERSION = 1
+# The roadmap's score bands (0-100), shared by drill progression, spaced repetition and reports:
+# at least STRONG_MARK moves up a level, HOLD_MARK to STRONG_MARK - 1 stays at the level, below
+# HOLD_MARK steps back; EASY_MARK and above is an easy review.
+EASY_MARK = 90
+STRONG_MARK = 80
+HOLD_MARK = 60
 Coverage = Literal["covered", "partial", "missed"]
 
 
@@ -65,7 +72,9 @@ class KeyPointResult(_Record):
 
 
 class GraderInfo(_Record):
-    name: str = Field(description="offline, openai, anthropic or openai_compatible")
+    name: str = Field(
+        description=", ".join(c for c in GRADER_CHOICES if c != "auto")  # the resolved grader
+    )
     model: str
     version: str
     prompt_hash: str = ""

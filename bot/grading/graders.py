@@ -5,20 +5,18 @@ To grade an answer, use bot/grading/coding.py's `grade_answer` (it runs a coding
 
 from __future__ import annotations
 
-from bot.config import Settings
+from bot.config import GRADER_CHOICES, Settings
 from bot.content import ContentBank
 from bot.errors import ConfigError
 from bot.grading.grade import Grader
 from bot.grading.offline import OfflineGrader
 from bot.providers import Provider
 
-CHOICES = ("auto", "offline", "openai", "anthropic", "openai_compatible")
-
 
 def resolve_choice(settings: Settings, choice: str) -> str:
     """'auto' picks an LLM when one is configured, otherwise the offline grader."""
-    if choice not in CHOICES:
-        raise ConfigError(f"unknown grader '{choice}' (choose from {', '.join(CHOICES)})")
+    if choice not in GRADER_CHOICES:
+        raise ConfigError(f"unknown grader '{choice}' (choose from {', '.join(GRADER_CHOICES)})")
     if choice == "auto":
         choice = settings.grader
     if choice != "auto":

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.content import ContentBank, Question
+from bot.content.select import select_questions
+from bot.grading.grade import HOLD_MARK, STRONG_MARK
 from bot.interview.spacing import DueItem
 from bot.interview.state import DrillSpec, Result, RoundState
 from bot.text import content_stems
 
-MOVE_UP, STAY = 80, 60
 FREQUENCY = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -29,11 +30,7 @@ class Choice:
 
 
 def drill_pool(bank: ContentBank, spec: DrillSpec) -> list[Question]:
-    return [
-        q
-        for q in bank.questions.values()
-        if q.competency == spec.competency and (spec.tag is None or spec.tag in q.tags)
-    ]
+    return select_questions(bank.questions, competency=spec.competency, tag=spec.tag)
 
 
 def next_drill_question(
@@ -62,9 +59,9 @@ def next_drill_question(
         return Choice(_nearest(fresh, start, rng), f"a level-{start} start")
     last = graded[-1]
     score = last.score or 0.0
-    if score >= MOVE_UP:
+    if score >= STRONG_MARK:
         return _move_up(pool, last, rng)
-    if score >= STAY:
+    if score >= HOLD_MARK:
         return _remedial(bank, pool, last)
     return _step_back(bank, pool, last, rng)
 
@@ -78,13 +75,9 @@ def pick_for_round(
     seen_before: Iterable[str] = (),
     seed: str = "",
 ) -> Choice:
-    pool = [
-        q
-        for q in bank.questions.values()
-        if q.kind == round_.kind
-        and (not round_.competencies or q.competency in round_.competencies)
-        and q.id not in asked
-    ]
+    pool = select_questions(
+        bank.questions, kind=round_.kind, competencies=round_.competencies, exclude=asked
+    )
     if not pool:
         raise LookupError(f"no {round_.kind} question left for round '{round_.name}'")
     fresh = [q for q in pool if q.id not in set(seen_before)] or pool
@@ -94,11 +87,12 @@ def pick_for_round(
 
 
 def _move_up(pool: list[Question], last: Result, rng: random.Random) -> Choice:
+    band = f"{last.score:.0f} >= {STRONG_MARK}"
     unlocked = [q for q in pool if last.question_id in q.prerequisites]
     if unlocked:
-        return Choice(_ranked(unlocked, rng)[0], f"{last.score:.0f} >= 80: a topic it unlocks")
+        return Choice(_ranked(unlocked, rng)[0], f"{band}: a topic it unlocks")
     harder = min(last.difficulty + 1, 5)
-    return Choice(_nearest(pool, harder, rng), f"{last.score:.0f} >= 80: moving up to {harder}")
+    return Choice(_nearest(pool, harder, rng), f"{band}: moving up to {harder}")
 
 
 def _remedial(bank: ContentBank, pool: list[Question], last: Result) -> Choice:
@@ -115,16 +109,18 @@ def _remedial(bank: ContentBank, pool: list[Question], last: Result) -> Choice:
         return len(wanted & theirs) / (len(wanted) or 1)
 
     best = max(level, key=lambda q: (aim(q), -abs(q.difficulty - last.difficulty)))
-    return Choice(best, f"{last.score:.0f} is 60-79: same level, aimed at the missed points")
+    band = f"{last.score:.0f} is {HOLD_MARK}-{STRONG_MARK - 1}"
+    return Choice(best, f"{band}: same level, aimed at the missed points")
 
 
 def _step_back(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
     previous = bank.questions.get(last.question_id)
+    band = f"{last.score:.0f} < {HOLD_MARK}"
     prereqs = [q for q in pool if previous and q.id in previous.prerequisites]
     if prereqs:
-        return Choice(_ranked(prereqs, rng)[0], f"{last.score:.0f} < 60: back to a prerequisite")
+        return Choice(_ranked(prereqs, rng)[0], f"{band}: back to a prerequisite")
     easier = max(last.difficulty - 1, 1)
-    return Choice(_nearest(pool, easier, rng), f"{last.score:.0f} < 60: back to level {easier}")
+    return Choice(_nearest(pool, easier, rng), f"{band}: back to level {easier}")
 
 
 def _nearest(pool: list[Question], difficulty: int, rng: random.Random) -> Question:

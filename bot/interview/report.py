@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from bot.content import COMPETENCIES, ContentBank
+from bot.grading.grade import STRONG_MARK
 from bot.interview.spacing import ReviewSchedule
 from bot.interview.state import Result, SessionState
 
@@ -110,7 +111,7 @@ def _next_drills(
     tags: dict[str, Counter[str]] = {}
     for r in results:
         score = r.score if r.score is not None else 0.0
-        if score < 80 and r.question_id in bank.questions:
+        if score < STRONG_MARK and r.question_id in bank.questions:
             weak.setdefault(r.competency, []).append(score)
             tags.setdefault(r.competency, Counter()).update(bank.questions[r.question_id].tags)
     out = ["## Next drills", ""]
@@ -121,5 +122,5 @@ def _next_drills(
     if soon:
         out.append(f"- {len(soon)} review item(s) due within a day come first in your next drill.")
     if len(out) == 2:
-        out.append("- Everything here scored 80 or more: move up a difficulty level.")
+        out.append(f"- Everything here scored {STRONG_MARK} or more: move up a difficulty level.")
     return out

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from fsrs import Card, Rating, Scheduler
 
-from bot.grading.grade import Grade
+from bot.grading.grade import EASY_MARK, HOLD_MARK, STRONG_MARK, Grade
 from bot.store import LOCAL_USER, AttemptStore
 
 SEP = "#"
@@ -22,11 +22,11 @@ SEP = "#"
 
 def rating(score: float) -> Rating:
     """The roadmap's bands: >= 90 easy, 80-89 good, 60-79 hard, below 60 again."""
-    if score >= 90:
+    if score >= EASY_MARK:
         return Rating.Easy
-    if score >= 80:
+    if score >= STRONG_MARK:
         return Rating.Good
-    if score >= 60:
+    if score >= HOLD_MARK:
         return Rating.Hard
     return Rating.Again
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from bot.content import KbFile
-from bot.content.bank import MARK
+from bot.content.marks import marked_ids, strip_marks
 from bot.knowledge.embeddings import MODEL_NAME
 
 HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*#*\s*$")
@@ -133,9 +133,8 @@ def _sections(kb: KbFile) -> list[tuple[str, str, tuple[str, ...]]]:
             if level > 1:
                 path.append(match[2])
             continue
-        for mark in MARK.finditer(line):
-            marks.extend(p.strip() for p in mark["ids"].split(",") if p.strip())
-        lines.append(MARK.sub("", line))
+        marks.extend(marked_ids(line))
+        lines.append(strip_marks(line))
     flush()
     return sections
 

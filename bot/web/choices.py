@@ -6,6 +6,7 @@ from typing import Any
 
 from chainlit.input_widget import Select, Slider, TextInput
 
+from bot.config import GRADER_CHOICES
 from bot.content import COMPETENCIES
 from bot.content.models import RoundPlan
 from bot.errors import BotError
@@ -13,7 +14,6 @@ from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 
 MODES = {"drill": "Drill one competency", "mock": "Mock interview", "single": "Single question"}
-GRADERS = ["auto", "offline", "openai", "anthropic", "openai_compatible"]
 
 
 def widgets(ctx: EngineContext) -> list[Any]:
@@ -40,7 +40,7 @@ def widgets(ctx: EngineContext) -> list[Any]:
             id="minutes", label="Round minutes (e.g. 35,40,30; empty = the plan's)", initial=""
         ),
         TextInput(id="question", label="Single question id", initial=""),
-        Select(id="grader", label="Grader", values=GRADERS, initial_value="auto"),
+        Select(id="grader", label="Grader", values=list(GRADER_CHOICES), initial_value="auto"),
     ]
 
 

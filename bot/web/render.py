@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.content import COMPETENCIES, ContentBank, Question
-from bot.content.bank import MARK
+from bot.content.marks import strip_marks
 from bot.grading.report import grade_markdown
 from bot.interview import events as ev
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
@@ -89,7 +89,7 @@ def follow_up_markdown(event: FollowUpGraded) -> str:
 def reference_markdown(bank: ContentBank, question: Question) -> str:
     """The reference answer with its file and sources, for the collapsed side panel."""
     doc = bank.docs[question.reference]
-    body = MARK.sub("", doc.body).strip()
+    body = strip_marks(doc.body).strip()
     cites = [f"- `{doc.path}`", *(f"- {s}" for s in doc.doc.sources)]
     return "\n".join([body, "", "**Sources**", *cites])
 

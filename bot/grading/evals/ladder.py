@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.content import ContentBank, Question
-from bot.content.bank import MARK
+from bot.content.marks import strip_marks
+from bot.content.select import select_questions
 from bot.grading.evidence import topic_vector
 from bot.grading.grade import Grader
 from bot.grading.offline import CLARITY
@@ -64,8 +65,7 @@ class Rung:
 
 
 def reference_prose(bank: ContentBank, question: Question) -> str:
-    body = bank.docs[question.reference].body
-    body = MARK.sub("", body)
+    body = strip_marks(bank.docs[question.reference].body)
     return "\n".join(line.lstrip("#").strip() for line in body.splitlines()).strip()
 
 
@@ -133,7 +133,7 @@ def kb_elsewhere(bank: ContentBank, question: Question, size: int = 5000) -> str
 
 
 def reference_prose_of(bank: ContentBank, doc_id: str) -> str:
-    body = MARK.sub("", bank.docs[doc_id].body)
+    body = strip_marks(bank.docs[doc_id].body)
     return "\n".join(ln for ln in body.splitlines() if not ln.lstrip().startswith(("#", "|")))
 
 
@@ -232,7 +232,7 @@ def _checks(scores: dict[str, float], clarity_weight: float) -> dict[str, bool]:
 def ladder_questions(bank: ContentBank, per_kind: int | None = None) -> list[Question]:
     chosen: list[Question] = []
     for kind in ("coding", "system_design", "llm_deep_dive", "behavioral"):
-        of_kind = sorted((q for q in bank.questions.values() if q.kind == kind), key=lambda q: q.id)
+        of_kind = sorted(select_questions(bank.questions, kind=kind), key=lambda q: q.id)
         chosen.extend(
             of_kind if per_kind is None else of_kind[:: max(len(of_kind) // per_kind, 1)][:per_kind]
         )

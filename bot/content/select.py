@@ -1,0 +1,33 @@
+"""The one question filter: by kind, competency, tag, and the ids to leave out."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from bot.content.models import Question
+
+
+def select_questions(
+    questions: Mapping[str, Question],
+    *,
+    kind: str | None = None,
+    competency: str | None = None,
+    competencies: Collection[str] = (),
+    tag: str | None = None,
+    exclude: Collection[str] = (),
+) -> list[Question]:
+    """The questions that match every filter given, in the bank's order.
+
+    `competency` is one id (any case, as typed by a user); `competencies` is a set to draw from,
+    empty meaning any; `exclude` holds question ids already used.
+    """
+    wanted = competency.upper() if competency is not None else None
+    return [
+        q
+        for q in questions.values()
+        if (kind is None or q.kind == kind)
+        and (wanted is None or q.competency == wanted)
+        and (not competencies or q.competency in competencies)
+        and (tag is None or tag in q.tags)
+        and q.id not in exclude
+    ]
