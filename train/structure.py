@@ -6,7 +6,7 @@ points and cues, the labelled answers, and the student answers of the public set
 model learns shape, not topic: shuffled, sorted, content words only, content words glued with
 random function words, noun-phrase runs joined by commas or "and", and sorted vocabulary dumps
 of whole documents. Sources are split 80/20 by document (a hash of its name); the threshold is
-the one that flags at most 1% of held-out real units.
+the one that flags at most 0.15% of held-out real units of 10 or more words.
 
     python train/structure.py            # ~1 min on 2 cores; prints held-out figures
 """
@@ -34,19 +34,24 @@ from bot.grading.evals.datasets import read_csv  # noqa: E402
 from bot.grading.structure import (  # noqa: E402
     BUCKETS,
     DENSE,
+    LONG_UNIT,
     MIN_WORDS,
     MODEL_FILE,
     TOKEN,
     dense_features,
     sparse_features,
 )
+from bot.grading.verbs import is_verb  # noqa: E402
 from bot.text import STOPWORDS, split_units  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 TRAIN_SPLITS = {"saf_cn_english.csv": "training", "scientsbank_2way.csv": "train"}
 GLUE = ["the", "of", "and", "is", "that", "a", "to", "in", "for", "with", "on", "are", "as", "by"]
+ARTICLES = {"the", "a", "an"}
 L2 = 1.0
-MAX_FALSE_FLAGS = 0.01
+# Share of held-out real units of LONG_UNIT+ words the threshold may flag: a real sentence
+# taken for a term list loses its credit, so this is kept far below the salad it misses.
+MAX_FALSE_FLAGS = 0.0015
 
 
 def kb_units(text: str) -> Iterator[str]:
@@ -80,9 +85,10 @@ def _content(words: list[str]) -> list[str]:
 
 
 def _runs(words: list[str]) -> list[list[str]]:
+    """Runs of content words with no verb in them: noun phrases, as a tagger would cut them."""
     runs: list[list[str]] = [[]]
     for w in words:
-        if w.lower() in STOPWORDS:
+        if w.lower() in STOPWORDS or is_verb(w):
             runs.append([])
         else:
             runs[-1].append(w)
@@ -108,7 +114,6 @@ def _phrases(rng: random.Random, words: list[str]) -> str:
 CORRUPTIONS: dict[str, Callable[[random.Random, list[str]], str]] = {
     "shuffled": lambda rng, w: " ".join(rng.sample(w, len(w))),
     "sorted": lambda rng, w: " ".join(sorted(w, key=str.lower)),
-    "content only": lambda rng, w: " ".join(_content(w)),
     "content shuffled": lambda rng, w: " ".join(rng.sample(_content(w), len(_content(w)))),
     "glued": _glued,
     "glued shuffled": lambda rng, w: _glued(rng, rng.sample(w, len(w))),
@@ -133,11 +138,37 @@ def dumps(rng: random.Random, units: list[tuple[str, str]]) -> list[tuple[str, s
     return out
 
 
+def notes(rng: random.Random, real: list[tuple[str, str]]) -> list[tuple[str, str, str, int]]:
+    """Real sentences as people write notes: articles dropped. Still claims, still English."""
+    out = []
+    for src, u in rng.sample(real, len(real) // 2):
+        words = u.split()
+        verbs = [i for i, w in enumerate(words) if is_verb(w.strip(",.;:"))]
+        if verbs and rng.random() < 0.5:  # the predicate alone: "- reduces memory by 4x"
+            words = words[verbs[0] :]
+        kept = [w for w in words if w.lower() not in ARTICLES or rng.random() < 0.3]
+        if len(kept) >= MIN_WORDS and kept != u.split():
+            out.append((src, "real notes", " ".join(kept), 0))
+    return out
+
+
+def long_bags(rng: random.Random, real: list[tuple[str, str]]) -> list[tuple[str, str, str, int]]:
+    """The distinct content words of a few neighbouring sentences, in order: a term bag."""
+    out = []
+    for i in range(0, len(real) - 4, 3):
+        src = real[i][0]
+        span = [u for s, u in real[i : i + rng.randint(2, 4)] if s == src]
+        words = list(dict.fromkeys(w.lower() for u in span for w in _content(_words(u))))
+        if len(words) >= 12:
+            out.append((src, "term bag", " ".join(words[: rng.randint(12, 45)]), 1))
+    return out
+
+
 def examples(seed: int) -> list[tuple[str, str, str, int]]:
     """(source, family, text, is_salad) rows."""
     rng = random.Random(seed)
     real = real_units()
-    rows = [(src, "real", u, 0) for src, u in real]
+    rows = [(src, "real", u, 0) for src, u in real] + notes(rng, real) + long_bags(rng, real)
     names = list(CORRUPTIONS)
     for src, u in real:
         words = _words(u)
@@ -195,14 +226,23 @@ def main() -> None:
     y = np.array([r[3] for r in train], dtype=float)
     w, b = fit(x, y)
     p_test = 1 / (1 + np.exp(-(matrix([r[2] for r in test]) @ w + b)))
-    real_p = np.sort(p_test[[r[3] == 0 for r in test]])
+    long = np.array([len(_words(r[2])) >= LONG_UNIT for r in test])
+    real_p = np.sort(p_test[np.array([r[1] == "real" for r in test]) & long])
     threshold = float(real_p[int(len(real_p) * (1 - MAX_FALSE_FLAGS))])
     print(f"train {len(train)} rows, held out {len(test)}; threshold {threshold:.3f}")
-    for family in ["real", *CORRUPTIONS, "dump"]:
+    for family in ["real", "real notes", *CORRUPTIONS, "term bag", "dump"]:
         picked = [p for r, p in zip(test, p_test, strict=True) if r[1] == family]
         if picked:
             flagged = np.mean(np.array(picked) >= threshold)
             print(f"  {family:17s} n={len(picked):5d} flagged {100 * flagged:5.1f}%")
+    for cut in (threshold, 0.9, 0.95, 0.97, 0.98, 0.99):
+        real = [r[1] == "real" for r in test] & long
+        salad = np.array([r[3] == 1 for r in test]) & long
+        print(
+            f"  units of {LONG_UNIT}+ words at {cut:.2f}: real flagged"
+            f" {100 * np.mean(p_test[real] >= cut):.2f}%, salad flagged"
+            f" {100 * np.mean(p_test[salad] >= cut):.1f}%"
+        )
     model = {
         "sparse": {str(i): round(float(v), 5) for i, v in enumerate(w[:BUCKETS]) if abs(v) > 1e-4},
         "dense": [round(float(v), 5) for v in w[BUCKETS:]],

@@ -123,7 +123,7 @@ def gather(
 ) -> Evidence:
     """Screen the answer (orders to the grader, repeats, copies and term lists earn nothing),
     drop off-topic text, and score every key point on what is left."""
-    screened = screened if screened is not None else screen(answer)
+    screened = screened if screened is not None else screen(answer, question=question)
     units, open_units = screened.units, screened.kept
     weights = np.array([kp.weight for kp in key_points], dtype=float)
     nothing = np.zeros(len(key_points))

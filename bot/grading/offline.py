@@ -89,13 +89,13 @@ class OfflineGrader:
         self._copies: CopyIndex | None = None
         self._lock = threading.Lock()
 
-    def screen(self, answer: str) -> Screened:
+    def screen(self, answer: str, question: str = "") -> Screened:
         """The answer as this grader sees it: what is set aside and why."""
-        return screen(answer, self._copy_index())
+        return screen(answer, self._copy_index(), question)
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
-        screened = self.screen(answer)
+        screened = self.screen(answer, question.prompt)
         evidence = gather(question.prompt, list(question.key_points), answer, screened)
         calibration = load_calibration()
         weights = np.array([kp.weight for kp in question.key_points])

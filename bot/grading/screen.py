@@ -21,14 +21,25 @@ from bot.grading.copying import CopyIndex
 from bot.grading.grade import SetAside
 from bot.grading.injection import injected_units
 from bot.grading.language import Language, detect, notice
-from bot.grading.structure import is_fragment, load_structure_model, word_count
-from bot.text import Unit, content_stems, split_units
+from bot.grading.structure import LONG_UNIT, load_structure_model, word_count
+from bot.grading.verbs import is_verb
+from bot.text import WORD, Unit, content_stems, split_units
 
 Reason = Literal["injected", "repeated", "copied", "list of terms"]
 NEAR_DUPLICATE = 0.8  # Jaccard of content stems at which a unit repeats an earlier one
 # An answer made mostly of fragments and term lists is a vocabulary dump as a whole: its few
 # units that pass as sentences are dropped with the rest.
-DUMP_SHARE, DUMP_MIN_UNITS = 0.5, 3
+DUMP_SHARE, DUMP_MIN_UNITS, DUMP_MIN_WORDS = 0.5, 3, 8
+ASKS_FOR_LIST = re.compile(
+    r"(^|[.?!]\s+)(please\s+)?(name|list|state|enumerate|mention|identify)\b"
+    r"|\b(name|list|state|give|mention)\s+(at\s+least\s+)?(two|three|four|five|\d+)\b"
+    r"|\bwhat\s+are\s+the\s+(two|three|four|five|\d+)\b",
+    re.IGNORECASE,
+)
+# A short unit with a verb is a terse note unless the model is this sure ("reduce routing
+# tables" is a claim; "cache decode keys layer memory bound" is not).
+SURE_SALAD = 0.98
+LIST_SEPARATOR = re.compile(r"[,;/]|\band\b|\bor\b")
 TOKEN_SPAN = re.compile(r"\S+")
 CODE_START = re.compile(
     r"\s*(def|class|return|for|while|if|elif|else|import|from|with|try|except|yield|lambda)\b"
@@ -78,7 +89,13 @@ class Screened:
         return "\n".join(parts)
 
 
-def screen(answer: str, copies: CopyIndex | None = None) -> Screened:
+def asks_for_list(question: str) -> bool:
+    """Whether the question asks for an enumeration ("Name three...", "List the..."): then a
+    list of short phrases is an answer, not a vocabulary dump."""
+    return bool(ASKS_FOR_LIST.search(question))
+
+
+def screen(answer: str, copies: CopyIndex | None = None, question: str = "") -> Screened:
     period = repeating_prefix(answer)
     units = split_units(answer[:period])
     repeats = [u for u in split_units(answer[period:]) if u.text]
@@ -95,7 +112,7 @@ def screen(answer: str, copies: CopyIndex | None = None) -> Screened:
         for i, copy in zip(open_units, found, strict=True):
             if copy is not None:
                 dropped[i] = Dropped("copied", copy.source)
-    _mark_term_lists(units, dropped)
+    _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
     return Screened(units, dropped, detect(answer))
 
 
@@ -142,20 +159,42 @@ def looks_like_code(text: str) -> bool:
     return bool(CODE_START.match(text)) or symbols >= 0.08 * max(len(text), 1)
 
 
-def _mark_term_lists(units: list[Unit], dropped: list[Dropped | None]) -> None:
+def _mark_term_lists(
+    units: list[Unit], dropped: list[Dropped | None], *, lists_answer: bool
+) -> None:
+    """A long unit that reads as a term list earns nothing. A short one may be a terse note
+    ("decode becomes memory-bound"), so short suspects and fragments are judged together: when
+    they make up most of the answer, the whole answer is a vocabulary dump."""
     model = load_structure_model()
     open_units = [
         i for i, d in enumerate(dropped) if d is None and not looks_like_code(units[i].text)
     ]
-    fragments = [i for i in open_units if is_fragment(units[i].text)]
-    salad = [i for i in open_units if i not in fragments and model.is_salad(units[i].text)]
     words = {i: word_count(units[i].text) for i in open_units}
-    listed = sum(words[i] for i in fragments + salad)
-    total = sum(words.values())
-    whole_dump = len(fragments) + len(salad) >= DUMP_MIN_UNITS and listed >= DUMP_SHARE * total
-    marked = open_units if whole_dump else salad
-    for i in marked:
+    salad, suspects = [], []
+    for i in open_units:
+        text = units[i].text
+        if words[i] >= LONG_UNIT and model.is_salad(text):
+            salad.append(i)
+        elif lists_answer:
+            continue  # short phrases are what the question asked for
+        elif is_phrase_list(text):
+            salad.append(i)
+        elif not _has_verb(text) or model.salad_probability(text) >= SURE_SALAD:
+            suspects.append(i)
+    listed = sum(words[i] for i in salad + suspects)
+    whole_dump = listed >= DUMP_MIN_WORDS and listed >= DUMP_SHARE * sum(words.values())
+    for i in open_units if whole_dump else salad:
         dropped[i] = Dropped("list of terms")
+
+
+def is_phrase_list(text: str) -> bool:
+    """Three or more comma-separated phrases, none with a verb: "KV cache, GQA, paging"."""
+    parts = [p for p in LIST_SEPARATOR.split(text) if p.strip()]
+    return len(parts) >= DUMP_MIN_UNITS and not _has_verb(text)
+
+
+def _has_verb(text: str) -> bool:
+    return any(is_verb(w) for w in WORD.findall(text))
 
 
 def set_aside(screened: Screened, limit: int = 240) -> list[SetAside]:

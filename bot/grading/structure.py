@@ -23,18 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.grading.verbs import is_verb
 from bot.text import STOPWORDS
 
 MODEL_FILE = Path(__file__).with_name("structure.json")
 BUCKETS = 1 << 15
 MIN_WORDS = 4  # shorter units are fragments: judged by `is_fragment`, not by the model
+LONG_UNIT = 10  # words: from here on, the model's verdict on one unit alone is trusted
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?|[,;:()=/]|\S")
-# Words a claim needs: a finite verb or a modal. A fragment with none of them ("KV cache",
-# "paged attention blocks") states nothing; with one ("GQA shrinks the cache") it may.
-VERBISH = re.compile(
-    r"^(is|are|was|were|be|been|being|has|have|had|do|does|did|can|could|will|would|should|"
-    r"must|may|might|shall|need|needs|[a-z]+(s|ed|es))$"
-)
 SUFFIXES = (
     ("ing", "ING"),
     ("tion", "NN"),
@@ -69,6 +65,8 @@ def shape(token: str) -> str:
         return "#NUM"
     if any(c.isdigit() or c in "+#" for c in token) or (token.isupper() and len(token) > 1):
         return "#SYM"
+    if is_verb(low):
+        return "V" + next((f"-{n}" for e, n in SUFFIXES if low.endswith(e) and n != "NN"), "")
     for ending, name in SUFFIXES:
         if low.endswith(ending) and len(low) > len(ending) + 2:
             return name
@@ -121,7 +119,7 @@ class StructureModel:
 def is_fragment(text: str) -> bool:
     """Fewer than MIN_WORDS words and no verb: a label, not a claim ("KV cache", "GQA")."""
     words = [t.lower() for t in TOKEN.findall(text) if t[0].isalpha()]
-    return len(words) < MIN_WORDS and not any(VERBISH.match(w) for w in words)
+    return len(words) < MIN_WORDS and not any(is_verb(w) for w in words)
 
 
 def word_count(text: str) -> int:
