@@ -69,22 +69,38 @@ def test_levels_follow_the_pass_rate(passed: int, total: int, level: int) -> Non
     assert correctness_level(passed, total) == level
 
 
-def test_hidden_tests_set_correctness_and_the_score_is_reassembled() -> None:
-    before = grade(level=2)
+def test_hidden_tests_set_correctness_and_failing_code_bounds_the_rest() -> None:
+    before = grade(level=3)
     after = apply_test_results(before, rubric(), seven_of_ten())
     correctness = next(c for c in after.criteria if c.id == "correctness")
-    assert (correctness.level, correctness.label, correctness.score) == (2, "adequate", 50.0)
+    # the level follows the thresholds; the score follows the pass rate itself
+    assert (correctness.level, correctness.label, correctness.score) == (2, "adequate", 70.0)
     assert correctness.evidence == [
         "passed 7/10 hidden tests; failing: empty input, large input: time limit (timed out)"
     ]
     assert correctness.feedback == "Right idea with bugs on some inputs."
-    others = [c for c in after.criteria if c.id != "correctness"]
-    assert others == [c for c in before.criteria if c.id != "correctness"]
-    assert after.key_points == before.key_points and after.improvements == before.improvements
+    # every other criterion keeps 70% of its credit: the explanation is not backed by the code
+    for b, a in zip(before.criteria, after.criteria, strict=True):
+        if a.id != "correctness":
+            assert a.score == round(b.score * 0.7, 1) and a.evidence == b.evidence
+    assert [k.confidence for k in after.key_points] == [0.7]
+    assert after.improvements == before.improvements and after.strengths == []
+    assert after.score < rubric().pass_mark and not after.passed
     assert after.notes[0] == "an earlier note"
     assert after.notes[1].startswith(
         "Correctness from the hidden tests: level 2 (adequate), passed"
     )
+    assert "fails 3 of 10 hidden tests" in after.notes[2] and "cannot pass" in after.notes[2]
+
+
+def test_one_failing_hidden_test_keeps_a_strong_answer_below_the_pass_mark() -> None:
+    before = grade(level=4)
+    nine = RunReport(
+        results=[result(i, "passed" if i else "failed", "general") for i in range(10)]
+    )
+    after = apply_test_results(before, rubric(), nine)
+    assert before.passed and not after.passed
+    assert after.score == rubric().pass_mark - 1
 
 
 def test_all_hidden_tests_passing_lifts_the_grade_over_the_pass_mark() -> None:
@@ -94,8 +110,10 @@ def test_all_hidden_tests_passing_lifts_the_grade_over_the_pass_mark() -> None:
     weights = {c.id: c.weight for c in rubric().criteria}
     expected = (30 * 100 + (sum(weights.values()) - 30) * 50) / sum(weights.values())
     assert after.score == round(expected, 1) == 65.0 and after.passed
+    assert after.key_points == before.key_points
     failed = apply_test_results(before, rubric(), RunReport(results=[result(0, "failed", "x")]))
-    assert failed.score == 35.0 and not failed.passed
+    assert failed.score == round((sum(weights.values()) - 30) * 50 * 0.2 / sum(weights.values()), 1)
+    assert not failed.passed
 
 
 def test_code_that_did_not_load_scores_zero() -> None:
@@ -112,6 +130,8 @@ def test_an_answer_without_code_scores_zero_and_says_so() -> None:
     correctness = next(c for c in after.criteria if c.id == "correctness")
     assert correctness.level == 0
     assert correctness.evidence == ["no code found in the answer"]
+    assert after.score <= rubric().pass_mark / 2 and not after.passed
+    assert any("without code cannot pass" in n for n in after.notes)
     assert RunReport.from_dict(report.to_dict()).code_found is False
     assert RunReport.from_dict({"results": []}).code_found, "runs stored before the field"
 
@@ -130,6 +150,7 @@ def test_applying_twice_keeps_one_note() -> None:
     twice = apply_test_results(once, rubric(), RunReport(results=[result(0, "passed", "x")]))
     notes = [n for n in twice.notes if n.startswith("Correctness from")]
     assert len(notes) == 1 and "passed 1/1 hidden tests" in notes[0]
+    assert not any(n.startswith("Bounded by the code") for n in twice.notes)
 
 
 def test_a_grade_of_another_rubric_or_a_rubric_without_correctness_is_refused() -> None:

@@ -17,6 +17,7 @@ from bot.knowledge.embeddings import DIMENSION, get_encoder
 from bot.text import WORD, Unit, content_stems, explanation_quality, overlap
 
 COVERED = 0.5  # key point support at which a key point counts as covered
+PARTIAL = 0.3  # ... and as partly covered
 RELEVANT_SIM = 0.28  # a unit this similar to a key point or the prompt is on topic
 RELEVANT_LEX = 0.25
 FEATURES = ("aligned_recall", "novel_recall", "length_ratio", "copied")

@@ -175,6 +175,16 @@ class Grade(_Record):
             **rest,
         )
 
+    def rescored(self, rubric: Rubric, **changes: Any) -> Grade:
+        """This grade with `changes` applied and its score and pass re-derived from its
+        criteria, capped at `cap` when one is given (everything else is kept)."""
+        cap = changes.pop("cap", 100.0)
+        updated = self.model_copy(update=changes)
+        total = sum(c.weight for c in updated.criteria)
+        score = round(sum(c.score * c.weight for c in updated.criteria) / total, 1)
+        score = min(score, cap)
+        return updated.model_copy(update={"score": score, "passed": score >= rubric.pass_mark})
+
     def missed(self) -> list[KeyPointResult]:
         return [k for k in self.key_points if k.status != "covered"]
 

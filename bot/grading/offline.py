@@ -17,7 +17,7 @@ import numpy as np
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
 from bot.grading.calibration import Scale, load_calibration
 from bot.grading.copying import CopyIndex
-from bot.grading.evidence import COVERED, Evidence, gather, topic_vector
+from bot.grading.evidence import COVERED, PARTIAL, Evidence, gather, topic_vector
 from bot.grading.grade import (
     Coverage,
     CriterionScore,
@@ -31,7 +31,6 @@ from bot.grading.screen import Screened, screen, screen_notes, set_aside
 from bot.grading.structure import load_structure_model
 from bot.knowledge.embeddings import MODEL_NAME, get_encoder
 
-PARTIAL = 0.3
 SUPPORT_FLOOR, SUPPORT_SPAN = 0.1, 0.4
 # A list of terms has a structure of 0.35 (no function words); real answers, even terse ones,
 # sit above 0.45. The gate only needs to separate the two: a wider ramp (0.38..0.58) cut terse

@@ -237,3 +237,84 @@ def ladder_questions(bank: ContentBank, per_kind: int | None = None) -> list[Que
             of_kind if per_kind is None else of_kind[:: max(len(of_kind) // per_kind, 1)][:per_kind]
         )
     return chosen
+
+
+def broken_code(question: Question, *, partly: bool) -> str:
+    """Code that fails the hidden tests: every one (a stub), or about half of them (the
+    reference solution whose result is dropped on every other call)."""
+    assert question.coding is not None
+    spec = question.coding
+    if not partly:
+        if spec.style == "class":
+            return (
+                f"class {spec.entry_point}:\n    def __init__(self, *a, **k):\n        pass\n\n"
+                "    def __getattr__(self, name):\n        return lambda *a, **k: None\n"
+            )
+        return f"def {spec.entry_point}(*args, **kwargs):\n    return None\n"
+    if spec.style == "class":  # every other object answers nothing
+        return (
+            f"{spec.reference_solution}\n\n_Real = {spec.entry_point}\n_made = [0]\n\n\n"
+            f"class {spec.entry_point}(_Real):\n    def __getattribute__(self, name):\n"
+            "        real = object.__getattribute__(self, name)\n"
+            "        if callable(real) and not name.startswith('__') and _made[0] % 2:\n"
+            "            return lambda *a, **k: None\n        return real\n\n"
+            "    def __init__(self, *a, **k):\n        _made[0] += 1\n"
+            "        super().__init__(*a, **k)\n"
+        )
+    return (
+        f"{spec.reference_solution}\n\n_real = {spec.entry_point}\n_calls = [0]\n\n\n"
+        f"def {spec.entry_point}(*args, **kwargs):\n    _calls[0] += 1\n"
+        "    result = _real(*args, **kwargs)\n    return None if _calls[0] % 2 else result\n"
+    )
+
+
+def coding_rungs(bank: ContentBank, question: Question) -> list[Rung]:
+    """A coding answer is graded with its code run: the explanation with working code, with
+    code that fails some or all hidden tests, and key points pasted with no code at all."""
+    assert question.coding is not None
+    prose = reference_prose(bank, question)
+
+    def fenced(code: str) -> str:
+        return f"{prose}\n\n```python\n{code}\n```\n"
+
+    return [
+        Rung("explained, working code", fenced(question.coding.reference_solution), fair=True),
+        Rung(
+            "explained, code failing some tests",
+            fenced(broken_code(question, partly=True)),
+            fair=True,
+        ),
+        Rung(
+            "explained, code failing every test",
+            fenced(broken_code(question, partly=False)),
+            fair=True,
+        ),
+        Rung("explained, no code", prose, fair=True),
+        Rung("key points pasted, no code", "\n".join(f"- {kp.text}" for kp in question.key_points)),
+    ]
+
+
+def run_coding_ladder(
+    grader: Grader, bank: ContentBank, question: Question, fair: Grader | None = None
+) -> dict[str, Any]:
+    """Scores and checks of `coding_rungs`, graded the way the app and the CLI grade them."""
+    from bot.grading.coding import grade_answer
+
+    rubric = bank.rubrics[question.rubric]
+    honest = fair or grader
+    grades = {
+        r.name: grade_answer(honest if r.fair else grader, question, rubric, r.answer)
+        for r in coding_rungs(bank, question)
+    }
+    scores = {name: g.score for name, g in grades.items()}
+    runs = {name: g.run for name, g in grades.items()}
+    partly = runs["explained, code failing some tests"]
+    checks = {
+        "working code passes": grades["explained, working code"].passed,
+        "failing code never passes": not any(g.passed for n, g in grades.items() if "failing" in n),
+        "the partly broken code really fails some": partly is not None
+        and 0 < partly.passed < partly.total,
+        "no code never passes": not grades["explained, no code"].passed,
+        "pasted key points without code <= 30": scores["key points pasted, no code"] <= 30,
+    }
+    return {"question": question.id, "scores": scores, "checks": checks, "ok": all(checks.values())}
