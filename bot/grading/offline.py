@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
 from bot.grading.calibration import Scale, load_calibration
-from bot.grading.copying import CopyIndex
+from bot.grading.copying import CopyIndex, key_points_label
 from bot.grading.evidence import COVERED, PARTIAL, Evidence, gather, topic_vector
 from bot.grading.grade import (
     Coverage,
@@ -88,13 +88,18 @@ class OfflineGrader:
         self._copies: CopyIndex | None = None
         self._lock = threading.Lock()
 
-    def screen(self, answer: str, question: str = "") -> Screened:
+    def screen(self, answer: str, question: Question | None = None) -> Screened:
         """The answer as this grader sees it: what is set aside and why."""
-        return screen(answer, self._copy_index(), question)
+        if question is None:
+            return screen(answer, self._copy_index())
+        own = [key_points_label(question.id)]
+        if self.bank is not None and question.reference in self.bank.docs:
+            own.append(self.bank.docs[question.reference].path)
+        return screen(answer, self._copy_index(), question.prompt, own)
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()
-        screened = self.screen(answer, question.prompt)
+        screened = self.screen(answer, question)
         evidence = gather(question.prompt, list(question.key_points), answer, screened)
         calibration = load_calibration()
         weights = np.array([kp.weight for kp in question.key_points])

@@ -51,7 +51,40 @@ SUFFIXES = (
     ("es", "S"),
     ("s", "S"),
 )
-DENSE = ("alphabetical", "function_share", "log_words", "ends_open", "starts_function")
+DENSE = (
+    "alphabetical",
+    "function_share",
+    "log_words",
+    "ends_open",
+    "starts_function",
+    "seen_pairs",
+    "log_common_pairs",
+)
+
+
+@dataclass(frozen=True)
+class WordPairs:
+    """Which neighbouring pairs of common words real English uses. In a sentence, common words
+    meet in familiar pairs ("of the", "is not", "the cache"); in a shuffled or glued list they
+    meet at random ("the of", "and is")."""
+
+    common: frozenset[str]
+    seen: frozenset[int]
+
+    @staticmethod
+    def key(first: str, second: str) -> int:
+        return zlib.crc32(f"{first} {second}".encode())
+
+    def seen_share(self, words: list[str]) -> tuple[float, int]:
+        pairs = [
+            (a, b)
+            for a, b in zip(words, words[1:], strict=False)
+            if a in self.common and b in self.common
+        ]
+        if not pairs:
+            return 0.0, 0
+        seen = sum(self.key(a, b) in self.seen for a, b in pairs) / len(pairs)
+        return seen - 0.5, len(pairs)
 
 
 def shape(token: str) -> str:
@@ -77,10 +110,11 @@ def _bucket(feature: str) -> int:
     return zlib.crc32(feature.encode()) % BUCKETS
 
 
-def dense_features(tokens: list[str]) -> list[float]:
+def dense_features(tokens: list[str], pairs: WordPairs) -> list[float]:
     words = [t.lower() for t in tokens if t[0].isalnum()]
-    pairs = list(zip(words, words[1:], strict=False))
-    alphabetical = sum(a <= b for a, b in pairs) / len(pairs) if pairs else 0.5
+    seen, common_pairs = pairs.seen_share(words)
+    neighbours = list(zip(words, words[1:], strict=False))
+    alphabetical = sum(a <= b for a, b in neighbours) / len(neighbours) if neighbours else 0.5
     function_share = sum(w in STOPWORDS for w in words) / max(len(words), 1)
     return [
         4 * (alphabetical - 0.5),
@@ -88,10 +122,16 @@ def dense_features(tokens: list[str]) -> list[float]:
         math.log(max(len(words), 1)),
         float(bool(words) and words[-1] in {"the", "a", "an", "of", "and", "is", "that", "to"}),
         float(bool(words) and words[0] in {"of", "and", "is", "that"}),
+        seen,
+        math.log1p(common_pairs),
     ]
 
 
 def sparse_features(tokens: list[str]) -> list[int]:
+    """Shape n-grams. Sentence-final punctuation is left out: a period at the end says nothing
+    about what comes before it, and anyone can add one."""
+    while tokens and tokens[-1] in ".!?;:":
+        tokens = tokens[:-1]
     shapes = ["<s>", *(shape(t) for t in tokens), "</s>"]
     grams = [f"u:{s}" for s in shapes[1:-1]]
     grams += [f"b:{a}|{b}" for a, b in zip(shapes, shapes[1:], strict=False)]
@@ -104,12 +144,13 @@ class StructureModel:
     weights: np.ndarray  # BUCKETS sparse weights, then one per dense feature
     bias: float
     threshold: float
+    pairs: WordPairs
 
     def salad_probability(self, text: str) -> float:
         tokens = TOKEN.findall(text)
         rows = sparse_features(tokens)
         logit = self.bias + float(self.weights[rows].sum()) / math.sqrt(max(len(rows), 1))
-        logit += float(self.weights[BUCKETS:] @ np.array(dense_features(tokens)))
+        logit += float(self.weights[BUCKETS:] @ np.array(dense_features(tokens, self.pairs)))
         return 1 / (1 + math.exp(-max(min(logit, 30.0), -30.0)))
 
     def is_salad(self, text: str) -> bool:
@@ -133,4 +174,5 @@ def load_structure_model(path: Path = MODEL_FILE) -> StructureModel:
     for index, value in data["sparse"].items():
         weights[int(index)] = value
     weights[BUCKETS:] = data["dense"]
-    return StructureModel(weights, float(data["bias"]), float(data["threshold"]))
+    pairs = WordPairs(frozenset(data["common_words"]), frozenset(data["seen_pairs"]))
+    return StructureModel(weights, float(data["bias"]), float(data["threshold"]), pairs)
