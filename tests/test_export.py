@@ -43,7 +43,7 @@ PROMISED = [
     "strengths", "improvements", "notes", "score", "passed", "grader", "grader_model",
     "grader_version", "seen_key_points",
 ]  # fmt: skip
-AWKWARD = 'She said "no, thanks" | then, after a pause,\nwrote:\r\n  x = "a,b"\n🙂 résumé\tend\x1b[0m'
+AWKWARD = 'She said "no, thanks" | then,\nwrote:\r\n  x = "a,b"\n🙂 résumé\t\x1b[0m'
 RETIRED = "retired-question"  # answered once, no longer in the bank
 
 
