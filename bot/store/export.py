@@ -100,7 +100,8 @@ def attempt_fields(data: Export, a: AttemptRecord) -> dict[str, Any]:
         "follow_up_questions": [f.prompt for f in follow_ups],
         "follow_up_answers": [f.answer for f in follow_ups],
     }
-    return found | _grade_fields(grade)
+    found |= _grade_fields(grade)
+    return {k: found[k] for k in ATTEMPT_COLUMNS}  # in column order, and none left out
 
 
 def _grade_fields(grade: dict[str, Any] | None) -> dict[str, Any]:
