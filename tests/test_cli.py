@@ -270,16 +270,30 @@ def test_practice_saves_the_answer_then_history_and_export(
     data = json.loads(out)
     assert code == 0 and data["competencies"]["C6"]["graded"] == 1
     assert data["attempts"][0]["answer"] == answer
-    code, _, _ = run(capsys, "export", "--format", "csv", "--out", str(tmp_path / "a.csv"))
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "a.csv").read_text())))
-    assert code == 0 and [r["question_id"] for r in rows] == ["dd-kv-cache"]
+    attempts, key_points = tmp_path / "a.csv", tmp_path / "kp.csv"
+    code, _, err = run(
+        capsys, "export", "--format", "csv", "--out", str(attempts), "--key-points", str(key_points)
+    )
+    assert code == 0 and f"wrote {attempts}" in err and f"wrote {key_points}" in err
+    rows = list(csv.DictReader(io.StringIO(attempts.read_text(encoding="utf-8"), newline="")))
+    assert [r["question_id"] for r in rows] == ["dd-kv-cache"]
+    assert (
+        rows[0]["answer"] == answer
+        and rows[0]["question_title"] == "The KV cache in autoregressive decoding"
+    )
     assert (
         rows[0]["criterion:accuracy"] in {"0", "1", "2", "3", "4"} and rows[0]["mode"] == "single"
     )
+    points = list(csv.DictReader(io.StringIO(key_points.read_text(encoding="utf-8"))))
+    assert points and {p["attempt_id"] for p in points} == {rows[0]["attempt_id"]}
+    assert {p["status"] for p in points} <= {"covered", "partial", "missed"}
     code, out, _ = run(capsys, "export", "--format", "json", "--since", "2000-01-01")
     exported = json.loads(out)
-    assert exported["format_version"] == 1
-    assert exported["sessions"][0]["attempts"][0]["grade"]["question_id"] == "dd-kv-cache"
+    assert exported["format_version"] == 2
+    assert exported["attempts"][0]["grade"]["question_id"] == "dd-kv-cache"
+    assert exported["attempts"][0]["attempt_id"] == rows[0]["attempt_id"]
+    code, _, err = run(capsys, "export", "--format", "json", "--key-points", str(key_points))
+    assert code == 1 and "--key-points goes with --format csv" in err
     code, out, _ = run(capsys, "export", "--since", "2999-01-01")
     assert code == 0 and len(out.strip().splitlines()) == 1, "only the header"
     code, _, err = run(capsys, "export", "--since", "yesterday")

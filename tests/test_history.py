@@ -18,9 +18,11 @@ from bot.config import Settings
 from bot.errors import BotError, NotFoundError
 from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
 from bot.store import (
+    ATTEMPT_COLUMNS,
     MIGRATIONS,
     AttemptStore,
     StoreError,
+    collect_export,
     export_csv,
     export_json,
     metadata,
@@ -270,12 +272,14 @@ def test_answer_is_saved_before_grading_and_kept_when_grading_never_happens(
     with AttemptStore.open(db_url) as again:
         (attempt,) = again.attempts()
         out = io.StringIO()
-        written = export_csv(again.attempts(), out)
+        written = export_csv(collect_export(again, {}), out)
     assert (attempt.id, attempt.answer, attempt.round) == (aid, "first draft", "onsite-1")
     assert (attempt.hints_used, attempt.duration_s) == (2, 41.5)
     assert attempt.submitted_at is not None
     assert attempt.grade is None and attempt.score is None and attempt.graded_at is None
-    assert written == 0 and len(out.getvalue().splitlines()) == 1
+    assert written == 1, "an attempt never graded is exported all the same"
+    (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (row["attempt_id"], row["answer"], row["score"]) == (aid, "first draft", "")
 
 
 HOSTILE = {
@@ -615,7 +619,7 @@ def test_concurrent_writers_lose_no_rows(db_url: str) -> None:
 # --- export -----------------------------------------------------------------------------------
 
 
-def test_csv_has_one_row_per_graded_attempt_with_criterion_levels(
+def test_csv_has_one_row_per_attempt_with_criterion_levels(
     store: AttemptStore, clock: Clock
 ) -> None:
     sid = store.start_session("mock")
@@ -628,22 +632,20 @@ def test_csv_has_one_row_per_graded_attempt_with_criterion_levels(
     store.record_grade(third, make_grade(40, {"correctness": 2, "tradeoffs": 0}))
 
     out = io.StringIO()
-    assert export_csv(store.attempts(), out) == 2
+    assert export_csv(collect_export(store, {}), out) == 3
     out.seek(0)
     reader = csv.DictReader(out)
     rows = list(reader)
     assert reader.fieldnames == [
-        "timestamp", "session_id", "mode", "round", "question_id", "kind", "competency",
-        "difficulty", "score", "criterion:correctness", "criterion:depth",
-        "criterion:tradeoffs", "hints_used", "duration_s", "grader", "grader_model",
-        "grader_version", "rubric_id", "rubric_version", "seen_key_points",
+        *ATTEMPT_COLUMNS, "criterion:correctness", "criterion:depth", "criterion:tradeoffs"
     ]  # fmt: skip
-    assert [r["question_id"] for r in rows] == ["dd-kv-cache", "sd-url-shortener"]
-    assert rows[0]["timestamp"] == T0.isoformat()
+    assert [r["question_id"] for r in rows] == ["dd-kv-cache", "dd-kv-cache", "sd-url-shortener"]
+    assert rows[0]["created_at"] == T0.isoformat()
     assert (rows[0]["mode"], rows[0]["round"], rows[0]["score"]) == ("mock", "r1", "60.0")
     assert (rows[0]["criterion:correctness"], rows[0]["criterion:depth"]) == ("4", "1")
     assert rows[0]["criterion:tradeoffs"] == ""
-    assert (rows[1]["criterion:tradeoffs"], rows[1]["criterion:depth"]) == ("0", "")
+    assert rows[1]["score"] == rows[1]["criterion:correctness"] == ""
+    assert (rows[2]["criterion:tradeoffs"], rows[2]["criterion:depth"]) == ("0", "")
     assert (rows[0]["hints_used"], rows[0]["duration_s"], rows[0]["rubric_version"]) == (
         "1",
         "12.0",
@@ -663,13 +665,14 @@ def test_json_export_holds_sessions_attempts_and_full_grades(
     store.save_session_state(sid, {"position": 2})
 
     now = datetime(2025, 4, 1, tzinfo=UTC)
-    doc = json.loads(json.dumps(export_json(store.sessions(), now=now)))
-    assert doc["format_version"] == 1
+    doc = json.loads(json.dumps(export_json(collect_export(store, {}), now=now)))
+    assert doc["format_version"] == 2
     assert doc["exported_at"] == "2025-04-01T00:00:00+00:00"
     (session,) = doc["sessions"]
     assert (session["id"], session["mode"], session["plan"]) == (sid, "practice", "warmup")
     assert session["state"] == {"position": 2}
-    first, second = session["attempts"]
+    first, second = doc["attempts"]
+    assert session["attempt_ids"] == [first["attempt_id"], second["attempt_id"]]
     assert first["answer"] == "'); DROP TABLE attempts; --"
     assert Grade.model_validate(first["grade"]) == grade
     assert first["grade"]["criteria"][0]["evidence"] == ["stores the keys and values"]

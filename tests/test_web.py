@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -149,13 +150,22 @@ async def _history_chart_and_exports(ui: Recorder) -> None:
 
     await app.on_export_csv(act("export_csv"))
     [csv_file] = [e for e in ui.elements if e["name"] == "interview-bot-attempts.csv"]
-    assert "Exported 1 attempts" in ui.last()
+    [points_file] = [e for e in ui.elements if e["name"] == "interview-bot-key-points.csv"]
+    assert "Exported 1 attempts" in ui.last() and "interview-bot-key-points.csv" in ui.last()
     store = app.engine_context().store
-    rows = list(csv.DictReader(io.StringIO(_element_text(csv_file))))
+    rows = list(csv.DictReader(io.StringIO(_element_text(csv_file), newline="")))
     assert [r["question_id"] for r in rows] == ["dd-kv-cache"]
     assert float(rows[0]["score"]) == store.attempts()[0].score
+    assert rows[0]["answer"] == "Cache keys and values of earlier tokens."
+    points = list(csv.DictReader(io.StringIO(_element_text(points_file), newline="")))
+    grade = store.attempts()[0].grade
+    assert grade is not None
+    assert [p["key_point_id"] for p in points] == [k.id for k in grade.key_points]
     await app.on_export_json(act("export_json"))
     assert "interview-bot-attempts.json" in ui.last()
+    [json_file] = [e for e in ui.elements if e["name"] == "interview-bot-attempts.json"]
+    doc = json.loads(_element_text(json_file))
+    assert [a["attempt_id"] for a in doc["attempts"]] == [rows[0]["attempt_id"]]
 
 
 def test_history_marks_a_retry_made_after_the_feedback() -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, app, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
 from bot.config import get_settings
 from bot.content import COMPETENCIES
 from bot.errors import BotError
@@ -52,27 +54,45 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+    key_points: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-points", help="With csv: also write one row per attempt and key point here."
+        ),
+    ] = None,
+    root: RootOpt = None,
 ) -> None:
-    """Export attempts: CSV (one row per graded attempt) or JSON (sessions with full grades)."""
-    import io
-    from datetime import UTC, datetime
-
-    from bot.store import AttemptStore, export_csv, export_json
+    """Export every attempt: CSV (one row each) or JSON (everything, follow-ups and grades)."""
+    from bot.store import AttemptStore, collect_export, export_csv, export_json
+    from bot.store import export_key_points_csv as write_key_points
 
     if fmt not in ("csv", "json"):
         raise BotError(f"unknown format '{fmt}' (use csv or json)")
+    if key_points is not None and fmt != "csv":
+        raise BotError("--key-points goes with --format csv (the JSON holds the key points)")
     try:
         start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
     except ValueError:
         raise BotError(f"--since takes a date like 2026-11-01, not '{since}'") from None
-    buffer = io.StringIO()
+    questions = content_bank(root).questions
     with AttemptStore.open(get_settings().effective_database_url) as store:
-        if fmt == "csv":
-            export_csv(store.attempts(since=start), buffer)
-        else:
-            buffer.write(json.dumps(export_json(store.sessions(since=start)), indent=2) + "\n")
-    if out_file is None:
-        sys.stdout.write(buffer.getvalue())
+        data = collect_export(store, questions, since=start)
+    buffer = io.StringIO(newline="")
+    if fmt == "csv":
+        export_csv(data, buffer)
     else:
-        out_file.write_text(buffer.getvalue(), encoding="utf-8")
-        err.print(f"wrote {out_file}")
+        buffer.write(json.dumps(export_json(data), indent=2, ensure_ascii=False) + "\n")
+    _write(buffer.getvalue(), out_file)
+    if key_points is not None:
+        buffer = io.StringIO(newline="")
+        write_key_points(data, buffer)
+        _write(buffer.getvalue(), key_points)
+
+
+def _write(text: str, path: Path | None) -> None:
+    """To the file (UTF-8, newlines as written), or to stdout when there is none."""
+    if path is None:
+        sys.stdout.write(text)
+        return
+    path.write_text(text, encoding="utf-8", newline="")
+    err.print(f"wrote {path}")

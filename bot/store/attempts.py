@@ -19,6 +19,7 @@ from bot.store.database import open_engine
 from bot.store.records import (
     AttemptRecord,
     CompetencySummary,
+    FollowUpRecord,
     SessionRecord,
     attempt_from_row,
     session_from_row,
@@ -247,6 +248,28 @@ class AttemptStore:
         )
         with self.engine.connect() as conn:
             return [(r.prompt, r.answer) for r in conn.execute(query)]
+
+    def follow_ups_by_attempt(
+        self, user_id: str = LOCAL_USER, since: datetime | None = None
+    ) -> dict[str, list[FollowUpRecord]]:
+        """The follow-ups of the user's attempts created at or after `since`, by attempt id, each
+        attempt's in the order they were given (an attempt without any has no entry)."""
+        f, a = follow_ups_table, attempts_table
+        chosen = a.c.user_id == user_id
+        if since is not None:
+            chosen &= a.c.created_at >= since
+        query = (
+            sa.select(f)
+            .join(a, a.c.id == f.c.attempt_id)
+            .where(chosen)
+            .order_by(f.c.attempt_id, f.c.created_at, f.c.id)
+        )
+        found: dict[str, list[FollowUpRecord]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                record = FollowUpRecord(r.attempt_id, r.prompt, r.answer, r.created_at)
+                found.setdefault(r.attempt_id, []).append(record)
+        return found
 
     def review_cards(self, user_id: str = LOCAL_USER) -> dict[str, str]:
         """item id -> the scheduler's card as JSON, soonest due first."""

@@ -56,6 +56,19 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class FollowUpRecord:
+    """A follow-up question asked after an attempt was graded, and the candidate's reply."""
+
+    attempt_id: str
+    prompt: str
+    answer: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in vars(self).items()}
+
+
+@dataclass(frozen=True)
 class SessionRecord:
     id: str
     user_id: str

@@ -21,10 +21,18 @@ from bot.content import load_bank
 from bot.errors import BotError
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
-from bot.store import AttemptStore, export_csv, export_json
+from bot.store import (
+    AttemptStore,
+    collect_export,
+    export_csv,
+    export_json,
+    export_key_points_csv,
+)
 from bot.web import chat, choices, render
 
 TICK_SECONDS = 1.0
+EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
+KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
 
 
 @lru_cache(maxsize=1)
@@ -212,19 +220,31 @@ async def on_history(action: cl.Action) -> None:
 
 
 async def _export(fmt: str) -> None:
+    """CSV: two files, the attempts (one row each) and their key points (one row per attempt
+    and key point); JSON: one file holding everything."""
     ctx = engine_context()
-    buffer = io.StringIO()
+    data = await asyncio.to_thread(
+        collect_export, ctx.store, ctx.bank.questions, user_id=ctx.user_id
+    )
+    name = f"{EXPORT_NAME}.{fmt}"
     if fmt == "csv":
-        rows = await asyncio.to_thread(ctx.store.attempts, ctx.user_id)
-        count = f"{export_csv(rows, buffer)} attempts"
+        attempts, key_points = io.StringIO(newline=""), io.StringIO(newline="")
+        count, points = export_csv(data, attempts), export_key_points_csv(data, key_points)
+        files = [
+            _download(name, attempts.getvalue()),
+            _download(KEY_POINTS_NAME, key_points.getvalue()),
+        ]
+        said = f"{count} attempts: **{name}**; {points} key-point results: **{KEY_POINTS_NAME}**"
     else:
-        sessions = await asyncio.to_thread(ctx.store.sessions, ctx.user_id)
-        buffer.write(json.dumps(export_json(sessions), indent=2, ensure_ascii=False) + "\n")
-        count = f"{len(sessions)} sessions"
-    name = f"interview-bot-attempts.{fmt}"
-    data = buffer.getvalue().encode()
-    file = cl.File(name=name, content=data, display="inline", mime=f"text/{fmt}")
-    await cl.Message(content=f"Exported {count}: **{name}**", elements=[file]).send()
+        text = json.dumps(export_json(data), indent=2, ensure_ascii=False) + "\n"
+        files = [_download(name, text)]
+        said = f"{len(data.attempts)} attempts in {len(data.sessions)} sessions: **{name}**"
+    await cl.Message(content=f"Exported {said}", elements=files).send()
+
+
+def _download(name: str, text: str) -> cl.File:
+    mime = "text/csv" if name.endswith(".csv") else "application/json"
+    return cl.File(name=name, content=text.encode("utf-8"), display="inline", mime=mime)
 
 
 @cl.action_callback("export_csv")
