@@ -95,9 +95,7 @@ def test_hidden_tests_set_correctness_and_failing_code_bounds_the_rest() -> None
 
 def test_one_failing_hidden_test_keeps_a_strong_answer_below_the_pass_mark() -> None:
     before = grade(level=4)
-    nine = RunReport(
-        results=[result(i, "passed" if i else "failed", "general") for i in range(10)]
-    )
+    nine = RunReport(results=[result(i, "passed" if i else "failed", "general") for i in range(10)])
     after = apply_test_results(before, rubric(), nine)
     assert before.passed and not after.passed
     assert after.score == rubric().pass_mark - 1

@@ -2,11 +2,11 @@
 
 A candidate sees the key points in the feedback after an attempt and may have read the kb, so
 pasting either back proves nothing. Every source is cut into overlapping runs of SHINGLE content
-stems (stop words dropped, words stemmed, so reordered function words do not hide a copy). The
-answer's stems that fall inside shared runs are marked, a single changed word between two marked
-stretches is bridged (so swapping one word in three does not hide a copy either), and stretches
-too short to be more than a common phrase are unmarked. A unit of the answer is copied when most
-of its content stems stay marked; the grade names the source.
+stems (stop words dropped, words stemmed, so reordered function words do not hide a copy). For
+each source, the answer's stems inside runs it shares are marked, a single changed word between
+two marked stretches is bridged (so swapping one word in three does not hide a copy), and
+stretches too short to be more than a common phrase are dropped. A unit of the answer is copied
+when most of its content stems sit in such stretches; the grade names the source.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ COPIED_SHARE = 0.6  # of a unit's content stems inside shared stretches
 MIN_RUN = 7  # content stems in a row shared with a source: shorter is a common phrase
 OWN_RUN = 5  # ... with the question's own key points and reference, which the candidate has seen
 MAX_LABELS = 3  # sources remembered per shingle
+RESTATE_MIN, RESTATED_SHARE = 6, 0.8  # a key point of 6+ stems, 80% of them in order
 
 
 @dataclass(frozen=True)
@@ -81,20 +82,18 @@ class CopyIndex:
             unit_stems = content_stems(text)
             stems += unit_stems
             owner += [k] * len(unit_stems)
+        marks: dict[str, set[int]] = {}
+        for i, shingle in enumerate(_shingles(stems)):
+            for label in self._where.get(shingle, ()):
+                marks.setdefault(label, set()).update(range(i, i + SHINGLE))
         covered = [False] * len(stems)
         source_at: list[str | None] = [None] * len(stems)
-        need_at = [MIN_RUN] * len(stems)
-        for i, shingle in enumerate(_shingles(stems)):
-            labels = self._where.get(shingle, ())
-            if not labels:
-                continue
-            label = next((x for x in labels if x in own), labels[0])
+        # own sources first, so a stretch shared with the question's own reference is named so
+        for label in sorted(marks, key=lambda x: x not in own):
             need = self._need(label, own)
-            for j in range(i, i + SHINGLE):
-                covered[j], source_at[j] = True, source_at[j] or label
-                need_at[j] = min(need_at[j], need)
-        _bridge_single_gaps(covered, need_at)
-        _drop_short_runs(covered, need_at)
+            for start, end in _stretches(marks[label], need):
+                for j in range(start, end):
+                    covered[j], source_at[j] = True, source_at[j] or label
         return [_unit_copy(k, owner, covered, source_at) for k in range(len(texts))]
 
     def _need(self, label: str, own: Collection[str]) -> int:
@@ -104,22 +103,21 @@ class CopyIndex:
         return min(base, max(self._length.get(label, base), SHINGLE + 1))
 
 
-def _bridge_single_gaps(covered: list[bool], need_at: list[int]) -> None:
-    for i in range(1, len(covered) - 1):
-        if not covered[i] and covered[i - 1] and covered[i + 1]:
-            covered[i] = True
-            need_at[i] = max(need_at[i - 1], need_at[i + 1])
-
-
-def _drop_short_runs(covered: list[bool], need_at: list[int]) -> None:
-    start = None
-    for i, flag in enumerate([*covered, False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            if i - start < min(need_at[start:i]):
-                covered[start:i] = [False] * (i - start)
-            start = None
+def _stretches(marked: set[int], need: int) -> list[tuple[int, int]]:
+    """Stretches of marked positions shared with one source, a single unmarked position
+    between two marked ones bridged, kept when at least `need` long."""
+    found: list[tuple[int, int]] = []
+    start = end = None
+    for i in sorted(marked):
+        if end is not None and i <= end + 1:  # contiguous, or one position skipped
+            end = i
+            continue
+        if start is not None and end is not None and end + 1 - start >= need:
+            found.append((start, end + 1))
+        start = end = i
+    if start is not None and end is not None and end + 1 - start >= need:
+        found.append((start, end + 1))
+    return found
 
 
 def _unit_copy(
@@ -135,3 +133,22 @@ def _unit_copy(
     if not sources:
         return None
     return Copy(round(share, 3), str(sources.most_common(1)[0][0]))
+
+
+def restates(text: str, point: str) -> bool:
+    """Whether `text` is `point` said again with words slipped in or swapped: most of the key
+    point's content stems appear in it in order, and they make up most of `text`."""
+    said, wanted = content_stems(text), content_stems(point)
+    if len(wanted) < RESTATE_MIN or not said:
+        return False
+    common = _common_subsequence(said, wanted)
+    return common >= RESTATED_SHARE * len(wanted) and common >= COPIED_SHARE * len(said)
+
+
+def _common_subsequence(a: list[str], b: list[str]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        previous = 0
+        for j, y in enumerate(b, start=1):
+            previous, row[j] = row[j], previous + 1 if x == y else max(row[j], row[j - 1])
+    return row[-1]

@@ -95,7 +95,8 @@ class OfflineGrader:
         own = [key_points_label(question.id)]
         if self.bank is not None and question.reference in self.bank.docs:
             own.append(self.bank.docs[question.reference].path)
-        return screen(answer, self._copy_index(), question.prompt, own)
+        points = [kp.text for kp in question.key_points] if self.detect_copies else []
+        return screen(answer, self._copy_index(), question.prompt, own, points)
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         began = time.perf_counter()

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.grading.copying import CopyIndex
+from bot.grading.copying import CopyIndex, restates
 from bot.grading.grade import SetAside
 from bot.grading.injection import injected_units
 from bot.grading.language import Language, detect, notice
@@ -99,10 +99,14 @@ def asks_for_list(question: str) -> bool:
 
 
 def screen(
-    answer: str, copies: CopyIndex | None = None, question: str = "", own: Collection[str] = ()
+    answer: str,
+    copies: CopyIndex | None = None,
+    question: str = "",
+    own: Collection[str] = (),
+    points: Sequence[str] = (),
 ) -> Screened:
     """Screen `answer` to `question` (its prompt); `own` names that question's own sources in
-    the copy index (its key points and reference answer)."""
+    the copy index (its key points and reference answer), `points` are its key point texts."""
     period = repeating_prefix(answer)
     units = split_units(answer[:period])
     repeats = [u for u in split_units(answer[period:]) if u.text]
@@ -119,6 +123,8 @@ def screen(
         for i, copy in zip(open_units, found, strict=True):
             if copy is not None:
                 dropped[i] = Dropped("copied", copy.source)
+            elif any(restates(units[i].text, point) for point in points):
+                dropped[i] = Dropped("copied", "the key points of this question")
     _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
     return Screened(units, dropped, detect(answer))
 
