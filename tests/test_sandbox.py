@@ -16,8 +16,16 @@ import yaml
 from bot.config import PROJECT_ROOT, RUNNER_UID_POOL, Settings
 from bot.content import CodeTest, CodingSpec, Question
 from bot.errors import ConfigError
-from bot.sandbox import Limits, RunReport, isolation, protections, run_tests, run_tests_async
-from bot.sandbox import runner as runner_module
+from bot.sandbox import (
+    Limits,
+    RunReport,
+    concurrency,
+    isolation,
+    protections,
+    run_tests,
+    run_tests_async,
+    uid_pool,
+)
 
 CODING = {
     path.stem: path for path in sorted((PROJECT_ROOT / "question_bank").glob("**/coding-*.yaml"))
@@ -45,20 +53,20 @@ def quick(seconds: float = 1.0) -> list[CodeTest]:
 def run_uids(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The uids this test's runs got (other processes on the machine may run code too)."""
     taken: list[int] = []
-    real = isolation.POOL.acquire
+    real = uid_pool.POOL.acquire
 
     def acquire() -> int:
         uid = real()
         taken.append(uid)
         return uid
 
-    monkeypatch.setattr(isolation.POOL, "acquire", acquire)
+    monkeypatch.setattr(uid_pool.POOL, "acquire", acquire)
     return taken
 
 
 def leftovers(uids: list[int]) -> dict[int, int]:
     """Processes still alive under these uids: pid -> uid."""
-    return {pid: uid for uid in set(uids) for pid in isolation.pids_of(uid)}
+    return {pid: uid for uid in set(uids) for pid in uid_pool.pids_of(uid)}
 
 
 @pytest.mark.parametrize("question_id", sorted(CODING))
@@ -363,7 +371,7 @@ def test_a_slow_run_does_not_block_the_event_loop() -> None:
 
 def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch, run_uids: list[int]) -> None:
     monkeypatch.setenv("INTERVIEW_BOT_RUNNER_CONCURRENCY", "2")
-    real, lock = runner_module.run_tests, threading.Lock()
+    real, lock = concurrency.run_tests, threading.Lock()
     running, most = [0], [0]
 
     def counted(*args: object, **kwargs: object) -> RunReport:
@@ -376,7 +384,7 @@ def test_concurrent_runs_are_capped(monkeypatch: pytest.MonkeyPatch, run_uids: l
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(runner_module, "run_tests", counted)
+    monkeypatch.setattr(concurrency, "run_tests", counted)
     stop, seen = threading.Event(), [0]
 
     def watch() -> None:  # distinct uids with a live process = children running at once
@@ -419,13 +427,13 @@ def test_runner_settings_are_validated(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
-        runner_module.runner_concurrency()
+        concurrency.runner_concurrency()
 
 
 def test_runner_settings_come_from_the_settings_object() -> None:
     given = Settings(runner_concurrency=3, runner_uid=70000)
-    assert runner_module.runner_concurrency(given) == 3 and given.runner_uid == 70000
-    assert runner_module.runner_concurrency() == 2  # the default
+    assert concurrency.runner_concurrency(given) == 3 and given.runner_uid == 70000
+    assert concurrency.runner_concurrency() == 2  # the default
 
 
 def test_a_uid_held_by_another_process_is_left_alone() -> None:
@@ -434,12 +442,12 @@ def test_a_uid_held_by_another_process_is_left_alone() -> None:
         return
     import subprocess
 
-    base = isolation._uid_base()
+    base = uid_pool.uid_base()
     # Hold the lowest free uid, as another app on this machine would while it runs code.
     held = next(
         (uid, fd)
         for uid in range(base, base + RUNNER_UID_POOL)
-        if (fd := isolation._lock_file(uid)) is not None
+        if (fd := uid_pool._lock_file(uid)) is not None
     )
 
     def become() -> None:
@@ -448,13 +456,13 @@ def test_a_uid_held_by_another_process_is_left_alone() -> None:
 
     sleeper = subprocess.Popen(["sleep", "30"], preexec_fn=become)
     try:
-        uid = isolation.POOL.acquire()
-        isolation.POOL.release(uid)
+        uid = uid_pool.POOL.acquire()
+        uid_pool.POOL.release(uid)
         assert uid != held[0] and sleeper.poll() is None, "another app's run is not killed"
     finally:
         os.close(held[1])
         sleeper.kill()
         sleeper.wait()
-    again = isolation._lock_file(held[0])
+    again = uid_pool._lock_file(held[0])
     assert again is not None, "closing the file released the uid"
     os.close(again)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.content import Question
 from bot.errors import ProviderError
+from bot.interview.context import EngineContext
 from bot.providers import Message, Provider
 from bot.text import content_stems
 
@@ -82,3 +83,13 @@ def clarify_with_llm(provider: Provider, question: Question, message: str) -> Cl
         return offline
     text = reply.text.strip()
     return Clarification(text, provider.name) if text else offline
+
+
+def clarify_for(ctx: EngineContext, choice: str, question: Question, text: str) -> Clarification:
+    """Answer offline or with the LLM, as the session's grader `choice` resolves."""
+    from bot.grading.graders import resolve_choice
+
+    resolved = resolve_choice(ctx.settings, choice)
+    if resolved == "offline":
+        return clarify_offline(question, text)
+    return clarify_with_llm(ctx.provider(resolved), question, text)

@@ -20,9 +20,10 @@ The harness shares its process with the candidate's code, so this protects the m
 score: code that sets out to fake its own results can, but only for the person who wrote it.
 """
 
+from bot.sandbox.concurrency import run_tests_async, run_tests_capped, runner_concurrency
 from bot.sandbox.isolation import protections
 from bot.sandbox.report import Limits, Protection, RunReport, SandboxError, Status, TestResult
-from bot.sandbox.runner import run_tests, run_tests_async, run_tests_capped, runner_concurrency
+from bot.sandbox.runner import run_tests
 
 __all__ = [
     "Limits",

@@ -1,0 +1,144 @@
+"""How a session moves on: asking a question, closing it, choosing the next one, ending.
+
+In a mock interview the next question comes from the current round of the plan; in a drill,
+from the competency's pool with due reviews first; a single question ends the session once
+answered. Every step saves the session's state to the store.
+"""
+
+from __future__ import annotations
+
+from bot.content import Question
+from bot.grading.grade import Grade
+from bot.interview.choose import Choice, next_drill_question, pick_for_round
+from bot.interview.context import EngineContext
+from bot.interview.events import Event, QuestionAsked, SessionEnded
+from bot.interview.report import session_report
+from bot.interview.state import Current, Result, SessionState
+
+
+class SessionFlow:
+    """The question-to-question flow that `InterviewSession` builds its actions on."""
+
+    def __init__(self, ctx: EngineContext, session_id: str, state: SessionState) -> None:
+        self.ctx = ctx
+        self.id = session_id
+        self.state = state
+
+    def _grade_of(self, current: Current) -> Grade | None:
+        return None if current.attempt_id is None else self.ctx.store.grade(current.attempt_id)
+
+    def _finish(
+        self,
+        current: Current,
+        question: Question,
+        *,
+        grade: Grade | None = None,
+        graded: bool = True,
+        timed_out: bool = False,
+        advance: bool = True,
+    ) -> list[Event]:
+        """Close the current question, remember its result, schedule reviews, go on.
+
+        Without `grade`, the attempt's stored grade is used, unless `graded` is False (skipped,
+        or grading failed).
+        """
+        if grade is None and graded:
+            grade = self._grade_of(current)
+        if grade is not None:
+            self.ctx.schedule.record(grade, self.ctx.clock())
+        self.state.results.append(
+            Result(
+                question_id=question.id,
+                round_name=self._round_name(current),
+                kind=question.kind,
+                competency=question.competency,
+                difficulty=question.difficulty,
+                attempt_id=current.attempt_id,
+                score=grade.score if grade else None,
+                missed=[k.id for k in grade.missed()] if grade else [],
+                covered=[k.id for k in grade.key_points if k.covered] if grade else [],
+                hints_used=current.hints_used,
+                seconds=self._elapsed(current),
+                timed_out=timed_out,
+            )
+        )
+        self.state.current = None
+        if self.state.mode == "mock":
+            self.state.round_index += 1
+        self._save()
+        return self._advance() if advance else []
+
+    def _advance(self) -> list[Event]:
+        choice = self._next_choice()
+        if choice is None:
+            return self._close()
+        return [self._ask(choice)]
+
+    def _next_choice(self) -> Choice | None:
+        st = self.state
+        if st.max_questions is not None and len(st.results) >= st.max_questions:
+            return None
+        seen = self.ctx.seen_before()
+        if st.mode == "mock":
+            if st.round_index >= len(st.rounds):
+                return None
+            round_ = st.rounds[st.round_index]
+            round_.started_at = self.ctx.clock()
+            return pick_for_round(
+                self.ctx.bank, round_, st.difficulty, st.asked, seen_before=seen, seed=self.id
+            )
+        if st.mode == "drill" and st.drill is not None:
+            due = self.ctx.schedule.due(self.ctx.clock())
+            return next_drill_question(
+                self.ctx.bank, st.drill, st.results, due, seen_before=seen, seed=self.id
+            )
+        return None
+
+    def _ask(self, choice: Choice) -> QuestionAsked:
+        round_index = self.state.round_index if self.state.mode == "mock" else None
+        current = Current(
+            question_id=choice.question.id,
+            reason=choice.reason,
+            round_index=round_index,
+            started_at=self.ctx.clock(),
+        )
+        self.state.current = current
+        self._save()
+        return self._asked_event(current)
+
+    def _asked_event(self, current: Current, *, resumed: bool = False) -> QuestionAsked:
+        question = self.ctx.bank.question(current.question_id)
+        st = self.state
+        round_ = st.rounds[current.round_index] if current.round_index is not None else None
+        return QuestionAsked(
+            question,
+            current.reason,
+            len(st.results) + 1,
+            round_name=round_.name if round_ else None,
+            round_number=(current.round_index + 1) if current.round_index is not None else None,
+            rounds_total=len(st.rounds) if round_ else None,
+            deadline=round_.deadline() if round_ else None,
+            resumed=resumed,
+            draft=current.answer,
+        )
+
+    def _close(self) -> list[Event]:
+        self.state.ended = True
+        self.state.current = None
+        self._save()
+        self.ctx.store.end_session(self.id)
+        return [SessionEnded(self.report())]
+
+    def report(self) -> str:
+        return session_report(self.ctx.bank, self.state, self.ctx.schedule, self.ctx.clock())
+
+    def _round_name(self, current: Current) -> str | None:
+        if current.round_index is None:
+            return None
+        return self.state.rounds[current.round_index].name
+
+    def _elapsed(self, current: Current) -> float:
+        return round((self.ctx.clock() - current.started_at).total_seconds(), 1)
+
+    def _save(self) -> None:
+        self.ctx.store.save_session_state(self.id, self.state.model_dump(mode="json"))
