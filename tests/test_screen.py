@@ -196,7 +196,7 @@ def test_an_order_carries_on_over_the_sentences_that_continue_it() -> None:
             "French",
         ),
         (
-            "Der KV-Cache speichert die Schlüssel und Werte der vorherigen Tokens für jede Schicht.",
+            "Der KV-Cache speichert die Schlüssel und Werte der vorherigen Tokens für jede Ebene.",
             "German",
         ),
         (
