@@ -22,8 +22,9 @@ from bot.text import content_stems
 SHINGLE = 3
 COPIED_SHARE = 0.6  # of a unit's content stems inside shared stretches
 MIN_RUN = 7  # content stems in a row shared with a source: shorter is a common phrase
-OWN_RUN = 5  # ... with the question's own key points and reference, which the candidate has seen
+OWN_RUN = 7  # ... with the question's own key points and reference, which the candidate has seen
 MAX_LABELS = 3  # sources remembered per shingle
+WHOLE_UNIT_MIN = 4  # content stems a unit needs before it can be a copy on its own
 RESTATE_MIN, RESTATED_SHARE = 6, 0.8  # a key point of 6+ stems, 80% of them in order
 
 
@@ -94,6 +95,7 @@ class CopyIndex:
             for start, end in _stretches(marks[label], need):
                 for j in range(start, end):
                     covered[j], source_at[j] = True, source_at[j] or label
+        _whole_units(owner, marks, own, covered, source_at)
         return [_unit_copy(k, owner, covered, source_at) for k in range(len(texts))]
 
     def _need(self, label: str, own: Collection[str]) -> int:
@@ -101,6 +103,26 @@ class CopyIndex:
         and never longer than the source itself (a key point of five terms is a copy whole)."""
         base = OWN_RUN if label in own else MIN_RUN
         return min(base, max(self._length.get(label, base), SHINGLE + 1))
+
+
+def _whole_units(
+    owner: list[int],
+    marks: dict[str, set[int]],
+    own: Collection[str],
+    covered: list[bool],
+    source_at: list[str | None],
+) -> None:
+    """A short unit whose every content stem, in order, comes from one of the question's own
+    sources is a copy even when shorter than a stretch: "the cache limits batch size"."""
+    positions: dict[int, list[int]] = {}
+    for i, k in enumerate(owner):
+        positions.setdefault(k, []).append(i)
+    for mine in positions.values():
+        if len(mine) < WHOLE_UNIT_MIN:
+            continue
+        label = next((x for x in own if x in marks and marks[x].issuperset(mine)), None)
+        for i in mine if label else ():
+            covered[i], source_at[i] = True, source_at[i] or label
 
 
 def _stretches(marked: set[int], need: int) -> list[tuple[int, int]]:
