@@ -212,7 +212,10 @@ def test_injection_is_delimited_as_untrusted_data(
         .split(f'<candidate_answer id="{nonce}">')[1]
         .split(f'</candidate_answer id="{nonce}">')[0]
     )
-    assert INJECTION in inside, "the answer, injection included, stays inside its own tags"
+    assert ANSWER in inside, "the answer stays inside its own tags"
+    assert INJECTION not in inside and "</candidate_answer>" not in inside, "orders are removed"
+    assert "[text addressed to the grader removed]" in inside
+    assert any(n.startswith("Ignored text addressed to the grader") for n in grade.notes)
     assert grade.score == 25.0, "the score comes from the levels, not from the answer"
 
 
@@ -220,10 +223,11 @@ def test_long_answer_is_truncated_with_a_note(
     server: FakeLLMServer, bank: ContentBank, tmp_path: Path
 ) -> None:
     server.replies = [Reply(body=openai_completion(json.dumps(output(bank))))]
-    grade = grade_with(openai_settings(server, tmp_path), "openai", bank, "token " * 5000)
+    long = " ".join(f"Step {i} moves block {i * 7} into cache line {i * 13}." for i in range(900))
+    grade = grade_with(openai_settings(server, tmp_path), "openai", bank, long)
     assert any(f"cut to {MAX_ANSWER_TOKENS} tokens" in note for note in grade.notes)
     human = server.requests[0]["body"]["messages"][1]["content"]
-    assert human.count("token") < 3200 and "[... answer truncated ...]" in human
+    assert human.count("Step") < 900 and "[... answer truncated ...]" in human
 
 
 def test_compatible_server_falls_back_to_json_mode(

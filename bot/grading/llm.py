@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.config import Settings
 from bot.content import Question, Rubric
 from bot.errors import ProviderError, scrub
+from bot.grading.checks import held_to_evidence
 from bot.grading.grade import (
     CriterionScore,
     Grade,
@@ -28,11 +29,13 @@ from bot.grading.grade import (
     Usage,
     prompt_hash,
 )
+from bot.grading.offline import OfflineGrader
+from bot.grading.screen import Screened, screen, screen_notes, set_aside
 from bot.providers import Completion, JsonSchema, Message, Provider, TokenUsage
 from bot.providers.prices import cost_usd
 from bot.tokens import truncate_tokens
 
-PROMPT_VERSION = "llm-grader-1"
+PROMPT_VERSION = "llm-grader-2"
 MAX_ANSWER_TOKENS = 3000
 MAX_RAW_OUTPUT_CHARS = 1000  # of the last reply kept in a grade that fell back
 
@@ -79,6 +82,9 @@ Rubric "{rubric_title}" (levels 0-4 per criterion):
 Key points of a strong answer (id, weight, text):
 {key_points}
 
+Misconceptions to listen for; an answer that states one loses the key point it names:
+{red_flags}
+
 Reference passages:
 {references}"""
 
@@ -118,11 +124,25 @@ class LLMGrader:
         return grade
 
     def judge(self, question: Question, rubric: Rubric, answer: str) -> Grade:
-        """The LLM's grade, without the fallback: raises ProviderError when the LLM gives up."""
-        inputs, notes = self._inputs(question, rubric, answer)
+        """The LLM's grade, without the fallback: raises ProviderError when the LLM gives up.
+
+        The LLM reads the screened answer (orders to the grader removed, copies marked), and its
+        grade is then checked against the answer and the offline evidence (`held_to_evidence`)."""
+        screened = self._screen(question, answer)
+        inputs, notes = self._inputs(question, rubric, screened.for_llm())
         grade = self._call(inputs, question, rubric, answer)
-        grade.notes[:0] = notes
-        return grade
+        grade = held_to_evidence(
+            grade, rubric, screened, self.fallback.grade(question, rubric, answer)
+        )
+        grade.notes[:0] = [*screen_notes(screened), *notes]
+        return grade.model_copy(
+            update={"set_aside": set_aside(screened), "language": screened.language.name}
+        )
+
+    def _screen(self, question: Question, answer: str) -> Screened:
+        if isinstance(self.fallback, OfflineGrader):
+            return self.fallback.screen(answer, question)
+        return screen(answer, question=question.prompt)
 
     def _inputs(
         self, question: Question, rubric: Rubric, answer: str
@@ -153,6 +173,12 @@ class LLMGrader:
             "key_points": "\n".join(
                 f"- {kp.id} ({kp.weight:g}): {kp.text}" for kp in question.key_points
             ),
+            "red_flags": "\n".join(
+                f"- {f.text} (correct: {f.correction})"
+                + (f" [costs key point {f.key_point}]" if f.key_point else "")
+                for f in question.red_flags
+            )
+            or "(none listed)",
             "references": "\n\n".join(passages) or "(none retrieved)",
         }, notes
 

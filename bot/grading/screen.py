@@ -27,6 +27,7 @@ from bot.grading.verbs import is_verb
 from bot.text import WORD, Unit, content_stems, split_units
 
 Reason = Literal["injected", "repeated", "copied", "list of terms"]
+REMOVED = "[text addressed to the grader removed]"
 NEAR_DUPLICATE = 0.8  # Jaccard of content stems at which a unit repeats an earlier one
 # An answer made mostly of fragments and term lists is a vocabulary dump as a whole: its few
 # units that pass as sentences are dropped with the rest.
@@ -79,16 +80,16 @@ class Screened:
         return drop is None or drop.reason not in ("injected", "repeated")
 
     def for_llm(self) -> str:
-        """The answer as an LLM grader should see it: orders to the grader removed, repeats
-        and copies marked as such (they earn nothing there either)."""
-        parts = []
+        """The answer as an LLM grader should see it: orders to the grader removed (one marker
+        for a run of them), copies marked as earning nothing, repeats left out."""
+        parts: list[str] = []
         for unit, drop in zip(self.units, self.dropped, strict=True):
             if drop is None or drop.reason == "list of terms":
                 parts.append(unit.text)
             elif drop.reason == "copied":
                 parts.append(f"[copied from {drop.source}; earns no credit: {unit.text}]")
-            elif drop.reason == "injected":
-                parts.append("[text addressed to the grader removed]")
+            elif drop.reason == "injected" and (not parts or parts[-1] != REMOVED):
+                parts.append(REMOVED)
         return "\n".join(parts)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,8 +66,14 @@ class FakeLLMServer:
     """Serves scripted replies in order; records every request body, header set and the client's
     port. With `keep_alive`, connections stay open (HTTP/1.1), so one SDK client keeps one port."""
 
-    def __init__(self, *, keep_alive: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        keep_alive: bool = False,
+        responder: Callable[[dict[str, Any]], Reply] | None = None,
+    ) -> None:
         self.replies: list[Reply] = []
+        self.responder = responder  # when set, answers every request from its body
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.ports: list[int] = []
@@ -85,6 +92,8 @@ class FakeLLMServer:
                 reply = (
                     server.replies.pop(0)
                     if server.replies
+                    else server.responder(server.requests[-1]["body"])
+                    if server.responder
                     else Reply(500, error_body(500, "no scripted reply left"))
                 )
                 time.sleep(reply.delay)
