@@ -508,3 +508,19 @@ def test_a_drill_with_an_unknown_tag_says_which_tags_exist(ctx: EngineContext) -
         InterviewSession.start_drill(ctx, "C4", tag="quantum")
     session, events = InterviewSession.start_drill(ctx, "c4", tag="rag")
     assert "rag" in of(events, ev.QuestionAsked)[0].question.tags
+
+
+def test_an_answer_not_in_english_is_told_so_before_its_grade(ctx: EngineContext) -> None:
+    session, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+    session.say(
+        "Le cache KV garde les clés et les valeurs des tokens précédents pour chaque couche, "
+        "donc on ne les recalcule pas à chaque étape."
+    )
+    out = session.submit()
+    notices = [i for i, e in enumerate(out) if isinstance(e, ev.Notice)]
+    graded = [i for i, e in enumerate(out) if isinstance(e, ev.Graded)]
+    assert notices and graded and notices[0] < graded[0]
+    assert "reads as French" in out[notices[0]].text and "graded in English" in out[notices[0]].text
+    english, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+    english.say(KV_LINES["what-is-cached"])
+    assert not of(english.submit(), ev.Notice)

@@ -15,6 +15,7 @@ import logging
 from bot.content import Question
 from bot.errors import BotError
 from bot.grading import coding
+from bot.grading.language import detect, notice
 from bot.interview import clarify
 from bot.interview.attempt import Attempt
 from bot.interview.choose import Choice, drill_pool
@@ -182,6 +183,9 @@ class InterviewSession(SessionFlow):
         attempt_id = self._save_answer(current, question)
         current.attempt_id = attempt_id
         self._save()  # the answer is stored and the state knows its attempt before grading
+        language = detect(current.answer)
+        if not language.is_english:  # told before the grade, never a silent near-zero
+            events.append(Notice(notice(language)))
         try:
             graded = self._grade(current, question, current.answer, timed_out)
         except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
