@@ -5,8 +5,11 @@ points and cues, the labelled answers, and the student answers of the public set
 ../shared/datasets (training splits only). Word salad: corruptions of those same units, so the
 model learns shape, not topic: shuffled, sorted, content words only, content words glued with
 random function words, noun-phrase runs joined by commas or "and", and sorted vocabulary dumps
-of whole documents. Sources are split 80/20 by document (a hash of its name); the threshold is
-the one that flags at most 0.15% of held-out real units of 10 or more words.
+of whole documents. Code-like units (formulas, code) are left out: the screen never asks the
+model about them.
+Sources are split by document (a hash of its name): 40% build the table of common word pairs,
+40% fit the weights, 20% are held out; the threshold is the one that flags at most 0.15% of
+held-out real units of 10 or more words.
 
     python train/structure.py            # ~1 min on 2 cores; prints held-out figures
 """
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import get_settings  # noqa: E402
 from bot.content import load_bank  # noqa: E402
 from bot.grading.evals.datasets import read_csv  # noqa: E402
+from bot.grading.screen import looks_like_code  # noqa: E402
 from bot.grading.structure import (  # noqa: E402
     BUCKETS,
     DENSE,
@@ -76,7 +80,11 @@ def real_units() -> list[tuple[str, str]]:
     for name, split in TRAIN_SPLITS.items():
         for row in read_csv(DATASETS / name, split=split):
             found += [(f"d:{row.question_id}", u.text) for u in split_units(row.answer)]
-    return [(src, u) for src, u in found if sum(t[0].isalnum() for t in TOKEN.findall(u)) >= 4]
+    return [
+        (src, u)
+        for src, u in found
+        if sum(t[0].isalnum() for t in TOKEN.findall(u)) >= 4 and not looks_like_code(u)
+    ]
 
 
 def _words(text: str) -> list[str]:
@@ -113,6 +121,13 @@ def _glued(rng: random.Random, words: list[str]) -> str:
     return " ".join(out[:-1] if out and out[-1] in glue and rng.random() < 0.5 else out)
 
 
+def _cyclic(rng: random.Random, words: list[str]) -> str:
+    """Content words with the same one to three glue words after each, in turn."""
+    cycle = [" ".join(rng.sample(GLUE, rng.randint(1, 2))) for _ in range(rng.randint(1, 3))]
+    content = _content(words)
+    return " ".join(f"{w} {cycle[i % len(cycle)]}" for i, w in enumerate(content)).rsplit(" ", 1)[0]
+
+
 def _phrases(rng: random.Random, words: list[str]) -> str:
     joiner = rng.choice([", ", " and ", "; ", ", and ", " / "])
     return joiner.join(" ".join(r) for r in _runs(words))
@@ -124,6 +139,7 @@ CORRUPTIONS: dict[str, Callable[[random.Random, list[str]], str]] = {
     "sorted": lambda rng, w: " ".join(sorted(w, key=str.lower)),
     "content shuffled": lambda rng, w: " ".join(rng.sample(_content(w), len(_content(w)))),
     "glued": _glued,
+    "glued cyclic": lambda rng, w: _cyclic(rng, w),
     "glued shuffled": lambda rng, w: _glued(rng, rng.sample(w, len(w))),
     "noun phrases": _phrases,
 }

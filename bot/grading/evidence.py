@@ -6,6 +6,8 @@ Everything here is deterministic: the same answer and key points give the same n
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,14 +64,38 @@ def _novelty(phrasing: str, question: str) -> np.ndarray:
     return novelty
 
 
+class _UnitCache:
+    """The last UNIT_CACHE answer units' vectors: a follow-up re-grades the same answer with a
+    reply added, and a resubmission changes a sentence or two, so most units come back."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embeddings (and token vectors) of the units, each text not seen lately run once."""
+        with self.lock:
+            known = {t: self.items[t] for t in dict.fromkeys(texts) if t in self.items}
+            for t in known:
+                self.items.move_to_end(t)
+        fresh = [t for t in dict.fromkeys(texts) if t not in known]
+        if fresh:
+            vectors, tokens = get_encoder().encode_with_tokens(fresh)
+            made = {t: (vectors[n], tokens[n]) for n, t in enumerate(fresh)}
+            with self.lock:
+                self.items.update(made)
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+            known |= made
+        return np.vstack([known[t][0] for t in texts]), [known[t][1] for t in texts]
+
+
+UNIT_CACHE = _UnitCache(1024)
+
+
 def _embed_once(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Embeddings (and token vectors) of the answer's units, each distinct text run once."""
-    distinct = list(dict.fromkeys(texts))
-    vectors, tokens = get_encoder().encode_with_tokens(distinct)
-    if len(distinct) == len(texts):
-        return vectors, tokens
-    row = {text: n for n, text in enumerate(distinct)}
-    return vectors[[row[t] for t in texts]], [tokens[row[t]] for t in texts]
+    return UNIT_CACHE.embed(texts)
 
 
 @dataclass

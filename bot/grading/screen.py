@@ -181,13 +181,18 @@ def _mark_term_lists(
     answer as a whole reads as a list of terms (by the structure model's word-weighted mean,
     or because most of it is verbless phrases), all of it is a vocabulary dump."""
     model = load_structure_model()
-    open_units = [
-        i for i, d in enumerate(dropped) if d is None and not looks_like_code(units[i].text)
+    # The answer's form is judged on everything the candidate wrote once (copies included:
+    # a dump with a few pasted phrases in it is still a dump); only open units are marked.
+    prose = [
+        i
+        for i, d in enumerate(dropped)
+        if (d is None or d.reason == "copied") and not looks_like_code(units[i].text)
     ]
-    words = {i: word_count(units[i].text) for i in open_units}
-    salad_p = {i: model.salad_probability(units[i].text) for i in open_units}
-    salad = [i for i in open_units if words[i] >= LONG_UNIT and salad_p[i] >= model.threshold]
-    if not lists_answer and _whole_dump(units, open_units, words, salad_p, model.threshold):
+    open_units = [i for i in prose if dropped[i] is None]
+    words = {i: word_count(units[i].text) for i in prose}
+    salad_p = {i: model.salad_probability(units[i].text) for i in prose}
+    salad = [i for i in open_units if words[i] >= LONG_UNIT and model.is_salad(units[i].text)]
+    if not lists_answer and _whole_dump(units, prose, words, salad_p, model.threshold):
         salad = open_units
     for i in salad:
         dropped[i] = Dropped("list of terms")
