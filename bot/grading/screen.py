@@ -29,6 +29,7 @@ from bot.text import WORD, Unit, content_stems, split_units
 Reason = Literal["injected", "repeated", "copied", "list of terms"]
 REMOVED = "[text addressed to the grader removed]"
 NEAR_DUPLICATE = 0.8  # Jaccard of content stems at which a unit repeats an earlier one
+CRUMB_STEMS = 4  # a unit with fewer content stems can be a copy only as part of one
 # An answer made mostly of fragments and term lists is a vocabulary dump as a whole: its few
 # units that pass as sentences are dropped with the rest.
 DUMP_SHARE, DUMP_MIN_UNITS, DUMP_MIN_WORDS = 0.5, 3, 8
@@ -126,8 +127,25 @@ def screen(
                 dropped[i] = Dropped("copied", copy.source)
             elif any(restates(units[i].text, point) for point in points):
                 dropped[i] = Dropped("copied", "the key points of this question")
+        _mark_crumbs(units, dropped)
     _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
     return Screened(units, dropped, detect(answer))
+
+
+def _mark_crumbs(units: list[Unit], dropped: list[Dropped | None]) -> None:
+    """A scrap too short to be a copy on its own (a line of code, a formula) that sits inside
+    a copied passage, a copy on either side, belongs to that copy."""
+    for i in range(1, len(units) - 1):
+        before, after = dropped[i - 1], dropped[i + 1]
+        if (
+            dropped[i] is None
+            and len(content_stems(units[i].text)) < CRUMB_STEMS
+            and before is not None
+            and before.reason == "copied"
+            and after is not None
+            and after.reason == "copied"
+        ):
+            dropped[i] = before
 
 
 def repeating_prefix(text: str) -> int:
