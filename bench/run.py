@@ -104,34 +104,57 @@ def bench_retrieval() -> dict[str, object]:
 
 
 def bench_grading() -> dict[str, object]:
-    """Offline grading latency for ~300-word answers, key point embeddings cached (warm)."""
-    from bot.grading import OfflineGrader
+    """Offline grading latency for ~300-word answers, side by side with a baseline in the same
+    run: the grader as shipped, and the same grader with its screen switched off (no orders,
+    repeats, copies or term lists looked for), interleaved so both see the same machine load.
+
+    The answers are the first 300 words of reference answers. The shipped copy index would set
+    them aside as copies and skip the embedding, so here it is built from key points only: the
+    copy check still runs on every unit, and the rest of the grade runs as for an own answer.
+    Answer units are taken out of the vector cache before each grade (a new answer is not in it).
+    """
+    from bot.grading import OfflineGrader, evidence
+    from bot.grading.copying import CopyIndex, key_points_label
     from bot.grading.evals.ladder import reference_prose
+    from bot.grading.screen import Screened
+    from bot.text import split_units
 
     bank = load_bank(ROOT)
-    grader = OfflineGrader(bank)
+    shipped = OfflineGrader(bank)
+    shipped._copies = CopyIndex(
+        (key_points_label(q.id), kp.text) for q in bank.questions.values() for kp in q.key_points
+    )
     cases = []
     for q in sorted(bank.questions.values(), key=lambda q: q.id):
         words = reference_prose(bank, q).split()
         if len(words) >= 300:
             cases.append((q, " ".join(words[:300])))
     for q, answer in cases:  # warm: key point and topic embeddings cached, as in a session
-        grader.grade(q, bank.rubrics[q.rubric], answer)
-    it = iter(cases * 2)
+        shipped.grade(q, bank.rubrics[q.rubric], answer)
 
-    def one() -> None:
-        q, answer = next(it)
-        grader.grade(q, bank.rubrics[q.rubric], answer)
+    class Unscreened(OfflineGrader):
+        def screen(self, answer: str, question: object = None) -> Screened:
+            units = split_units(answer)
+            return Screened(units, [None] * len(units))
 
+    graders = {"shipped": shipped, "screen off": Unscreened(bank)}
+    samples: dict[str, list[float]] = {name: [] for name in graders}
     load_before, cpu_before = os.getloadavg()[0], time.process_time()
-    samples = timed(one, len(cases) * 2)
+    for q, answer in cases * 2:
+        for name, grader in graders.items():
+            evidence.UNIT_CACHE.items.clear()
+            began = time.perf_counter()
+            grader.grade(q, bank.rubrics[q.rubric], answer)
+            samples[name].append(time.perf_counter() - began)
     results: dict[str, object] = {
         "answers": len(cases),
         "words_per_answer": 300,
-        "grade_300_words": percentiles(samples),
+        **{f"grade_300_words_{k.replace(' ', '_')}": percentiles(v) for k, v in samples.items()},
         # The cores are shared: the load average says how much else was running.
         "load_average_1min_before_after": [load_before, round(os.getloadavg()[0], 2)],
-        "cpu_ms_per_grade": round(1000 * (time.process_time() - cpu_before) / len(samples), 1),
+        "cpu_ms_per_grade_both": round(
+            1000 * (time.process_time() - cpu_before) / sum(map(len, samples.values())), 1
+        ),
     }
     results["peak_rss_mb"] = peak_rss_mb()
     return results
