@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
 from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
@@ -26,7 +26,7 @@ def validate(root: RootOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             print_json({"ok": False, "errors": [vars(i) for i in error.issues]})
         else:
-            sys.stdout.write("".join(f"{issue}\n" for issue in error.issues))
+            sys.stdout.write("".join(f"{shown(str(issue))}\n" for issue in error.issues))
             sys.stdout.flush()
             err.print(f"[red]{len(error.issues)} error(s)[/red]")
         raise typer.Exit(1) from None

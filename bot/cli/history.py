@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, app, err, out, print_json
+from bot.cli.common import JsonOpt, app, err, out, print_json, shown
 from bot.config import get_settings
 from bot.content import COMPETENCIES
 from bot.errors import BotError
@@ -44,7 +45,7 @@ def history(as_json: JsonOpt = False) -> None:
         score = "-" if a.score is None else f"{a.score:.0f}"
         mark = f"  {RETRY_AFTER_FEEDBACK}" if a.seen_key_points else ""
         line = f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}{mark}"
-        out.print(line, highlight=False)
+        out.print(shown(line), markup=False, highlight=False)
 
 
 @app.command()
@@ -70,9 +71,14 @@ def export(
         if fmt == "csv":
             export_csv(store.attempts(since=start), buffer)
         else:
-            buffer.write(json.dumps(export_json(store.sessions(since=start)), indent=2) + "\n")
+            exported = export_json(store.sessions(since=start))
+            buffer.write(json.dumps(exported, indent=2, allow_nan=False) + "\n")
     if out_file is None:
         sys.stdout.write(buffer.getvalue())
-    else:
+        return
+    try:
         out_file.write_text(buffer.getvalue(), encoding="utf-8")
-        err.print(f"wrote {out_file}")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BotError(f"cannot write {out_file}: {reason}") from None
+    err.print(f"wrote {escape(shown(str(out_file)))}", highlight=False)

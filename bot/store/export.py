@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TextIO
 
+from bot.errors import public
 from bot.store.records import AttemptRecord, SessionRecord
 from bot.store.schema import utcnow
 
@@ -27,7 +28,7 @@ def export_csv(rows: Iterable[AttemptRecord], out: TextIO) -> int:
     writer = csv.DictWriter(out, [*CSV_LEAD, *(f"criterion:{c}" for c in criteria), *CSV_TAIL])
     writer.writeheader()
     for a in graded:
-        writer.writerow(_csv_row(a))
+        writer.writerow(public(_csv_row(a)))
     return len(graded)
 
 
@@ -40,9 +41,10 @@ def _csv_row(a: AttemptRecord) -> dict[str, object]:
 
 
 def export_json(records: Iterable[SessionRecord], *, now: datetime | None = None) -> dict[str, Any]:
-    """Every session with every attempt (answers, full grades and the retry mark included)."""
+    """Every session with every attempt (answers, full grades and the retry mark included),
+    secrets scrubbed and numbers JSON cannot hold as None."""
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": (now or utcnow()).isoformat(),
-        "sessions": [s.to_dict() for s in records],
+        "sessions": public([s.to_dict() for s in records]),
     }
