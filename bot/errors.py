@@ -113,25 +113,37 @@ def scrub(text: str, *, limit: int | None = 300, secrets: Iterable[str] = ()) ->
     """Text for users, logs and stored grades, clipped to `limit`, without secrets: the values
     of every configured secret (API keys, the database password), `secrets`, and anything
     shaped like a key."""
-    for value in (*_configured_secrets(), *secrets):
-        if len(value) >= MIN_SECRET_CHARS:
-            text = text.replace(value, MASK)
-    clean = KEY_SETTINGS.sub(rf"\1\2{MASK}", KEY_SHAPES.sub(MASK, text))
+    clean = _scrubbed(text, _searched((*_configured_secrets(), *secrets)))
     return clean if limit is None else clean[:limit]
 
 
 def public(data: Any, *, secrets: Iterable[str] = ()) -> Any:
     """`data` fit to leave the process (JSON output, exports): every string scrubbed, and every
     number JSON cannot hold (NaN, infinities) as None."""
+    return _public(data, _searched((*_configured_secrets(), *secrets)))
+
+
+def _public(data: Any, values: tuple[str, ...]) -> Any:
     if isinstance(data, str):
-        return scrub(data, limit=None, secrets=secrets)
+        return _scrubbed(data, values)
     if isinstance(data, float) and not math.isfinite(data):
         return None
     if isinstance(data, dict):
-        return {public(k, secrets=secrets): public(v, secrets=secrets) for k, v in data.items()}
+        return {_public(k, values): _public(v, values) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return [public(v, secrets=secrets) for v in data]
+        return [_public(v, values) for v in data]
     return data
+
+
+def _searched(values: Iterable[str]) -> tuple[str, ...]:
+    """The secret values worth searching for, longest first (one may contain another)."""
+    return tuple(sorted({v for v in values if len(v) >= MIN_SECRET_CHARS}, key=len, reverse=True))
+
+
+def _scrubbed(text: str, values: tuple[str, ...]) -> str:
+    for value in values:
+        text = text.replace(value, MASK)
+    return KEY_SETTINGS.sub(rf"\1\2{MASK}", KEY_SHAPES.sub(MASK, text))
 
 
 def _configured_secrets() -> tuple[str, ...]:

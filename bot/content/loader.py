@@ -74,7 +74,7 @@ def check_shape(text: str) -> None:
         parser.dispose()
 
 
-_NO_REFERENCES = "{} : content files do not use anchors or aliases; write the value out"
+_NO_REFERENCES = "{}: content files do not use anchors or aliases; write the value out"
 
 
 def load(text: str) -> tuple[yaml.Node | None, Any]:
