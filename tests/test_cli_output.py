@@ -185,3 +185,11 @@ def _attempts() -> list[Any]:
 
     with AttemptStore.open(get_settings().effective_database_url) as store:
         return store.attempts()
+
+
+def test_schema_to_a_bad_folder_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    code, _, err = run(capsys, "schema", "--out", str(tmp_path / "a-file"))
+    assert code == 1 and err == f"error: cannot write to {tmp_path / 'a-file'}: File exists\n"

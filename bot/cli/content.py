@@ -14,7 +14,7 @@ from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
 from bot.content.select import select_questions
-from bot.errors import ContentError
+from bot.errors import BotError, ContentError
 
 
 @app.command()
@@ -61,8 +61,12 @@ def schema(
     """Write JSON Schema files for question, rubric and labelled-answer YAML (for editors)."""
     from bot.content.export import write_json_schemas
 
-    for path in write_json_schemas(out_dir):
-        out.print(f"wrote {path}")
+    try:
+        written = write_json_schemas(out_dir)
+    except OSError as error:
+        raise BotError(f"cannot write to {out_dir}: {error.strerror or error}") from None
+    for path in written:
+        out.print(shown(f"wrote {path}"), markup=False, highlight=False)
 
 
 def _question_row(q: Question, bank: ContentBank) -> dict[str, Any]:
