@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,6 +96,18 @@ class Settings(BaseSettings):
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret: API keys and the database password (as written, decoded)."""
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        password = url_password(self.database_url) if self.database_url else None
+        if password:
+            values += [password, unquote(password)]
+        return tuple(v for v in values if v)
+
     def shown(self) -> dict[str, str]:
         """Effective values for display, secrets masked."""
         values: dict[str, str] = {}
@@ -114,12 +127,41 @@ def _mask(secret: SecretStr) -> str:
     return "(set) ****" if secret.get_secret_value() else "(empty)"
 
 
+PRIVATE_DIR_MODE = 0o700  # the data dir holds answers, grades and the search index
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory, it and every missing parent created readable by the owner only.
+
+    A directory that exists already is left as it is: it may be a shared one (/tmp, ...).
+    """
+    path = path.expanduser()
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # made by another process meanwhile
+            continue
+        folder.chmod(PRIVATE_DIR_MODE)  # mkdir's mode passes through the umask
+    return path
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a database URL (scheme://user:password@host/db), if it has one."""
+    _scheme, sep, rest = url.partition("://")
+    creds, at, _host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return None
+    return creds.split(":", 1)[1]
+
+
 def mask_url(url: str) -> str:
     """Hide a password inside a database URL (scheme://user:password@host/db)."""
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in creds:
+    if url_password(url) is None:
         return url
+    scheme, _sep, rest = url.partition("://")
+    creds, _at, host = rest.rpartition("@")
     return f"{scheme}://{creds.split(':', 1)[0]}:****@{host}"
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 class BotError(Exception):
@@ -88,10 +91,65 @@ class ProviderError(BotError):
         self.output_tokens = output_tokens
 
 
-SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{6,}|sk-ant-[A-Za-z0-9_-]{6,}|Bearer\s+\S+)")
+# Key shapes, whoever's key it is: OpenAI and Anthropic (sk-, sk-ant-, sk-proj-), Groq (gsk_),
+# xAI (xai-), Hugging Face (hf_), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab
+# (glpat-), Google (AIza), AWS access key ids (AKIA) and bearer tokens. Generated keys hold a
+# digit: that keeps names like hf_hub_download, which an answer may mention, readable.
+KEY_SHAPES = re.compile(
+    r"\bsk-[A-Za-z0-9_-]{6,}"
+    r"|\b(?:gsk_|xai-|hf_|gh[pousr]_|github_pat_|glpat-)(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{12,}"
+    r"|\bAIza[0-9A-Za-z_-]{20,}|\bAKIA[0-9A-Z]{16}\b|\bBearer\s+\S+"
+)
+# `api_key=...`, `"password": "..."` and the like: the name stays, the value goes.
+KEY_SETTINGS = re.compile(
+    r"(?i)\b((?:x-)?api[_-]?key|access[_-]?token|(?:client[_-]?)?secret[_-]?key|client[_-]?secret"
+    r"|password|passwd)([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]{4,}"
+)
+MASK = "****"
+MIN_SECRET_CHARS = 4  # a configured value shorter than this is not searched for in text
 
 
-def scrub(text: str, *, limit: int | None = 300) -> str:
-    """Text for users, logs and stored grades, with anything key-shaped removed, clipped."""
-    clean = SECRET.sub("****", text)
+def scrub(text: str, *, limit: int | None = 300, secrets: Iterable[str] = ()) -> str:
+    """Text for users, logs and stored grades, clipped to `limit`, without secrets: the values
+    of every configured secret (API keys, the database password), `secrets`, and anything
+    shaped like a key."""
+    clean = _scrubbed(text, _searched((*_configured_secrets(), *secrets)))
     return clean if limit is None else clean[:limit]
+
+
+def public(data: Any, *, secrets: Iterable[str] = ()) -> Any:
+    """`data` fit to leave the process (JSON output, exports): every string scrubbed, and every
+    number JSON cannot hold (NaN, infinities) as None."""
+    return _public(data, _searched((*_configured_secrets(), *secrets)))
+
+
+def _public(data: Any, values: tuple[str, ...]) -> Any:
+    if isinstance(data, str):
+        return _scrubbed(data, values)
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {_public(k, values): _public(v, values) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_public(v, values) for v in data]
+    return data
+
+
+def _searched(values: Iterable[str]) -> tuple[str, ...]:
+    """The secret values worth searching for, longest first (one may contain another)."""
+    return tuple(sorted({v for v in values if len(v) >= MIN_SECRET_CHARS}, key=len, reverse=True))
+
+
+def _scrubbed(text: str, values: tuple[str, ...]) -> str:
+    for value in values:
+        text = text.replace(value, MASK)
+    return KEY_SETTINGS.sub(rf"\1\2{MASK}", KEY_SHAPES.sub(MASK, text))
+
+
+def _configured_secrets() -> tuple[str, ...]:
+    from bot.config import get_settings  # here: config imports this module
+
+    try:
+        return get_settings().secret_values()
+    except BotError:  # settings that do not load have no secret to hide yet
+        return ()

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from bot import __version__
-from bot.cli.common import app, err, out
+from bot.cli.common import app, err, out, shown
 from bot.errors import BotError
 
 # isort: off
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except BotError as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False)
+        err.print("[red]error:[/red] " + escape(shown(str(error))), highlight=False)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code

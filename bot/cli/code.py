@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
 from bot.errors import BotError
 
 if TYPE_CHECKING:
@@ -56,14 +56,14 @@ def _read_code(path: Path) -> str:
 
 def _print_run(report: RunReport) -> None:
     if report.error:
-        out.print("[red]The code did not load:[/red] " + escape(report.error))
+        out.print("[red]The code did not load:[/red] " + escape(shown(report.error)))
         return
     for r in report.results:
         colour = "green" if r.status == "passed" else "red"
         detail = r.error or (f"got {r.actual}" if r.status == "failed" else "")
         out.print(
             f"[{colour}]{r.status:8}[/{colour}] "
-            + escape(f"{r.name} ({r.category}) {r.seconds * 1000:.1f} ms {detail}"),
+            + escape(shown(f"{r.name} ({r.category}) {r.seconds * 1000:.1f} ms {detail}")),
             highlight=False,
         )
     out.print(f"{report.passed}/{report.total} passed in {report.seconds:.2f} s")

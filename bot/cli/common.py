@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from rich.console import Console
 from bot.config import GRADERS_NAMED, get_settings
 from bot.content import load_bank
 from bot.content.bank import ContentBank
+from bot.errors import BotError, public, scrub
 
 app = typer.Typer(
     add_completion=False,
@@ -34,4 +36,38 @@ def content_bank(root: Path | None) -> ContentBank:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Strict JSON (no NaN or Infinity) with secrets scrubbed; characters a terminal would act
+    on are escaped even where JSON allows them raw."""
+    text = json.dumps(public(data), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(_TERMINAL_ACTIVE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n")
+
+
+# Escape sequences (CSI, OSC and two-character ones), then any other control character but
+# newline and tab: C0, DEL, C1, and the bidirectional overrides that reorder a line on screen.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|\x9b[0-?]*[ -/]*[@-~]?"
+)
+_TERMINAL_ACTIVE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def read_stdin() -> str:
+    """All of standard input as text; bytes that are not UTF-8 are a BotError, not a crash."""
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 1].hex()
+        raise BotError(
+            f"standard input is not UTF-8 text (byte 0x{bad} at offset {error.start})"
+        ) from None
+
+
+def shown(text: str) -> str:
+    """Text from outside the program (code output, answers, test names, grades, files) made
+    safe to print: secrets scrubbed, escape sequences and control characters removed."""
+    text = scrub(text, limit=None).replace("\r\n", "\n")
+    return _TERMINAL_ACTIVE.sub("", _ESCAPES.sub("", text))

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
 from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
 from bot.content.select import select_questions
-from bot.errors import ContentError
+from bot.errors import BotError, ContentError
 
 
 @app.command()
@@ -26,7 +26,7 @@ def validate(root: RootOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             print_json({"ok": False, "errors": [vars(i) for i in error.issues]})
         else:
-            sys.stdout.write("".join(f"{issue}\n" for issue in error.issues))
+            sys.stdout.write("".join(f"{shown(str(issue))}\n" for issue in error.issues))
             sys.stdout.flush()
             err.print(f"[red]{len(error.issues)} error(s)[/red]")
         raise typer.Exit(1) from None
@@ -61,8 +61,12 @@ def schema(
     """Write JSON Schema files for question, rubric and labelled-answer YAML (for editors)."""
     from bot.content.export import write_json_schemas
 
-    for path in write_json_schemas(out_dir):
-        out.print(f"wrote {path}")
+    try:
+        written = write_json_schemas(out_dir)
+    except OSError as error:
+        raise BotError(f"cannot write to {out_dir}: {error.strerror or error}") from None
+    for path in written:
+        out.print(shown(f"wrote {path}"), markup=False, highlight=False)
 
 
 def _question_row(q: Question, bank: ContentBank) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import GraderOpt, JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import (
+    GraderOpt,
+    JsonOpt,
+    RootOpt,
+    app,
+    content_bank,
+    err,
+    out,
+    print_json,
+    read_stdin,
+    shown,
+)
 from bot.config import get_settings
 from bot.content import Question
 from bot.content.bank import ContentBank
@@ -30,7 +40,7 @@ def _read_answer(answer: str | None, answer_file: Path | None) -> str:
         return answer
     assert answer_file is not None
     if str(answer_file) == "-":
-        return sys.stdin.buffer.read().decode("utf-8", "replace")
+        return read_stdin()
     try:
         return answer_file.read_bytes().decode("utf-8", "replace")
     except OSError as error:
@@ -91,16 +101,16 @@ def practice(
         f"[bold]{q.title}[/bold]  ({q.id}, {q.kind}, {q.competency}, difficulty "
         f"{q.difficulty}, about {q.suggested_minutes} min)\n"
     )
-    out.print(q.prompt, markup=False, highlight=False)
+    out.print(shown(q.prompt), markup=False, highlight=False)
     if q.coding:
-        out.print(f"\nSignature: {q.coding.signature}", markup=False, highlight=False)
+        out.print(shown(f"\nSignature: {q.coding.signature}"), markup=False, highlight=False)
     err.print("\nType your answer; finish with Ctrl-D on an empty line.")
     began = time.monotonic()
-    answer = sys.stdin.read()
+    answer = read_stdin()
     result = _save_and_grade(bank, q, answer, grader, duration_s=time.monotonic() - began)
     _print_grade(result)
     out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
-    out.print(reference_prose(bank, q), markup=False, highlight=False)
+    out.print(shown(reference_prose(bank, q)), markup=False, highlight=False)
 
 
 def _save_and_grade(
@@ -127,7 +137,7 @@ def _print_grade(grade: Grade) -> None:
     """The grade, then the hidden-test table of a coding answer."""
     from bot.grading.report import render_grade
 
-    out.print(render_grade(grade), markup=False, highlight=False)
+    out.print(shown(render_grade(grade)), markup=False, highlight=False)
     if grade.run is not None:
         out.print()
         _print_hidden_tests(grade.run)
@@ -136,7 +146,7 @@ def _print_grade(grade: Grade) -> None:
 def _print_hidden_tests(run: RunSummary) -> None:
     if run.error is not None:
         what = "No code to run" if not run.code_found else "The code did not load"
-        out.print(f"[red]{what}:[/red] " + escape(run.error), highlight=False)
+        out.print(f"[red]{what}:[/red] " + escape(shown(run.error)), highlight=False)
         return
     table = Table(
         "status", "test", "category", "ms", title=f"Hidden tests: {run.passed}/{run.total} passed"
@@ -145,8 +155,8 @@ def _print_hidden_tests(run: RunSummary) -> None:
         style = STATUS_STYLE.get(t.status, "red")
         table.add_row(
             f"[{style}]{t.status}[/{style}]",
-            escape(t.name),
-            escape(t.category),
+            escape(shown(t.name)),
+            escape(shown(t.category)),
             f"{t.seconds * 1000:.1f}",
         )
     out.print(table)

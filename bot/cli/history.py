@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
 from bot.config import get_settings
 from bot.content import COMPETENCIES
 from bot.errors import BotError
@@ -46,7 +47,7 @@ def history(as_json: JsonOpt = False) -> None:
         score = "-" if a.score is None else f"{a.score:.0f}"
         mark = f"  {RETRY_AFTER_FEEDBACK}" if a.seen_key_points else ""
         line = f"{a.created_at:%Y-%m-%d %H:%M}  {a.question_id:<40} {score:>4}{mark}"
-        out.print(line, highlight=False)
+        out.print(shown(line), markup=False, highlight=False)
 
 
 @app.command()
@@ -81,7 +82,9 @@ def export(
     if fmt == "csv":
         export_csv(data, buffer)
     else:
-        buffer.write(json.dumps(export_json(data), indent=2, ensure_ascii=False) + "\n")
+        buffer.write(
+            json.dumps(export_json(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        )
     _write(buffer.getvalue(), out_file)
     if key_points is not None:
         buffer = io.StringIO(newline="")
@@ -94,5 +97,9 @@ def _write(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    path.write_text(text, encoding="utf-8", newline="")
-    err.print(f"wrote {path}")
+    try:
+        path.write_text(text, encoding="utf-8", newline="")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BotError(f"cannot write {path}: {reason}") from None
+    err.print(f"wrote {escape(shown(str(path)))}", highlight=False)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json
+from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
 from bot.config import get_settings
 from bot.errors import BotError
 
@@ -70,7 +70,7 @@ def search(
     for n, hit in enumerate(hits, start=1):
         out.print(f"[bold]{n}. {hit.chunk.citation}[/bold]  (score {hit.score:.4f})")
         text = hit.chunk.text if len(hit.chunk.text) <= 400 else hit.chunk.text[:400] + " ..."
-        out.print(text, markup=False, highlight=False)
+        out.print(shown(text), markup=False, highlight=False)
         out.print()
 
 

@@ -24,6 +24,11 @@ LABELLED_DIR = "bench/labelled"  # human-scored answers: the grader's benchmark,
 COVERAGE_FILE = "question_bank/coverage.yaml"  # what the bank must cover (not a question)
 DEFAULT_PLANS_ROOT = PROJECT_ROOT
 M = TypeVar("M", bound=BaseModel)
+_ALONE: dict[str, type[BaseModel]] = {
+    "rubrics": Rubric,
+    PLANS_DIR: RoundPlan,
+    LABELLED_DIR: LabelledSet,
+}
 
 
 @dataclass(frozen=True)
@@ -123,8 +128,45 @@ class _Collector:
             return None
         return self.model(parsed, cls, parsed.data)
 
+    def question(self, file: Path) -> Question | None:
+        question = self.yaml_model(file, Question)
+        for loc, message in question.problems() if question else ():
+            self.at(self.display(file), loc, message)
+        return question
+
+    def kb_file(self, file: Path) -> KbFile | None:
+        path = self.display(file)
+        text = read_text(file, path)
+        split = text if isinstance(text, ContentIssue) else split_front_matter(text, path)
+        if isinstance(split, ContentIssue):
+            self.issues.append(split)
+            self.broken.add(file.stem)
+            return None
+        parsed, body, body_line = split
+        self.sources[path] = parsed
+        self.issues.extend(parsed.duplicate_keys())
+        doc = self.model(parsed, KbDoc, parsed.data if isinstance(parsed.data, dict) else {})
+        if doc is None:
+            return None
+        return KbFile(doc, path, body, body_line, first_marks(body, body_line))
+
     def at(self, path: str, loc: Loc, message: str) -> None:
         self.issues.append(self.sources[path].issue(loc, message))
+
+
+def check_file(root: Path, file: Path) -> None:
+    """One content file's own checks (readable, YAML, duplicate keys, schema); ContentError if
+    any fails. What links files together (references, ids, plans) needs the whole bank."""
+    col = _Collector(root)
+    top = col.display(file)
+    if top.startswith("kb/"):
+        col.kb_file(file)
+    elif top.startswith("question_bank/"):
+        col.question(file)
+    else:
+        col.yaml_model(file, _ALONE[top.rpartition("/")[0]])
+    if col.issues:
+        raise ContentError(col.issues)
 
 
 def load_bank(root: Path) -> ContentBank:
@@ -157,13 +199,9 @@ def _load_questions(col: _Collector) -> tuple[dict[str, Question], dict[str, str
     for file in col.files("question_bank", "**/*.yaml"):
         if col.display(file) == COVERAGE_FILE:
             continue
-        question = col.yaml_model(file, Question)
-        if question is None:
-            continue
+        question = col.question(file)
         path = col.display(file)
-        for loc, message in question.problems():
-            col.at(path, loc, message)
-        if _unique(col, path, question.id, paths, file.stem):
+        if question is not None and _unique(col, path, question.id, paths, file.stem):
             questions[question.id] = question
             paths[question.id] = path
     return questions, paths
@@ -196,19 +234,9 @@ def _load_docs(col: _Collector) -> dict[str, KbFile]:
     docs: dict[str, KbFile] = {}
     seen: dict[str, str] = {}
     for file in col.files("kb", "**/*.md"):
-        path = col.display(file)
-        text = read_text(file, path)
-        split = text if isinstance(text, ContentIssue) else split_front_matter(text, path)
-        if isinstance(split, ContentIssue):
-            col.issues.append(split)
-            col.broken.add(file.stem)
-            continue
-        parsed, body, body_line = split
-        col.sources[path] = parsed
-        col.issues.extend(parsed.duplicate_keys())
-        doc = col.model(parsed, KbDoc, parsed.data if isinstance(parsed.data, dict) else {})
-        if doc is not None and _unique(col, path, doc.id, seen, file.stem):
-            docs[doc.id] = KbFile(doc, path, body, body_line, first_marks(body, body_line))
+        kb_file = col.kb_file(file)
+        if kb_file is not None and _unique(col, kb_file.path, kb_file.doc.id, seen, file.stem):
+            docs[kb_file.doc.id] = kb_file
     return docs
 
 

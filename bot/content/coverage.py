@@ -6,12 +6,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.content.bank import ContentBank
 from bot.content.models import KINDS, Kind
 from bot.content.select import select_questions
+from bot.content.source import parse_yaml, read_text
 from bot.errors import ContentError, ContentIssue
 
 
@@ -22,9 +22,14 @@ class CoverageSpec(BaseModel):
 
 
 def load_spec(path: Path) -> CoverageSpec:
+    """The coverage spec, read under the same limits as every content file."""
+    text = read_text(path, path.name)
+    parsed = text if isinstance(text, ContentIssue) else parse_yaml(text, path.name)
+    if isinstance(parsed, ContentIssue):
+        raise ContentError([parsed])
     try:
-        return CoverageSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError, ValidationError) as error:
+        return CoverageSpec.model_validate(parsed.data)
+    except ValidationError as error:
         raise ContentError([ContentIssue(path.name, 1, "(coverage)", str(error))]) from None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.content import loader
 from bot.errors import ContentIssue
 
 
@@ -25,8 +26,12 @@ class Parsed:
         """PyYAML keeps the last of repeated keys silently; content must not."""
         found: list[ContentIssue] = []
         stack = [self.node] if self.node is not None else []
+        walked: set[int] = set()  # a node reached twice (through an alias) is walked once
         while stack:
             node = stack.pop()
+            if id(node) in walked:
+                continue
+            walked.add(id(node))
             if isinstance(node, yaml.MappingNode):
                 seen: set[str] = set()
                 for key, value in node.value:
@@ -90,24 +95,31 @@ def _message(error: Any) -> str:
 def parse_yaml(text: str, path: str, *, line_offset: int = 0) -> Parsed | ContentIssue:
     """Parse one YAML document; a syntax error becomes an issue with its line."""
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node, data = loader.load(text)
+    except loader.LimitError as err:
+        return ContentIssue(path, _line(err, line_offset), "(yaml)", str(err.problem))
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = (mark.line + 1 if mark else 1) + line_offset
+        line = _line(err, line_offset)
         return ContentIssue(path, line, "(yaml)", f"YAML syntax error: {err.problem or err}")
     except yaml.YAMLError as err:
         return ContentIssue(path, 1 + line_offset, "(yaml)", f"YAML error: {err}")
     return Parsed(path, data, node, line_offset)
 
 
+def _line(err: yaml.MarkedYAMLError, line_offset: int) -> int:
+    mark = err.problem_mark or err.context_mark
+    return (mark.line + 1 if mark else 1) + line_offset
+
+
 def read_text(file: Path, display: str) -> str | ContentIssue:
+    """A content file's text (a UTF-8 byte-order mark dropped), or why it cannot be had."""
     try:
-        return file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:
+            raw = stream.read(loader.MAX_FILE_BYTES + 1)
+        if len(raw) > loader.MAX_FILE_BYTES:
+            limit = f"larger than {loader.MAX_FILE_BYTES // 1024} KiB"
+            return ContentIssue(display, 1, "(file)", f"{limit}: content files are small")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         return ContentIssue(display, 1, "(file)", f"not UTF-8 text: {err.reason}")
     except OSError as err:

@@ -275,15 +275,18 @@ class LLMGrader:
         self, error: Exception, question: Question, rubric: Rubric, answer: str
     ) -> Grade:
         spent = error if isinstance(error, ProviderError) else None
-        detail = spent.detail if spent else f"{type(error).__name__}: {scrub(str(error))}"
-        reason = f"{self.provider.name} failed ({detail})"
+        secrets = self.settings.secret_values()  # these settings may not be the process's own
+        detail = spent.detail if spent else f"{type(error).__name__}: {str(error)}"
+        reason = f"{self.provider.name} failed ({scrub(detail, secrets=secrets)})"
         grade = self.fallback.grade(question, rubric, answer)
         grade.grader.fallback_reason = reason
         cost = ""
         if spent is not None:
             grade.grader.llm_attempts = spent.attempts
             if spent.outputs:
-                grade.grader.llm_output = scrub(spent.outputs[-1], limit=MAX_RAW_OUTPUT_CHARS)
+                grade.grader.llm_output = scrub(
+                    spent.outputs[-1], limit=MAX_RAW_OUTPUT_CHARS, secrets=secrets
+                )
             grade.usage = self._priced(TokenUsage(spent.input_tokens, spent.output_tokens))
             calls = "call" if spent.attempts == 1 else "calls"
             cost = (

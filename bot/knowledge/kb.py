@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bot.config import Settings
+from bot.config import Settings, private_dir
 from bot.content import ContentBank
 from bot.errors import KnowledgeBaseError
 from bot.knowledge.chunking import Chunk, chunk_document
@@ -123,7 +123,7 @@ class KnowledgeBase:
                     settings=chroma_settings,
                 )
             else:
-                self.settings.chroma_path.mkdir(parents=True, exist_ok=True)
+                private_dir(self.settings.chroma_path)
                 client = chromadb.PersistentClient(
                     path=str(self.settings.chroma_path), settings=chroma_settings
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -38,6 +39,11 @@ class TestResult:
     actual: str | None = None
     error: str | None = None
     hidden: bool = False  # a hidden test (not one of the question's examples)
+
+    def __post_init__(self) -> None:
+        # The time comes from the child, which can forge it: NaN, infinite or negative is 0.
+        if not (math.isfinite(self.seconds) and self.seconds >= 0):
+            self.seconds = 0.0
 
 
 @dataclass

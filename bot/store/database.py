@@ -3,13 +3,15 @@ StoreErrors whose message never carries the password."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.config import mask_url
+from bot.config import PRIVATE_FILE_MODE, mask_url, private_dir
 from bot.errors import StoreError
 from bot.store.migrations import migrate
 
@@ -32,11 +34,26 @@ def _engine(url: str) -> Engine:
     if backend == "postgresql" and "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10  # fail fast instead of the OS's minutes-long wait
     if backend == "sqlite" and _is_sqlite_file(parsed.database):
-        Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(str(parsed.database)).expanduser())
     engine = sa.create_engine(parsed, connect_args=connect_args)
     if backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_file(database: Path) -> None:
+    """The database and SQLite's files beside it readable by the owner only: created so when
+    missing (SQLite gives its -wal and -shm files the database's mode), tightened when ours."""
+    private_dir(database.parent)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        with contextlib.suppress(FileNotFoundError):
+            info = path.stat()
+            if info.st_uid == os.getuid() and info.st_mode & 0o077:
+                path.chmod(PRIVATE_FILE_MODE)
 
 
 def _is_sqlite_file(database: str | None) -> bool:

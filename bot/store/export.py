@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.content import Question
+from bot.errors import public
 from bot.store.records import AttemptRecord, FollowUpRecord, SessionRecord
 from bot.store.schema import LOCAL_USER, utcnow
 
@@ -167,7 +168,7 @@ def export_csv(data: Export, out: TextIO) -> int:
         row = {k: _cell(v) for k, v in attempt_fields(data, a).items()}
         for c in a.grade.criteria if a.grade else []:
             row[CRITERION_PREFIX + c.id] = str(c.level)
-        writer.writerow(row)
+        writer.writerow(public(row))
     return len(data.attempts)
 
 
@@ -179,16 +180,18 @@ def export_key_points_csv(data: Export, out: TextIO) -> int:
     for a in data.attempts:
         for k in a.grade.key_points if a.grade else []:
             writer.writerow(
-                {
-                    "attempt_id": a.id,
-                    "question_id": a.question_id,
-                    "key_point_id": k.id,
-                    "text": k.text,
-                    "status": k.status,
-                    "confidence": k.confidence,
-                    "evidence": k.evidence,
-                    "weight": k.weight,
-                }
+                public(
+                    {
+                        "attempt_id": a.id,
+                        "question_id": a.question_id,
+                        "key_point_id": k.id,
+                        "text": k.text,
+                        "status": k.status,
+                        "confidence": k.confidence,
+                        "evidence": k.evidence,
+                        "weight": k.weight,
+                    }
+                )
             )
             written += 1
     return written
@@ -211,8 +214,8 @@ def export_json(data: Export, *, now: datetime | None = None) -> dict[str, Any]:
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": _iso(now or utcnow()),
-        "sessions": [_session(s, exported) for s in data.sessions],
-        "attempts": [_json_attempt(data, a) for a in data.attempts],
+        "sessions": public([_session(s, exported) for s in data.sessions]),
+        "attempts": public([_json_attempt(data, a) for a in data.attempts]),
     }
 
 

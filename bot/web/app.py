@@ -18,7 +18,7 @@ import chainlit as cl
 
 from bot.config import get_settings
 from bot.content import load_bank
-from bot.errors import BotError
+from bot.errors import BotError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.store import (
@@ -96,7 +96,7 @@ async def on_start(action: cl.Action) -> None:
     try:
         session, events = await asyncio.to_thread(choices.start, ctx, settings)
     except BotError as error:
-        await cl.Message(content=f"**Problem:** {error}").send()
+        await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
         return
     await _adopt(session, events)
 
@@ -108,7 +108,7 @@ async def on_resume(action: cl.Action) -> None:
             InterviewSession.resume, engine_context(), action.payload["id"]
         )
     except BotError as error:
-        await cl.Message(content=f"**Problem:** {error}").send()
+        await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
         return
     await _adopt(session, events)
 

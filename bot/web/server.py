@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, get_settings
+from bot.config import PROJECT_ROOT, get_settings, private_dir
 from bot.content import load_bank
 
 ASSETS = Path(__file__).parent / "assets"
@@ -62,6 +62,8 @@ def serve(host: str, port: int) -> None:
     """Check the content, then replace this process with the Chainlit server."""
     settings = get_settings()
     load_bank(settings.content_dir.resolve())  # a content error stops here, with file and line
-    root = prepare_app_root(settings.data_dir / "web", content_dir=settings.content_dir)
+    root = prepare_app_root(
+        private_dir(settings.data_dir) / "web", content_dir=settings.content_dir
+    )
     print(f"interview-bot: http://{host}:{port} (data in {settings.data_dir})", flush=True)
     os.execve(sys.executable, command(host, port), server_env(root))
