@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
-from bot.grading.grade import Grade
+from bot.grading.grade import Grade, SetAside
 
 MARK = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
+SET_ASIDE_SHOWN = 5
+WHY = {
+    "injected": "addressed to the grader",
+    "copied": "copied",
+    "list of terms": "a list of terms, not an explanation",
+    "repeated": "a repeat",
+}
+
+
+def set_aside_lines(grade: Grade) -> list[str]:
+    """The parts of the answer that earned nothing, each with why (repeats counted once)."""
+    parts = [p for p in grade.set_aside if p.reason != "repeated"][:SET_ASIDE_SHOWN]
+    lines = [f"{_why(p)}: \u201c{p.text}\u201d" for p in parts]
+    repeats = sum(p.reason == "repeated" for p in grade.set_aside)
+    if repeats:
+        lines.append(f"{repeats} repeated sentence(s), counted once")
+    return lines
+
+
+def _why(part: SetAside) -> str:
+    why = WHY.get(part.reason, part.reason)
+    return f"{why} from {part.source}" if part.reason == "copied" and part.source else why
 
 
 def render_grade(grade: Grade) -> str:
@@ -23,6 +45,7 @@ def render_grade(grade: Grade) -> str:
         ("Strengths", grade.strengths),
         ("To improve", grade.improvements),
         ("Notes", grade.notes),
+        ("Set aside, earned nothing", set_aside_lines(grade)),
     ):
         if items:
             lines += ["", f"{title}:"] + [f"  - {item}" for item in items]
@@ -58,6 +81,9 @@ def grade_markdown(grade: Grade) -> str:
         out.append(f"- {icon} {k.text}{quote}")
     if grade.notes:
         out += ["", *(f"> {note}" for note in grade.notes)]
+    aside = set_aside_lines(grade)
+    if aside:
+        out += ["", "**Set aside — earned nothing**", *(f"- {_escape(line)}" for line in aside)]
     out += ["", f"_Graded by {_grader(grade)}._"]
     return "\n".join(out)
 
