@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, remember_secrets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The one list of grader names: "auto" picks one of the others from the settings.
@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    def model_post_init(self, context: Any, /) -> None:
+        remember_secrets(self.secret_values())
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret: API keys and the database password (as written, decoded)."""

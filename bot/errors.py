@@ -146,10 +146,14 @@ def _scrubbed(text: str, values: tuple[str, ...]) -> str:
     return KEY_SETTINGS.sub(rf"\1\2{MASK}", KEY_SHAPES.sub(MASK, text))
 
 
-def _configured_secrets() -> tuple[str, ...]:
-    from bot.config import get_settings  # here: config imports this module
+_remembered: set[str] = set()
 
-    try:
-        return get_settings().secret_values()
-    except BotError:  # settings that do not load have no secret to hide yet
-        return ()
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Secrets to scrub from now on. Settings hand theirs over when they load (config imports
+    this module, never the other way round)."""
+    _remembered.update(v for v in values if v)
+
+
+def _configured_secrets() -> tuple[str, ...]:
+    return tuple(_remembered)
