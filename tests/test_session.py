@@ -433,13 +433,16 @@ def test_an_llm_phrases_clarifications_from_the_facts_and_falls_back_offline(
         store.close()
 
 
-def llm_grade_output(bank: ContentBank, q: Question, level: int) -> dict[str, Any]:
-    """What an LLM grader returns for `q`: every criterion at `level`, every key point missed."""
+def llm_grade_output(
+    bank: ContentBank, q: Question, level: int, quote: str | None = None
+) -> dict[str, Any]:
+    """What an LLM grader returns for `q`: every criterion at `level` (backed by `quote`, a
+    passage of the answer), every key point missed."""
     return {
         "reasoning": "-",
         "key_points": [{"id": k.id, "status": "missed", "evidence": None} for k in q.key_points],
         "criteria": [
-            {"id": c.id, "level": level, "evidence": [], "feedback": "-"}
+            {"id": c.id, "level": level, "evidence": [quote] if quote else [], "feedback": "-"}
             for c in bank.rubric(q.rubric).criteria
         ],
         "strengths": [],
@@ -487,7 +490,7 @@ def test_one_llm_client_serves_the_clarifications_and_the_grades(
         server.replies = [
             Reply(body=openai_completion("About 100 million a month.")),
             Reply(body=openai_completion("Reads outnumber writes 100 to 1.")),
-            Reply(body=openai_completion(json.dumps(llm_grade_output(bank, q, level=2)))),
+            Reply(body=openai_completion(json.dumps(llm_grade_output(bank, q, 2, "base62")))),
         ]
         for asked in ("How many links are created?", "How many reads are there?"):
             reply = of(session.say(asked), ev.ClarificationGiven)[0]
