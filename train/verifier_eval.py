@@ -12,6 +12,7 @@ the text it came from; latency per pair; file sizes.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -118,12 +119,34 @@ def paired(rows: list[dict[str, str]], contra: np.ndarray) -> float | None:
     return round(float(np.mean(wins)), 3) if wins else None
 
 
+def public_auc(model: ort.InferenceSession, folder: Path) -> dict[str, float]:
+    """ROC AUC of P(supports) against the 2-way label on SciEntsBank's unseen splits (the
+    README in the datasets folder lists the untrained graders' figures on the same splits)."""
+    with (folder / "scientsbank_2way.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    found = {}
+    for split in ("test-unseen-answers", "test-unseen-questions"):
+        chosen = [r for r in rows if r["split"] == split]
+        pairs = [{"premise": r["reference_answer"], "answer": r["answer"]} for r in chosen]
+        probs, _ = probabilities(model, pairs)
+        truth = np.array([float(r["score"]) == float(r["max_score"]) for r in chosen])
+        found[split] = round(roc_auc(probs[:, LABELS.index("supports")], truth), 3)
+    return found
+
+
+def roc_auc(score: np.ndarray, truth: np.ndarray) -> float:
+    ranks = np.argsort(np.argsort(score)) + 1.0
+    positives, negatives = truth.sum(), (~truth).sum()
+    return float((ranks[truth].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
 def main() -> None:
     torch.set_num_threads(1)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=ARTIFACTS / "verifier.pt")
     parser.add_argument("--pairs", type=Path, default=ARTIFACTS / "pairs.jsonl")
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "verifier-eval.json")
+    parser.add_argument("--datasets", type=Path, help="also SciEntsBank's unseen splits (int8)")
     parser.add_argument("--limit", type=int, default=0, help="every Nth held-out pair (a dry run)")
     args = parser.parse_args()
     fp32, int8 = ARTIFACTS / "verifier-fp32.onnx", ARTIFACTS / "verifier-int8.onnx"
@@ -138,6 +161,8 @@ def main() -> None:
             "size_mb": round(path.stat().st_size / 1e6, 1),
         }
         np.save(ARTIFACTS / f"heldout-probs-{name}.npy", probs)
+    if args.datasets:
+        report["scientsbank_2way_auc_int8"] = public_auc(session(int8), args.datasets)
     args.out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
