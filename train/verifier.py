@@ -142,6 +142,25 @@ def balanced_batches(
         yield rng.choices(rows, weights=weights, k=size)
 
 
+def contrast_batches(
+    rows: list[dict[str, str]], size: int, rng: random.Random
+) -> Iterator[list[dict[str, str]]]:
+    """Endless batches, half of them minimal pairs: a faithful bank text beside one of its own
+    falsifications (the same words but one), so that the step sees exactly what differs; the
+    other half drawn as in balanced_batches."""
+    faithful = {r["group"]: r for r in rows if r["source"] == "bank" and r["label"] == "supports"}
+    falsified: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        if r["label"] == "contradicts" and r["group"] in faithful:
+            falsified.setdefault(r["group"], []).append(r)
+    groups = sorted(falsified)
+    others = balanced_batches(rows, size - 2 * (size // 4), rng)
+    while True:
+        chosen = rng.sample(groups, size // 4)
+        pairs = [x for g in chosen for x in (faithful[g], rng.choice(falsified[g]))]
+        yield pairs + next(others)
+
+
 def train_steps(model: Verifier, rows: list[dict[str, str]], args: argparse.Namespace) -> None:
     tok = tokenizer()
     rng = random.Random(args.seed)
@@ -157,7 +176,8 @@ def train_steps(model: Verifier, rows: list[dict[str, str]], args: argparse.Name
     )
     model.train()
     started, losses, correct, seen = time.time(), [], 0, 0
-    for step, batch in enumerate(balanced_batches(rows, args.batch, rng), start=1):
+    batches = (contrast_batches if args.contrast else balanced_batches)(rows, args.batch, rng)
+    for step, batch in enumerate(batches, start=1):
         target = torch.tensor([LABELS.index(r["label"]) for r in batch])
         logits = model(*encode(tok, batch))
         loss = torch.nn.functional.cross_entropy(logits, target)
@@ -202,7 +222,8 @@ def load(path: Path) -> Verifier:
 def train(args: argparse.Namespace) -> None:
     rows = read_pairs(args.pairs, "train")
     print("training pairs:", dict(Counter(r["label"] for r in rows)), flush=True)
-    train_steps(base_verifier(), rows, args)
+    model = load(args.init) if args.init else base_verifier()
+    train_steps(model, rows, args)
 
 
 def timing(args: argparse.Namespace) -> None:
@@ -217,6 +238,8 @@ def main() -> None:
     parser.add_argument("command", choices=["check", "time", "train"])
     parser.add_argument("--pairs", type=Path, default=ARTIFACTS / "pairs.jsonl")
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "verifier.pt")
+    parser.add_argument("--init", type=Path, help="start from this checkpoint, not the base")
+    parser.add_argument("--contrast", action="store_true", help="half of each batch minimal pairs")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
