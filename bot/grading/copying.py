@@ -15,6 +15,7 @@ import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.content import ContentBank
 from bot.text import content_stems
@@ -160,11 +161,18 @@ def _unit_copy(
 def restates(text: str, point: str) -> bool:
     """Whether `text` is `point` said again with words slipped in or swapped: most of the key
     point's content stems appear in it in order, and they make up most of `text`."""
-    said, wanted = content_stems(text), content_stems(point)
+    said, wanted = content_stems(text), _stems(point)
     if len(wanted) < RESTATE_MIN or not said:
         return False
-    common = _common_subsequence(said, wanted)
+    if len(set(wanted) & set(said)) < RESTATED_SHARE * len(set(wanted)):
+        return False  # too few of its words at all: no need to look at their order
+    common = _common_subsequence(said, list(wanted))
     return common >= RESTATED_SHARE * len(wanted) and common >= COPIED_SHARE * len(said)
+
+
+@lru_cache(maxsize=8192)
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(content_stems(text))
 
 
 def _common_subsequence(a: list[str], b: list[str]) -> int:

@@ -209,7 +209,9 @@ def _mark_term_lists(
     open_units = [i for i in prose if dropped[i] is None]
     words = {i: word_count(units[i].text) for i in prose}
     salad_p = {i: model.salad_probability(units[i].text) for i in prose}
-    salad = [i for i in open_units if words[i] >= LONG_UNIT and model.is_salad(units[i].text)]
+    salad = [
+        i for i in open_units if words[i] >= LONG_UNIT and model.is_salad(units[i].text, salad_p[i])
+    ]
     if not lists_answer and _whole_dump(units, prose, words, salad_p, model.threshold):
         salad = open_units
     for i in salad:

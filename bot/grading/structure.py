@@ -92,6 +92,7 @@ class WordPairs:
         return seen - 0.5, len(pairs)
 
 
+@lru_cache(maxsize=65_536)
 def shape(token: str) -> str:
     """A token's shape: function words stay themselves, content words become a class."""
     low = token.lower()
@@ -195,11 +196,13 @@ class StructureModel:
         logit += float(self.weights[BUCKETS:] @ np.array(dense_features(tokens, self.pairs)))
         return 1 / (1 + math.exp(-max(min(logit, 30.0), -30.0)))
 
-    def is_salad(self, text: str) -> bool:
+    def is_salad(self, text: str, probability: float | None = None) -> bool:
         """Salad when the model is sure, or when it leans that way and the unit cycles through
         the same pattern of shapes ("W is W of the W is W of the"), which real sentences do not
-        (0.01% of real units of 10+ words against 16% of cyclic glue on its own)."""
-        probability = self.salad_probability(text)
+        (0.01% of real units of 10+ words against 16% of cyclic glue on its own).
+        `probability`, when the caller has it already, saves computing it again."""
+        if probability is None:
+            probability = self.salad_probability(text)
         if probability >= self.threshold:
             return True
         words = [t.lower() for t in TOKEN.findall(text) if t[0].isalnum()]
