@@ -203,7 +203,17 @@ def test_an_order_carries_on_over_the_sentences_that_continue_it() -> None:
             "La caché KV guarda las claves y los valores de los tokens anteriores en cada capa.",
             "Spanish",
         ),
+        (
+            "La cache KV conserva le chiavi e i valori dei token precedenti per ogni strato.",
+            "Italian",
+        ),
+        (
+            "O cache KV guarda as chaves e os valores dos tokens anteriores em cada camada.",
+            "Portuguese",
+        ),
+        ("De KV-cache bewaart de sleutels en waarden van eerdere tokens voor elke laag.", "Dutch"),
         ("KV-кэш хранит ключи и значения предыдущих токенов для каждого слоя модели.", None),
+        ("KV缓存保存每一层之前所有token的键和值，避免每一步重新计算。", None),
         (GOOD, "English"),
     ],
 )

@@ -25,7 +25,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "können sich diese dieser jede durch",
         "Spanish": "el la los las del una es son y que en para con por como más pero sus se "
         "esto esta este cuando donde también muy puede pueden entre sin cada sobre hay ser",
-        "Italian": "il lo gli della delle degli una è sono e che di per con non più ma come "
+        "Italian": "il lo la le gli dei della delle degli una è sono e che di con non più ma come "
         "anche questo questa quando dove molto può possono tra senza ogni sul nel",
         "Portuguese": "o os as da das do dos uma é são e que em para com não mais mas como "
         "também isso este esta quando onde muito pode podem entre sem cada pelo pela",
