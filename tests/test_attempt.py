@@ -18,18 +18,8 @@ from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.attempt import single_attempt
 from bot.store import AttemptStore
+from tests.answers import GREEDY_COINS
 
-GREEDY = """Largest coin first.
-
-```python
-def coin_change(coins, amount):
-    used = 0
-    for coin in sorted(coins, reverse=True):
-        used += amount // coin
-        amount %= coin
-    return used if amount == 0 else -1
-```
-"""
 OTHER_CODE = "```python\ndef coin_change(coins, amount):\n    return 0\n```"
 
 
@@ -56,12 +46,12 @@ def test_the_app_and_the_cli_give_a_coding_answer_the_same_grade(
 ) -> None:
     ctx = EngineContext(get_settings(), bank, store)
     session, _ = InterviewSession.start_single(ctx, "coding-coin-change", grader="offline")
-    session.say(GREEDY)
+    session.say(GREEDY_COINS)
     in_app = next(e for e in session.submit() if isinstance(e, ev.Graded)).grade
     assert in_app.run is not None and 0 < in_app.run.passed < in_app.run.total
 
     args = ["grade", "--question", "coding-coin-change", "--grader", "offline", "--json"]
-    assert main([*args, "--answer", GREEDY]) == 0
+    assert main([*args, "--answer", GREEDY_COINS]) == 0
     on_cli = json.loads(capsys.readouterr().out)
     assert on_cli["score"] == in_app.score
     assert _without_times(on_cli) == _without_times(in_app.model_dump(mode="json"))
@@ -72,7 +62,7 @@ def test_the_app_and_the_cli_give_a_coding_answer_the_same_grade(
 def test_a_follow_up_regrade_reuses_the_first_run(bank: ContentBank, store: AttemptStore) -> None:
     ctx = EngineContext(get_settings(), bank, store)
     session, _ = InterviewSession.start_single(ctx, "coding-coin-change", grader="offline")
-    session.say(GREEDY)
+    session.say(GREEDY_COINS)
     events = session.submit()
     first = next(e for e in events if isinstance(e, ev.Graded)).grade
     assert any(isinstance(e, ev.FollowUpAsked) for e in events)

@@ -14,6 +14,7 @@ from bot.config import PROJECT_ROOT
 from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, REQUIRED_DIRS
 from bot.sandbox import protections
 from bot.web.server import WELCOME, prepare_app_root
+from tests.answers import GREEDY_COINS
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -320,19 +321,6 @@ def test_history_marks_a_retry_made_after_the_feedback(capsys: pytest.CaptureFix
     assert lines[1].endswith(" 75  retry after feedback")
     code, out, _ = run(capsys, "history", "--json")
     assert [a["seen_key_points"] for a in json.loads(out)["attempts"]] == [False, True]
-
-
-GREEDY_COINS = """Take the largest coin that still fits, as often as it fits.
-
-```python
-def coin_change(coins, amount):
-    used = 0
-    for coin in sorted(coins, reverse=True):
-        used += amount // coin
-        amount %= coin
-    return used if amount == 0 else -1
-```
-"""
 
 
 def _coin_change_answers() -> dict[str, str]:

@@ -16,19 +16,12 @@ from bot.grading.evals.metrics import agreement, qwk, roc_auc, spearman
 from bot.grading.evidence import gather
 from bot.grading.injection import addressed_to_grader
 from bot.text import split_units
+from tests.answers import KV_GOOD
 
 REAL = load_bank(PROJECT_ROOT)
 GRADER = OfflineGrader(REAL)
 FAIR = OfflineGrader(REAL, detect_copies=False)  # grades the reference as if written by hand
-GOOD = (
-    "The KV cache stores the keys and values of all previous tokens for each layer and head, "
-    "so each decoding step only computes the new token's projections instead of re-running "
-    "the whole prefix; per-step work becomes linear in the context length. The size is 2 x "
-    "layers x kv heads x head dim x bytes x tokens, about half a megabyte per token for a 7B "
-    "model in fp16, so 4k tokens take 2 GB per sequence. Decoding is memory-bandwidth bound "
-    "and the cache limits the batch size. vLLM pages it in blocks with PagedAttention and "
-    "grouped-query attention shrinks it."
-)
+GOOD = KV_GOOD
 
 
 def grade(answer: str, qid: str = "dd-kv-cache") -> object:

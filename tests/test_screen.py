@@ -19,20 +19,13 @@ from bot.grading.injection import addressed_to_grader, injected_units
 from bot.grading.language import detect
 from bot.grading.screen import repeating_prefix, screen
 from bot.grading.structure import load_structure_model
+from tests.answers import KV_GOOD
 
 BANK = load_bank(PROJECT_ROOT)
 GRADER = OfflineGrader(BANK)
 FAIR = OfflineGrader(BANK, detect_copies=False)
 KV = BANK.question("dd-kv-cache")
-GOOD = (
-    "The KV cache stores the keys and values of all previous tokens for each layer and head, "
-    "so each decoding step only computes the new token's projections instead of re-running "
-    "the whole prefix; per-step work becomes linear in the context length. The size is 2 x "
-    "layers x kv heads x head dim x bytes x tokens, about half a megabyte per token for a 7B "
-    "model in fp16, so 4k tokens take 2 GB per sequence. Decoding is memory-bandwidth bound "
-    "and the cache limits the batch size. vLLM pages it in blocks with PagedAttention and "
-    "grouped-query attention shrinks it."
-)
+GOOD = KV_GOOD
 TERSE_BULLETS = (
     "- cache keys and values per layer, so decode is O(1) projections per step\n"
     "- size is 2 x layers x kv_heads x head_dim x bytes x tokens, ~0.5 MB/token for 7B fp16\n"
