@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError, remember_secrets
+from bot.errors import ConfigError, read_secrets_from
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The one list of grader names: "auto" picks one of the others from the settings.
@@ -96,9 +96,6 @@ class Settings(BaseSettings):
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
-    def model_post_init(self, context: Any, /) -> None:
-        remember_secrets(self.secret_values())
-
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret: API keys and the database password (as written, decoded)."""
         values = [
@@ -178,3 +175,6 @@ def get_settings() -> Settings:
             f"{'.'.join(map(str, e['loc']))}={e['input']!r}: {e['msg']}" for e in error.errors()
         ]
         raise ConfigError("invalid setting: " + "; ".join(problems)) from None
+
+
+read_secrets_from(lambda: get_settings().secret_values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,14 +146,17 @@ def _scrubbed(text: str, values: tuple[str, ...]) -> str:
     return KEY_SETTINGS.sub(rf"\1\2{MASK}", KEY_SHAPES.sub(MASK, text))
 
 
-_remembered: set[str] = set()
+_secret_source: list[Callable[[], tuple[str, ...]]] = []
 
 
-def remember_secrets(values: Iterable[str]) -> None:
-    """Secrets to scrub from now on. Settings hand theirs over when they load (config imports
-    this module, never the other way round)."""
-    _remembered.update(v for v in values if v)
+def read_secrets_from(source: Callable[[], tuple[str, ...]]) -> None:
+    """Where the configured secrets come from: bot.config hands its reader over when it loads
+    (config imports this module, never the other way round)."""
+    _secret_source[:] = [source]
 
 
 def _configured_secrets() -> tuple[str, ...]:
-    return tuple(_remembered)
+    try:
+        return _secret_source[0]() if _secret_source else ()
+    except BotError:  # settings that do not load have no secret to hide yet
+        return ()
