@@ -217,6 +217,7 @@ def test_a_non_english_answer_gets_the_notice(text: str, language: str | None) -
     assert graded.language == found.name
     told = any("Answers are graded in English" in n for n in graded.notes)
     assert told == (not found.is_english)
+    assert not any("list of terms" in n for n in graded.notes), "English sentence shapes only"
 
 
 # -- coding answers are bounded by their code ---------------------------------------------

@@ -128,8 +128,10 @@ def screen(
             elif any(restates(units[i].text, point) for point in points):
                 dropped[i] = Dropped("copied", "the key points of this question")
         _mark_crumbs(units, dropped)
-    _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
-    return Screened(units, dropped, detect(answer))
+    language = detect(answer)
+    if language.is_english:  # the structure model knows English sentences only
+        _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
+    return Screened(units, dropped, language)
 
 
 def _mark_crumbs(units: list[Unit], dropped: list[Dropped | None]) -> None:
