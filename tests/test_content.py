@@ -339,3 +339,19 @@ def test_one_selector_filters_questions(
 ) -> None:
     bank = load_bank(mini_root)
     assert {q.id for q in select_questions(bank.questions, **filters)} == expected
+
+
+def test_red_flags_are_required_and_point_at_real_key_points(mini_root: Path) -> None:
+    path = mini_root / Q
+    text = path.read_text()
+    head, flags = text.split("red_flags:\n", 1)
+    lines = flags.splitlines(keepends=True)
+    rest = "".join(lines[next((i for i, ln in enumerate(lines) if ln[:1].isalpha()), len(lines)) :])
+    path.write_text(head + rest)  # the question without its red flags
+    with pytest.raises(ContentError) as caught:
+        load_bank(mini_root)
+    assert any("3-6 red flags" in i.message for i in caught.value.issues), caught.value.issues
+    path.write_text(text.replace("key_point: what-is-cached", "key_point: not-a-point", 1))
+    with pytest.raises(ContentError) as caught:
+        load_bank(mini_root)
+    assert any("no key point 'not-a-point'" in i.message for i in caught.value.issues)

@@ -62,6 +62,9 @@ class KeyPoint(Strict):
     )
 
 
+MIN_RED_FLAGS = 3
+
+
 class RedFlag(Strict):
     """A misconception or wrong move a real interviewer listens for, with its correction."""
 
@@ -172,7 +175,7 @@ class Question(Strict):
     red_flags: list[RedFlag] = Field(
         default_factory=list,
         max_length=6,
-        description="Misconceptions and wrong moves (3-6 once authored), each with a correction.",
+        description="Misconceptions and wrong moves (3-6), each with a correction.",
     )
 
     def problems(self) -> list[tuple[Loc, str]]:
@@ -199,8 +202,8 @@ class Question(Strict):
                         f"no key point '{flag.key_point}' in this question",
                     )
                 )
-        if 0 < len(self.red_flags) < 3:
-            found.append((("red_flags",), "give 3-6 red flags, or none yet"))
+        if len(self.red_flags) < MIN_RED_FLAGS:
+            found.append((("red_flags",), f"give {MIN_RED_FLAGS}-6 red flags"))
         if (self.kind == "coding") != (self.coding is not None):
             found.append((("coding",), "required for coding questions and only for them"))
         if self.kind == "system_design" and len(self.clarifications) < 4:
