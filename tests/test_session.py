@@ -527,3 +527,14 @@ def test_an_answer_not_in_english_is_told_so_before_its_grade(ctx: EngineContext
     english, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
     english.say(KV_LINES["what-is-cached"])
     assert not of(english.submit(), ev.Notice)
+
+
+def test_no_follow_up_after_an_answer_with_nothing_to_build_on(ctx: EngineContext) -> None:
+    for answer in (
+        "My weekend was spent repotting tomato plants and brewing coffee with a moka pot.",
+        "\n".join(f"- {kp.text}" for kp in ctx.bank.question("dd-kv-cache").key_points),
+    ):
+        session, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+        session.say(answer)
+        out = session.submit()
+        assert of(out, ev.Graded) and not of(out, ev.FollowUpAsked), answer

@@ -2,6 +2,7 @@
 
 Follow-ups are ranked by the weight of the missed key points they probe. For a coding answer
 with code in it, the first follow-up asks about the complexity of the candidate's own solution.
+None is asked after an answer with nothing to build on (off topic, set aside, not in English).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from bot.content import Question
 from bot.grading import coding
 from bot.grading.grade import Grade
+from bot.grading.language import ENGLISH
 from bot.interview.state import FollowUpAsk
 
 MAX_FOLLOW_UPS = 2
@@ -18,9 +20,11 @@ COMPLEXITY = re.compile(r"complexit|\bO\(|time and space|runtime|linear|quadrati
 
 
 def choose_follow_ups(question: Question, grade: Grade, answer: str) -> list[FollowUpAsk]:
+    own = _own_solution_follow_up(question, answer)
+    if not can_build_on(grade):
+        return [own] if own is not None else []  # code of their own is always worth asking on
     missed = {k.id: k.weight for k in grade.missed()}
     asks: list[FollowUpAsk] = []
-    own = _own_solution_follow_up(question, answer)
     if own is not None:
         asks.append(own)
     ranked = sorted(
@@ -34,6 +38,14 @@ def choose_follow_ups(question: Question, grade: Grade, answer: str) -> list[Fol
             continue  # the complexity question already covers these
         asks.append(FollowUpAsk(prompt=follow_up.prompt, probes=list(follow_up.probes)))
     return asks
+
+
+def can_build_on(grade: Grade) -> bool:
+    """A follow-up helps an answer that engaged with the question: one in English that touched
+    at least one key point. After an off-topic, empty or set-aside answer it would only drill
+    into a question the candidate has not started on."""
+    touched = any(k.status != "missed" for k in grade.key_points)
+    return grade.language == ENGLISH and touched
 
 
 def _own_solution_follow_up(question: Question, answer: str) -> FollowUpAsk | None:
