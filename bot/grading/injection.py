@@ -71,18 +71,17 @@ FAKE_OUTPUT = re.compile(
     r"[{\[]\s*\"?(score|level|criteria|grade|covered|passed|key_points|verdict)\"?\s*:"
     r"|\"(score|level|grade|verdict|passed)\"\s*:"
     r"|\b(final\s+)?(score|grade|level|verdict)\s*[:=]\s*(\d{1,3}\s*(/\s*\d{1,3})?|pass|excellent)"
-    r"|</\s*[a-z_ -]{0,30}>|<\|[a-z_]+\|>|\[/?(inst|sys)\]|<<\s*/?sys\s*>>"
-    r"|(^|\n)\s*(system|assistant|grader|evaluator)\s*:"
-    r"|\b(end of (the )?(answer|response|submission|candidate))\b",
+    r"|(^|\n)\s*(grader|evaluator)\s*:",
     _FLAGS,
 )
-# A fake end of the answer: a closing tag, a chat-template token or a role marker. What follows
-# it is no longer the candidate's answer, whatever it says.
+# A chat role or tag in the answer ("System: ...", "<system>") is a common subject in prompt
+# engineering answers; it speaks to the grader only when it talks about grading.
+ROLE_OR_TAG = re.compile(r"(^|\n)\s*(system|assistant|user)\s*:|</?\s*[a-z_ -]{1,30}>", _FLAGS)
+# A fake end of the answer: the answer's closing tag, a chat-template token, "end of answer".
+# What follows it is no longer the candidate's answer, whatever it says.
 ANSWER_OVER = re.compile(
-    r"</?\s*(answer|candidate[_ -]?answer|response|submission|system|user|assistant|grader"
-    r"|instructions?|rubric|evaluation|input|output|context)\b[^>]{0,40}>"
-    r"|<\|[a-z_]+\|>|\[/?(inst|sys)\]|<<\s*/?sys\s*>>"
-    r"|(^|\n)\s*(system|assistant|grader|evaluator)\s*:"
+    r"</\s*(answer|candidate[_ -]?answer|response|submission)\b[^>]{0,40}>"
+    r"|<\|[a-z_]+\|>|\[/?inst\]|<<\s*/?sys\s*>>"
     r"|\b(end of (the )?(answer|response|submission|candidate))\b",
     _FLAGS,
 )
@@ -92,6 +91,7 @@ CARRIES_ON = re.compile(
     r"|^\W*(do|don't|never|always|please|remember|make sure|be|only|just|again)\b",
     _FLAGS,
 )
+GRADE_SPOKEN = re.compile(r"\b" + GRADE_WORDS + r"\b|\b100\b", _FLAGS)
 QUOTED = re.compile(r"\"[^\"]{3,200}\"|“[^”]{3,200}”|'[^'\n]{8,200}'")
 
 
@@ -105,6 +105,8 @@ def addressed_to_grader(text: str) -> bool:
     """Whether one unit of an answer speaks to the grader about its grade."""
     bare = _unquoted(text)
     if SCORE_ORDER.search(bare) or SELF_GRADE.search(bare) or FAKE_OUTPUT.search(text):
+        return True
+    if ANSWER_OVER.search(text) or (ROLE_OR_TAG.search(text) and GRADE_SPOKEN.search(bare)):
         return True
     if RUBRIC_ORDER.search(bare):
         return True
