@@ -244,3 +244,22 @@ def test_an_order_in_a_screen_without_a_question_still_goes() -> None:
 def test_chat_roles_and_tags_as_a_subject_are_kept(sentence: str) -> None:
     assert not addressed_to_grader(sentence)
     assert injected_units([sentence, "Then evaluate it on a red-team suite."]) == [False, False]
+
+
+def test_a_huge_answer_is_graded_on_its_first_part_quickly_and_says_so() -> None:
+    import time
+
+    from bot.grading.screen import MAX_GRADED_CHARS
+
+    filler = " ".join(
+        f"On day {i} I walked {i % 7 + 2} miles by the river and counted {i * 3} birds."
+        for i in range(20000)
+    )
+    huge = GOOD + " " + filler
+    began = time.perf_counter()
+    graded = GRADER.grade(KV, BANK.rubric(KV.rubric), huge)
+    assert time.perf_counter() - began < 10  # a 10 MB answer used to grade for minutes
+    assert len(huge) > 20 * MAX_GRADED_CHARS
+    assert any(f"first {MAX_GRADED_CHARS:,} characters" in n for n in graded.notes)
+    assert [p.reason for p in graded.set_aside if p.reason == "too long"] == ["too long"]
+    assert graded.score > 0  # what was graded still counts

@@ -11,6 +11,7 @@ WHY = {
     "copied": "copied",
     "list of terms": "a list of terms, not an explanation",
     "repeated": "a repeat",
+    "too long": "past the length that is graded",
 }
 
 

@@ -26,7 +26,10 @@ from bot.grading.structure import LONG_UNIT, load_structure_model, word_count
 from bot.grading.verbs import is_verb
 from bot.text import WORD, Unit, content_stems, split_units
 
-Reason = Literal["injected", "repeated", "copied", "list of terms"]
+Reason = Literal["injected", "repeated", "copied", "list of terms", "too long"]
+# Characters of an answer that are graded (about 5,000 words, five times a thorough answer);
+# the rest is kept in the stored answer and set aside, so a huge paste cannot stall a grader.
+MAX_GRADED_CHARS = 30_000
 REMOVED = "[text addressed to the grader removed]"
 NEAR_DUPLICATE = 0.8  # Jaccard of content stems at which a unit repeats an earlier one
 CRUMB_STEMS = 4  # a unit with fewer content stems can be a copy only as part of one
@@ -78,7 +81,7 @@ class Screened:
     def counted(self, index: int) -> bool:
         """Whether a unit counts towards the answer's length (repeats and orders do not)."""
         drop = self.dropped[index]
-        return drop is None or drop.reason not in ("injected", "repeated")
+        return drop is None or drop.reason not in ("injected", "repeated", "too long")
 
     def for_llm(self) -> str:
         """The answer as an LLM grader should see it: orders to the grader removed (one marker
@@ -109,9 +112,10 @@ def screen(
 ) -> Screened:
     """Screen `answer` to `question` (its prompt); `own` names that question's own sources in
     the copy index (its key points and reference answer), `points` are its key point texts."""
-    period = repeating_prefix(answer)
-    units = split_units(answer[:period])
-    repeats = [u for u in split_units(answer[period:]) if u.text]
+    graded, beyond = _within_limit(answer)
+    period = repeating_prefix(graded)
+    units = split_units(graded[:period])
+    repeats = [u for u in split_units(graded[period:]) if u.text]
     units += [Unit(u.start + period, u.end + period, u.text) for u in repeats]
     dropped: list[Dropped | None] = [
         Dropped("injected") if bad else None for bad in injected_units([u.text for u in units])
@@ -128,10 +132,21 @@ def screen(
             elif any(restates(units[i].text, point) for point in points):
                 dropped[i] = Dropped("copied", "the key points of this question")
         _mark_crumbs(units, dropped)
-    language = detect(answer)
+    language = detect(graded)
     if language.is_english:  # the structure model knows English sentences only
         _mark_term_lists(units, dropped, lists_answer=asks_for_list(question))
+    if beyond:
+        units.append(Unit(len(graded), len(answer), answer[len(graded) :]))
+        dropped.append(Dropped("too long"))
     return Screened(units, dropped, language)
+
+
+def _within_limit(answer: str) -> tuple[str, bool]:
+    """The part of the answer that is graded (cut at a space), and whether anything is left."""
+    if len(answer) <= MAX_GRADED_CHARS:
+        return answer, False
+    cut = answer.rfind(" ", 0, MAX_GRADED_CHARS)
+    return answer[: cut if cut > 0 else MAX_GRADED_CHARS], True
 
 
 def _mark_crumbs(units: list[Unit], dropped: list[Dropped | None]) -> None:
@@ -276,6 +291,11 @@ def screen_notes(screened: Screened) -> list[str]:
     repeats = len(screened.with_reason("repeated"))
     if repeats:
         notes.append(f"{repeats} repeated sentence(s) counted once: repeating adds nothing.")
+    if screened.with_reason("too long"):
+        notes.append(
+            f"Only the first {MAX_GRADED_CHARS:,} characters were graded; the whole answer is "
+            "saved."
+        )
     terms = screened.with_reason("list of terms")
     if terms:
         notes.append(
