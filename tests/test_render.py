@@ -90,3 +90,14 @@ def test_latest_attempts_mark_a_retry_made_after_the_feedback() -> None:
     ]
     assert recent_attempts_markdown([attempt(1, None, False)], limit=1).endswith("| — |  |")
     assert recent_attempts_markdown([]) == ""
+
+
+def test_an_offline_grade_says_what_it_checked_and_what_an_llm_grader_adds() -> None:
+    from bot.grading.report import OFFLINE_SCOPE, grade_markdown, render_grade
+    from tests.test_screen import BANK, GOOD, GRADER, KV
+
+    graded = GRADER.grade(KV, BANK.rubric(KV.rubric), GOOD)
+    assert OFFLINE_SCOPE in grade_markdown(graded) and OFFLINE_SCOPE in render_grade(graded)
+    assert "does not judge whether the reasoning is right" in OFFLINE_SCOPE
+    llm = graded.model_copy(update={"grader": graded.grader.model_copy(update={"name": "openai"})})
+    assert OFFLINE_SCOPE not in grade_markdown(llm)

@@ -6,6 +6,12 @@ from bot.grading.grade import Grade, SetAside
 
 MARK = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
 SET_ASIDE_SHOWN = 5
+# What an offline grade is and is not, said with every offline grade.
+OFFLINE_SCOPE = (
+    "The offline grader checks which key points the answer makes in its own words and sets "
+    "aside copies, repeats, lists of terms and text addressed to the grader; it does not judge "
+    "whether the reasoning is right. An LLM grader can (see Configuration in the README)."
+)
 WHY = {
     "injected": "addressed to the grader",
     "copied": "copied",
@@ -52,6 +58,8 @@ def render_grade(grade: Grade) -> str:
             lines += ["", f"{title}:"] + [f"  - {item}" for item in items]
     if grade.follow_up:
         lines += ["", f"Follow-up: {grade.follow_up}"]
+    if grade.grader.name == "offline":
+        lines += ["", OFFLINE_SCOPE]
     return "\n".join(lines)
 
 
@@ -85,7 +93,8 @@ def grade_markdown(grade: Grade) -> str:
     aside = set_aside_lines(grade)
     if aside:
         out += ["", "**Set aside — earned nothing**", *(f"- {_escape(line)}" for line in aside)]
-    out += ["", f"_Graded by {_grader(grade)}._"]
+    scope = f" {OFFLINE_SCOPE}" if grade.grader.name == "offline" else ""
+    out += ["", f"_Graded by {_grader(grade)}.{scope}_"]
     return "\n".join(out)
 
 
