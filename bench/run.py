@@ -122,7 +122,9 @@ def bench_grading() -> dict[str, object]:
     bank = load_bank(ROOT)
     shipped = OfflineGrader(bank)
     shipped._copies = CopyIndex(
-        (key_points_label(q.id), kp.text) for q in bank.questions.values() for kp in q.key_points
+        (key_points_label(q.id), kp.text, True)
+        for q in bank.questions.values()
+        for kp in q.key_points
     )
     cases = []
     for q in sorted(bank.questions.values(), key=lambda q: q.id):

@@ -165,8 +165,8 @@ def test_discussing_prompts_and_injection_is_graded_like_any_subject() -> None:
         "injected documents."
     )
     neutral = answer.replace("system prompt", "configuration")
-    assert GRADER.screen(answer, question).kept == list(range(len(split := answer.split(". "))))
-    assert split  # every sentence kept: none of it speaks to the grader
+    screened = GRADER.screen(answer, question)
+    assert len(screened.units) == 3 and screened.dropped == [None, None, None]  # all kept
     mine = GRADER.grade(question, rubric, answer).score
     assert abs(mine - GRADER.grade(question, rubric, neutral).score) <= 5
     assert not any(addressed_to_grader(s) for s in answer.split(". "))
@@ -263,3 +263,12 @@ def test_a_huge_answer_is_graded_on_its_first_part_quickly_and_says_so() -> None
     assert any(f"first {MAX_GRADED_CHARS:,} characters" in n for n in graded.notes)
     assert [p.reason for p in graded.set_aside if p.reason == "too long"] == ["too long"]
     assert graded.score > 0  # what was graded still counts
+
+
+def test_saying_part_of_a_key_point_in_its_words_is_not_a_copy() -> None:
+    # "Decoding becomes memory-bandwidth bound and the cache, not the weights, limits batch size
+    # and context length": 8 of its 11 content words, in order, from a candidate who knows it.
+    said = "Decode becomes memory-bandwidth bound and the cache limits batch size."
+    assert reasons(f"The cache keeps past keys and values per layer. {said}") == [None, None]
+    whole = next(kp.text for kp in KV.key_points if kp.id == "memory-bound")
+    assert reasons(f"I think {whole}") == ["copied"]

@@ -16,17 +16,21 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from math import ceil
 
 from bot.content import ContentBank
 from bot.text import content_stems
 
 SHINGLE = 3
 COPIED_SHARE = 0.6  # of a unit's content stems inside shared stretches
-MIN_RUN = 7  # content stems in a row shared with a source: shorter is a common phrase
-OWN_RUN = 7  # ... with the question's own key points and reference, which the candidate has seen
+MIN_RUN = 7  # content stems in a row shared with a document: shorter is a common phrase
+KEY_POINT_SHARE = 0.8  # of a key point's stems, in a row, to be a copy of it
 MAX_LABELS = 3  # sources remembered per shingle
 WHOLE_UNIT_MIN = 4  # content stems a unit needs before it can be a copy on its own
-RESTATE_MIN, RESTATED_SHARE = 6, 0.8  # a key point of 6+ stems, 80% of them in order
+RESTATE_MIN = 6  # a key point of 6+ stems, KEY_POINT_SHARE of them in order (words slipped in)
+
+
+Source = tuple[str, int, bool]  # label, stems a shared stretch needs, a key point (whole)
 
 
 @dataclass(frozen=True)
@@ -47,18 +51,22 @@ def _shingles(stems: list[str]) -> list[int]:
 
 
 class CopyIndex:
-    """Runs of content stems from every source, each with the sources that hold it."""
+    """Runs of content stems from every source, each with the sources that hold it and how long
+    a stretch shared with that source must be to count as a copy."""
 
-    def __init__(self, sources: Iterable[tuple[str, str]]) -> None:
-        self._where: dict[int, tuple[str, ...]] = {}
-        self._length: dict[str, int] = {}
-        for label, text in sources:
+    def __init__(self, sources: Iterable[tuple[str, str, bool]]) -> None:
+        """`sources`: (label, text, whole). A whole source (a key point) is copied only when
+        most of it is (KEY_POINT_SHARE of its stems): a candidate who knows the fact says part
+        of it in the same words; pasting it takes nearly all of it."""
+        self._where: dict[int, tuple[Source, ...]] = {}
+        for label, text, whole in sources:
             stems = content_stems(text)
-            self._length[label] = min(self._length.get(label, len(stems)), len(stems))
+            need = ceil(KEY_POINT_SHARE * len(stems)) if whole else MIN_RUN
+            need = max(min(need, len(stems)), SHINGLE + 1)
             for shingle in _shingles(stems):
                 held = self._where.get(shingle, ())
-                if label not in held and len(held) < MAX_LABELS:
-                    self._where[shingle] = (*held, label)
+                if (label, need, whole) not in held and len(held) < MAX_LABELS:
+                    self._where[shingle] = (*held, (label, need, whole))
 
     def __len__(self) -> int:
         return len(self._where)
@@ -67,43 +75,41 @@ class CopyIndex:
     def from_bank(cls, bank: ContentBank) -> CopyIndex:
         """Key points first (so a pasted key point is named as one), then every kb document."""
         points = (
-            (key_points_label(q.id), kp.text)
+            (key_points_label(q.id), kp.text, True)
             for q in bank.questions.values()
             for kp in q.key_points
         )
-        docs = ((file.path, file.body) for file in bank.docs.values())
+        docs = ((file.path, file.body, False) for file in bank.docs.values())
         return cls([*points, *docs])
 
     def find_in(self, texts: list[str], own: Collection[str] = ()) -> list[Copy | None]:
         """Per unit, the copy it is part of. Stretches are found over the whole answer, so a
         copied passage cut into short units or lines is still one copy. `own` names the
-        sources of the question being answered: shorter overlaps with them count."""
+        sources of the question being answered: they are named first, and a short unit taken
+        whole from one of them is a copy too."""
         stems: list[str] = []
         owner: list[int] = []
         for k, text in enumerate(texts):
             unit_stems = content_stems(text)
             stems += unit_stems
             owner += [k] * len(unit_stems)
-        marks: dict[str, set[int]] = {}
+        marks: dict[Source, set[int]] = {}
         for i, shingle in enumerate(_shingles(stems)):
-            for label in self._where.get(shingle, ()):
-                marks.setdefault(label, set()).update(range(i, i + SHINGLE))
+            for source in self._where.get(shingle, ()):
+                marks.setdefault(source, set()).update(range(i, i + SHINGLE))
         covered = [False] * len(stems)
         source_at: list[str | None] = [None] * len(stems)
         # own sources first, so a stretch shared with the question's own reference is named so
-        for label in sorted(marks, key=lambda x: x not in own):
-            need = self._need(label, own)
-            for start, end in _stretches(marks[label], need):
+        for label, need, whole in sorted(marks, key=lambda x: x[0] not in own):
+            for start, end in _stretches(marks[label, need, whole], need):
                 for j in range(start, end):
                     covered[j], source_at[j] = True, source_at[j] or label
-        _whole_units(owner, marks, own, covered, source_at)
+        by_label: dict[str, set[int]] = {}  # documents only: a key point needs most of it
+        for (label, _, whole), positions in marks.items():
+            if not whole:
+                by_label.setdefault(label, set()).update(positions)
+        _whole_units(owner, by_label, own, covered, source_at)
         return [_unit_copy(k, owner, covered, source_at) for k in range(len(texts))]
-
-    def _need(self, label: str, own: Collection[str]) -> int:
-        """How long a shared stretch must be to count: shorter for the question's own sources,
-        and never longer than the source itself (a key point of five terms is a copy whole)."""
-        base = OWN_RUN if label in own else MIN_RUN
-        return min(base, max(self._length.get(label, base), SHINGLE + 1))
 
 
 def _whole_units(
@@ -113,8 +119,8 @@ def _whole_units(
     covered: list[bool],
     source_at: list[str | None],
 ) -> None:
-    """A short unit whose every content stem, in order, comes from one of the question's own
-    sources is a copy even when shorter than a stretch: "the cache limits batch size"."""
+    """A short unit whose every content stem, in order, comes from the question's own reference
+    answer is a copy even when shorter than a stretch (a reordered reference)."""
     positions: dict[int, list[int]] = {}
     for i, k in enumerate(owner):
         positions.setdefault(k, []).append(i)
@@ -164,10 +170,10 @@ def restates(text: str, point: str) -> bool:
     said, wanted = content_stems(text), _stems(point)
     if len(wanted) < RESTATE_MIN or not said:
         return False
-    if len(set(wanted) & set(said)) < RESTATED_SHARE * len(set(wanted)):
+    if len(set(wanted) & set(said)) < KEY_POINT_SHARE * len(set(wanted)):
         return False  # too few of its words at all: no need to look at their order
     common = _common_subsequence(said, list(wanted))
-    return common >= RESTATED_SHARE * len(wanted) and common >= COPIED_SHARE * len(said)
+    return common >= KEY_POINT_SHARE * len(wanted) and common >= COPIED_SHARE * len(said)
 
 
 @lru_cache(maxsize=8192)

@@ -132,12 +132,20 @@ class LLMGrader:
         inputs, notes = self._inputs(question, rubric, screened.for_llm())
         grade = self._call(inputs, question, rubric, answer)
         grade = held_to_evidence(
-            grade, rubric, screened, self.fallback.grade(question, rubric, answer)
+            grade, rubric, screened, self._offline(question, rubric, answer, screened)
         )
         grade.notes[:0] = [*screen_notes(screened), *notes]
         return grade.model_copy(
             update={"set_aside": set_aside(screened), "language": screened.language.name}
         )
+
+    def _offline(
+        self, question: Question, rubric: Rubric, answer: str, screened: Screened
+    ) -> Grade:
+        """The fallback's grade, on the screen already made when the fallback is offline."""
+        if isinstance(self.fallback, OfflineGrader):
+            return self.fallback.grade(question, rubric, answer, screened)
+        return self.fallback.grade(question, rubric, answer)
 
     def _screen(self, question: Question, answer: str) -> Screened:
         if isinstance(self.fallback, OfflineGrader):

@@ -98,9 +98,12 @@ class OfflineGrader:
         points = [kp.text for kp in question.key_points] if self.detect_copies else []
         return screen(answer, self._copy_index(), question.prompt, own, points)
 
-    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    def grade(
+        self, question: Question, rubric: Rubric, answer: str, screened: Screened | None = None
+    ) -> Grade:
+        """`screened`: this grader's screen of `answer`, when the caller has made it already."""
         began = time.perf_counter()
-        screened = self.screen(answer, question)
+        screened = screened if screened is not None else self.screen(answer, question)
         evidence = gather(question.prompt, list(question.key_points), answer, screened)
         calibration = load_calibration()
         weights = np.array([kp.weight for kp in question.key_points])

@@ -28,7 +28,7 @@ from bot.text import STOPWORDS
 
 MODEL_FILE = Path(__file__).with_name("structure.json")
 BUCKETS = 1 << 15
-MIN_WORDS = 4  # shorter units are fragments: judged by `is_fragment`, not by the model
+MIN_WORDS = 4  # shorter units are not used to train the model
 LONG_UNIT = 10  # words: from here on, the model's verdict on one unit alone is trusted
 LEANS, CYCLING = 0.5, 0.4  # see StructureModel.is_salad
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]|\d+(?:\.\d+)?|[,;:()=/]|\S")
@@ -208,12 +208,6 @@ class StructureModel:
         words = [t.lower() for t in TOKEN.findall(text) if t[0].isalnum()]
         coarse = [w if w in STOPWORDS else "C" for w in words]
         return probability >= LEANS and _repeated_shapes(coarse) >= CYCLING
-
-
-def is_fragment(text: str) -> bool:
-    """Fewer than MIN_WORDS words and no verb: a label, not a claim ("KV cache", "GQA")."""
-    words = [t.lower() for t in TOKEN.findall(text) if t[0].isalpha()]
-    return len(words) < MIN_WORDS and not any(is_verb(w) for w in words)
 
 
 def word_count(text: str) -> int:

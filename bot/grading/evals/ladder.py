@@ -65,7 +65,12 @@ class Rung:
 
 
 def reference_prose(bank: ContentBank, question: Question) -> str:
-    body = strip_marks(bank.docs[question.reference].body)
+    return doc_prose(bank, question.reference)
+
+
+def doc_prose(bank: ContentBank, doc_id: str) -> str:
+    """A kb document's text as a candidate would type it: no key point marks, no # marks."""
+    body = strip_marks(bank.docs[doc_id].body)
     return "\n".join(line.lstrip("#").strip() for line in body.splitlines()).strip()
 
 
@@ -127,14 +132,9 @@ def kb_elsewhere(bank: ContentBank, question: Question, size: int = 5000) -> str
     docs = sorted(d for d in bank.docs if d != question.reference)
     sentences: list[str] = []
     while sum(len(s) + 1 for s in sentences) < size:
-        prose = reference_prose_of(bank, rng.choice(docs))
+        prose = doc_prose(bank, rng.choice(docs))
         sentences += [u.text for u in split_units(prose) if len(u.words) >= 6][:4]
     return " ".join(sentences)
-
-
-def reference_prose_of(bank: ContentBank, doc_id: str) -> str:
-    body = strip_marks(bank.docs[doc_id].body)
-    return "\n".join(ln for ln in body.splitlines() if not ln.lstrip().startswith(("#", "|")))
 
 
 def weak_answer(genuine: str) -> str:
