@@ -121,6 +121,14 @@ class CodeTest(Strict):
         return self
 
 
+class WrongSolution(Strict):
+    """A solution that returns right answers but breaks a bound the prompt states: it must fail."""
+
+    name: Slug
+    breaks: Text = Field(description="The stated bound or rule it breaks, e.g. 'O(n) time'.")
+    code: Text
+
+
 class CodingSpec(Strict):
     """What a coding question needs to be run: entry point, tests and a reference solution."""
 
@@ -132,6 +140,10 @@ class CodingSpec(Strict):
     tests: list[CodeTest] = Field(min_length=8, description="Hidden tests, edge cases included.")
     reference_solution: Text
     complexity: Text = Field(description="Time and space complexity of the reference solution.")
+    wrong_solutions: list[WrongSolution] = Field(
+        default_factory=list,
+        description="Solutions that must fail the hidden tests: one per bound the prompt states.",
+    )
 
     @field_validator("entry_point")
     @classmethod
