@@ -134,12 +134,20 @@ def _print_coverage(report: dict[str, Any]) -> None:
             f"[bold]{kind}[/bold]: {sum(bool(v) for v in table.values())}/{len(table)} "
             "items covered"
         )
-        for item, ids in table.items():
-            mark = "[green]ok[/green]" if ids else "[red]MISSING[/red]"
-            out.print(f"  {mark} {item}: {', '.join(ids)}", highlight=False)
+        _print_items(table)
+    for section, table in report["roadmap"].items():
+        covered = sum(bool(v) for v in table.values())
+        out.print(f"[bold]roadmap: {section}[/bold]: {covered}/{len(table)} topics covered")
+        _print_items(table)
     for problem in report["problems"]:
         out.print(f"[red]problem:[/red] {problem}")
     out.print("[green]coverage OK[/green]" if report["ok"] else "[red]coverage incomplete[/red]")
+
+
+def _print_items(table: dict[str, list[str]]) -> None:
+    for item, ids in table.items():
+        mark = "[green]ok[/green]" if ids else "[red]MISSING[/red]"
+        out.print(f"  {mark} {item}: {', '.join(ids)}", highlight=False)
 
 
 @app.command()

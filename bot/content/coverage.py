@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.content.bank import ContentBank
 from bot.content.models import KINDS, Kind
-from bot.content.select import select_questions
 from bot.content.source import parse_yaml, read_text
 from bot.errors import ContentError, ContentIssue
 
@@ -19,6 +18,10 @@ class CoverageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     targets: dict[str, int]
     items: dict[Kind, dict[str, list[str]]] = Field(description="kind -> item -> question ids")
+    roadmap: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="roadmap section -> topic, verbatim (bot.content.roadmap) -> question ids",
+    )
 
 
 def load_spec(path: Path) -> CoverageSpec:
@@ -45,16 +48,11 @@ def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
     for name, target in spec.targets.items():
         if counts.get(name, 0) < target:
             problems.append(f"{name}: {counts.get(name, 0)} < {target}")
-    spread = {
-        k: dict(
-            sorted(Counter(q.difficulty for q in select_questions(bank.questions, kind=k)).items())
-        )
-        for k in KINDS
-    }
-    for kind, levels in spread.items():
+    spread = _spread(bank)
+    for (kind, competency), levels in spread.items():
         missing = [d for d in range(1, 6) if d not in levels]
         if missing:
-            problems.append(f"{kind}: no question at difficulty {missing}")
+            problems.append(f"{kind} {competency}: no question at difficulty {missing}")
     items: dict[str, dict[str, list[str]]] = {}
     for kind, table in spec.items.items():
         items[kind] = {}
@@ -63,11 +61,38 @@ def coverage_report(bank: ContentBank, spec: CoverageSpec) -> dict[str, Any]:
             items[kind][item] = good
             if not good:
                 problems.append(f"{kind}: '{item}' has no {kind} question (listed: {ids})")
+    roadmap = _roadmap(bank, spec, problems)
     return {
         "ok": not problems,
         "problems": problems,
         "counts": counts,
         "targets": spec.targets,
-        "difficulty": spread,
+        "difficulty": {f"{kind} {comp}": levels for (kind, comp), levels in spread.items()},
         "items": items,
+        "roadmap": roadmap,
     }
+
+
+def _spread(bank: ContentBank) -> dict[tuple[str, str], dict[int, int]]:
+    """(kind, competency) -> difficulty -> how many questions, for every pair the bank has."""
+    counts = Counter((q.kind, q.competency, q.difficulty) for q in bank.questions.values())
+    spread: dict[tuple[str, str], dict[int, int]] = {}
+    for (kind, competency, difficulty), n in sorted(counts.items()):
+        spread.setdefault((kind, competency), {})[difficulty] = n
+    return spread
+
+
+def _roadmap(
+    bank: ContentBank, spec: CoverageSpec, problems: list[str]
+) -> dict[str, dict[str, list[str]]]:
+    """Every roadmap topic with the questions that cover it; a topic with none is a problem."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for section, topics in spec.roadmap.items():
+        found[section] = {}
+        for topic, ids in topics.items():
+            found[section][topic] = [i for i in ids if i in bank.questions]
+            if unknown := [i for i in ids if i not in bank.questions]:
+                problems.append(f"roadmap '{topic}': unknown questions {unknown}")
+            if not found[section][topic]:
+                problems.append(f"roadmap ({section}) '{topic}' has no question")
+    return found
