@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.bank import COVERAGE_FILE
 from bot.config import PROJECT_ROOT
+from bot.content.bank import COVERAGE_FILE
 from bot.content.coverage import load_spec
 from bot.content.roadmap import ENGINEER_ROADMAP, MUST_HAVE, SECTIONS, roadmap_topics
 from tests.test_cli import run
 
-# The roadmaps live beside the project (../shared/roadmap), as in CI; they are not part of the repository.
+# The roadmaps live beside the project (../shared/roadmap), as in CI; not in the repository.
 ROADMAPS = PROJECT_ROOT.parent / "shared" / "roadmap"
 
 
@@ -40,7 +40,7 @@ def test_a_topic_added_to_the_roadmap_is_read_and_reported_missing(
     path.write_text(text.replace(marker, marker + "- Kernel tricks for interviews.\n"))
     topics = roadmap_topics(folder)
     assert "C2 ML and DL Fundamentals: Kernel tricks for interviews" in topics[MUST_HAVE]
-    assert not any("timed" in t for t in topics["interview drills"])  # mock-round counts are not topics
+    assert not any("timed" in t for t in topics["interview drills"])  # round counts: not topics
 
     spec = {"targets": {}, "items": {}, "roadmap": {MUST_HAVE: {t: [] for t in topics[MUST_HAVE]}}}
     (mini_root / COVERAGE_FILE).write_text(json.dumps(spec))

@@ -1,14 +1,14 @@
 """The interview topics the roadmaps name, read from their text, so coverage follows the roadmap.
 
-`question_bank/coverage.yaml` lists each topic verbatim under `roadmap:` with the questions that cover
-it; `roadmap_topics` reads the same topics from the roadmap files, and a test checks that the two
-agree, so a topic added to the roadmap shows up as missing until a question covers it.
+`question_bank/coverage.yaml` lists each topic verbatim under `roadmap:` with the questions that
+cover it; `roadmap_topics` reads the same topics from the roadmap files, and a test checks that the
+two agree, so a topic added to the roadmap shows up as missing until a question covers it.
 
-What counts as an interview topic, from `genai-engineer-roadmap-2026.txt`: every "Must have" line of
-the competency map, every line under a week's "Interview drills:" (timed mock rounds aside), and the
-three lists of the "Interview Track" (DSA patterns, design prompts, deep-dive questions), the papers of
-the "Paper Reading Ladder", the "Build Backlog" tiers and the symptoms of "Common Failure Modes". From
-`genai-mastery-roadmap.txt`: the "Core Skills & Concepts" of the five learning phases.
+What counts as an interview topic, from `genai-engineer-roadmap-2026.txt`: every "Must have" line
+of the competency map, every line under a week's "Interview drills:" (timed mock rounds aside), the
+three lists of the "Interview Track" (DSA patterns, design prompts, deep-dive questions), the papers
+of the "Paper Reading Ladder", the "Build Backlog" tiers and the symptoms of "Common Failure Modes".
+From `genai-mastery-roadmap.txt`: the "Core Skills & Concepts" of the five learning phases.
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ def roadmap_topics(folder: Path) -> dict[str, list[str]]:
         DEEP_DIVES: _bullets(_between(track, "C)", "KPI Dashboard")),
         PAPERS: [
             t
-            for t in _bullets(_between(_after(engineer, "Paper Reading Ladder (Priority Order)"), "", "For each"))
+            for t in _list(engineer, "Paper Reading Ladder (Priority Order)", "For each")
             if not _NOT_PAPER.match(t)
         ],
-        BACKLOG: _bullets(_between(_after(engineer, "Build Backlog (After Week 16)"), "", "Common")),
+        BACKLOG: _list(engineer, "Build Backlog (After Week 16)", "Common"),
         FAILURE_MODES: [
             t.removeprefix("Symptom: ")
-            for t in _bullets(_between(_after(engineer, "Common Failure Modes and Fixes"), "", "Final"))
+            for t in _list(engineer, "Common Failure Modes and Fixes", "Final")
             if t.startswith("Symptom:") and "interview" not in t
         ],
         CORE_SKILLS: _core_skills(mastery),
@@ -119,6 +119,11 @@ def _core_skills(lines: list[str]) -> list[str]:
     return found
 
 
+def _list(lines: list[str], heading: str, end: str) -> list[str]:
+    """The bullets after the line `heading`, up to the first line starting with `end`."""
+    return _bullets(_between(_after(lines, heading), "", end))
+
+
 def _after(lines: list[str], heading: str) -> list[str]:
     for i, line in enumerate(lines):
         if line.strip() == heading:
@@ -127,8 +132,8 @@ def _after(lines: list[str], heading: str) -> list[str]:
 
 
 def _between(lines: list[str], start: str, end: str | None) -> list[str]:
-    """Lines after the first that starts with `start` ('' = from the top) up to one starting `end`."""
-    begin = next((i for i, line in enumerate(lines) if line.startswith(start)), None) if start else -1
+    """Lines after the first starting with `start` ('' = from the top) up to one starting `end`."""
+    begin = -1 if not start else next((i for i, x in enumerate(lines) if x.startswith(start)), None)
     if begin is None:
         raise ValueError(f"the roadmap has no line starting '{start}'")
     rest = lines[begin + 1 :]
