@@ -272,9 +272,10 @@ def test_three_content_dirs_are_enough(tmp_path: Path) -> None:
 
 
 def test_default_plans_keep_only_what_the_bank_can_fill(mini_root: Path) -> None:
-    """mini_root has no C4 deep-dive question, which a round of genai-design asks for."""
+    """mini_root has no C4 deep-dive question, which a round of genai-design asks for, and no
+    behavioral question tagged 'project', which the last round of full-loop asks for."""
     bank = load_bank(mini_root)
-    assert set(bank.plans) == {"standard", "full-loop", "quick"}
+    assert set(bank.plans) == {"standard", "quick"}
 
 
 def test_a_roots_own_plan_with_an_empty_round_is_an_error(mini_root: Path) -> None:

@@ -340,7 +340,9 @@ def _load_plans(col: _Collector, questions: dict[str, Question]) -> dict[str, Ro
         plans = _load_keyed(col, PLANS_DIR, RoundPlan)
         for plan in plans.values() if questions else ():  # no questions: nothing to draw on
             for i in _unfilled_rounds(plan, questions):
-                message = f"no {plan.rounds[i].kind} question for this round"
+                tag = plan.rounds[i].tag
+                with_tag = f" tagged '{tag}'" if tag else ""
+                message = f"no {plan.rounds[i].kind} question{with_tag} for this round"
                 col.at(f"{PLANS_DIR}/{plan.id}.yaml", ("rounds", i, "kind"), message)
         return plans
     defaults = _Collector(DEFAULT_PLANS_ROOT)
@@ -354,5 +356,5 @@ def _unfilled_rounds(plan: RoundPlan, questions: dict[str, Question]) -> list[in
     return [
         i
         for i, r in enumerate(plan.rounds)
-        if not select_questions(questions, kind=r.kind, competencies=r.competencies)
+        if not select_questions(questions, kind=r.kind, competencies=r.competencies, tag=r.tag)
     ]

@@ -258,6 +258,10 @@ class Criterion(Strict):
         return self
 
 
+TargetLevel = Literal["junior", "mid", "senior", "staff"]
+TARGET_LEVELS: tuple[TargetLevel, ...] = ("junior", "mid", "senior", "staff")
+
+
 class Rubric(Strict):
     """Weighted criteria with level descriptors (one YAML file in rubrics/)."""
 
@@ -266,6 +270,9 @@ class Rubric(Strict):
     title: Text
     kinds: list[Kind] = Field(min_length=1, description="Question kinds that may use this rubric.")
     pass_mark: int = Field(ge=0, le=100)
+    hire_bar: dict[TargetLevel, int] = Field(
+        description="The score a hire needs at each target level (junior to staff), rising."
+    )
     criteria: list[Criterion] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -273,6 +280,9 @@ class Rubric(Strict):
         ids = [c.id for c in self.criteria]
         if len(set(ids)) != len(ids):
             raise ValueError("criterion ids must be unique")
+        bars = [self.hire_bar.get(level, 0) for level in TARGET_LEVELS]
+        if bars != sorted(bars) or not all(0 < b <= 100 for b in bars):
+            raise ValueError(f"hire_bar needs {', '.join(TARGET_LEVELS)}, rising, each 1-100")
         return self
 
 
@@ -317,6 +327,7 @@ class PlanRound(Strict):
     competencies: list[Competency] = Field(
         default_factory=list, description="Draw from these competencies only (empty: any)."
     )
+    tag: Slug | None = Field(default=None, description="Draw only questions with this tag.")
     difficulty: int | None = Field(
         default=None, ge=1, le=5, description="Target difficulty (default: the session's)."
     )

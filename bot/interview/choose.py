@@ -66,7 +66,10 @@ def next_drill_question(
     return _step_back(bank, pool, last, rng)
 
 
-def pick_for_round(
+FILL = 0.7  # a round's questions should fill at least this share of its minutes
+
+
+def plan_round(
     bank: ContentBank,
     round_: RoundState,
     difficulty: int,
@@ -74,16 +77,65 @@ def pick_for_round(
     *,
     seen_before: Iterable[str] = (),
     seed: str = "",
-) -> Choice:
+) -> list[Choice]:
+    """The questions a round asks, in order, chosen to fit its minutes as a real round would.
+
+    The first question is the one nearest the target difficulty that fits the round (a 40-minute
+    design round does not open a 45-minute question); more follow, nearest in difficulty and
+    different in topic, while they fit in the minutes left, so a 30-minute deep dive asks two or
+    three questions and a behavioral round two or three stories."""
     pool = select_questions(
-        bank.questions, kind=round_.kind, competencies=round_.competencies, exclude=asked
+        bank.questions,
+        kind=round_.kind,
+        competencies=round_.competencies,
+        tag=round_.tag,
+        exclude=asked,
     )
     if not pool:
         raise LookupError(f"no {round_.kind} question left for round '{round_.name}'")
-    fresh = [q for q in pool if q.id not in set(seen_before)] or pool
+    seen = set(seen_before)
     target = round_.difficulty or difficulty
     rng = random.Random(f"{seed}:{round_.name}")
-    return Choice(_nearest(fresh, target, rng), f"{round_.name} round, difficulty {target}")
+    fits = [q for q in pool if q.suggested_minutes <= round_.minutes] or [
+        min(pool, key=lambda q: q.suggested_minutes)
+    ]
+    first = _nearest(_fresh(fits, seen), target, rng)
+    picked = _fill(first, pool, round_.minutes, seen, target, rng)
+    long_enough = [q for q in fits if q.suggested_minutes >= FILL * round_.minutes]
+    if sum(q.suggested_minutes for q in picked) < FILL * round_.minutes and long_enough:
+        first = _nearest(_fresh(long_enough, seen), target, rng)  # one question that fills it
+        picked = _fill(first, pool, round_.minutes, seen, target, rng)
+    reason = f"{round_.name} round, difficulty {target}"
+    return [
+        Choice(q, reason if len(picked) == 1 else f"{reason}, question {i} of {len(picked)}")
+        for i, q in enumerate(picked, start=1)
+    ]
+
+
+def _fill(
+    first: Question,
+    pool: list[Question],
+    minutes: int,
+    seen: set[str],
+    target: int,
+    rng: random.Random,
+) -> list[Question]:
+    """`first`, then questions nearest `target` on other topics while they fit in the minutes."""
+    picked, left = [first], minutes - first.suggested_minutes
+    while True:
+        fit = [q for q in pool if q not in picked and q.suggested_minutes <= left]
+        tags = {t for q in picked for t in q.tags}
+        other = [q for q in fit if not tags & set(q.tags)] or fit
+        if not other:
+            return picked
+        nxt = _nearest(_fresh(other, seen), target, rng)
+        picked.append(nxt)
+        left -= nxt.suggested_minutes
+
+
+def _fresh(pool: list[Question], seen: set[str]) -> list[Question]:
+    """The questions of `pool` this user has not seen before, or all of them if none is new."""
+    return [q for q in pool if q.id not in seen] or pool
 
 
 def _move_up(pool: list[Question], last: Result, rng: random.Random) -> Choice:

@@ -13,6 +13,7 @@ import json
 import logging
 
 from bot.content import Question
+from bot.content.models import TARGET_LEVELS
 from bot.errors import BotError
 from bot.grading import coding
 from bot.grading.language import detect, notice
@@ -41,6 +42,7 @@ from bot.store import LOCAL_USER, AttemptStore
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
+WARN_SHARE = 0.25  # a round's time warning comes at most this share of its minutes before the end
 
 
 class InterviewSession(SessionFlow):
@@ -55,20 +57,30 @@ class InterviewSession(SessionFlow):
         minutes: list[int] | None = None,
         difficulty: int = 3,
         grader: str = "auto",
+        level: str = "mid",
     ) -> tuple[InterviewSession, list[Event]]:
         plan = ctx.bank.plan(plan_id)
+        if level not in TARGET_LEVELS:
+            choices = ", ".join(TARGET_LEVELS)
+            raise BotError(f"target level must be one of {choices} (got {level!r})")
         rounds = [
             RoundState(
                 name=r.name,
                 kind=r.kind,
                 minutes=(minutes[i] if minutes and i < len(minutes) else r.minutes),
                 competencies=list(r.competencies),
+                tag=r.tag,
                 difficulty=r.difficulty,
             )
             for i, r in enumerate(plan.rounds)
         ]
         state = SessionState(
-            mode="mock", plan_id=plan.id, rounds=rounds, difficulty=difficulty, grader=grader
+            mode="mock",
+            plan_id=plan.id,
+            rounds=rounds,
+            difficulty=difficulty,
+            grader=grader,
+            level=level,
         )
         return cls._begin(ctx, state, plan=plan.id)
 
@@ -240,7 +252,8 @@ class InterviewSession(SessionFlow):
             question = self.question
             assert question is not None
             return events + self._finish(current, question)
-        warn = self.ctx.bank.plan(self.state.plan_id or "standard").warn_minutes * 60
+        plan_warn = self.ctx.bank.plan(self.state.plan_id or "standard").warn_minutes * 60
+        warn = min(plan_warn, round_.minutes * 60 * WARN_SHARE)  # scaled to a shortened round
         if left <= warn and not round_.warned:
             round_.warned = True
             self._save()

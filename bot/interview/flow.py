@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.content import Question
 from bot.grading.grade import Grade
-from bot.interview.choose import Choice, next_drill_question, pick_for_round
+from bot.interview.choose import Choice, next_drill_question, plan_round
 from bot.interview.context import EngineContext
 from bot.interview.events import Event, QuestionAsked, SessionEnded
 from bot.interview.report import session_report
@@ -63,8 +63,6 @@ class SessionFlow:
             )
         )
         self.state.current = None
-        if self.state.mode == "mock":
-            self.state.round_index += 1
         self._save()
         return self._advance() if advance else []
 
@@ -80,18 +78,36 @@ class SessionFlow:
             return None
         seen = self.ctx.seen_before()
         if st.mode == "mock":
-            if st.round_index >= len(st.rounds):
-                return None
-            round_ = st.rounds[st.round_index]
-            round_.started_at = self.ctx.clock()
-            return pick_for_round(
-                self.ctx.bank, round_, st.difficulty, st.asked, seen_before=seen, seed=self.id
-            )
+            return self._next_in_rounds(seen)
         if st.mode == "drill" and st.drill is not None:
             due = self.ctx.schedule.due(self.ctx.clock())
             return next_drill_question(
                 self.ctx.bank, st.drill, st.results, due, seen_before=seen, seed=self.id
             )
+        return None
+
+    def _next_in_rounds(self, seen: set[str]) -> Choice | None:
+        """The round's next planned question while its time lasts, else the next round's first."""
+        st, now = self.state, self.ctx.clock()
+        done = {r.question_id for r in st.results}
+        while st.round_index < len(st.rounds):
+            round_ = st.rounds[st.round_index]
+            if not round_.reached:
+                round_.reached, round_.started_at = True, now
+                picks = plan_round(
+                    self.ctx.bank, round_, st.difficulty, st.asked, seen_before=seen, seed=self.id
+                )
+                round_.planned = [c.question.id for c in picks]
+            deadline = round_.deadline()
+            left = [q for q in round_.planned if q not in done]
+            if left and (deadline is None or now < deadline):
+                number = round_.planned.index(left[0]) + 1
+                question = self.ctx.bank.question(left[0])
+                reason = f"{round_.name} round, difficulty {question.difficulty}"
+                if len(round_.planned) > 1:
+                    reason += f", question {number} of {len(round_.planned)}"
+                return Choice(question, reason)
+            st.round_index += 1
         return None
 
     def _ask(self, choice: Choice) -> QuestionAsked:

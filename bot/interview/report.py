@@ -10,6 +10,7 @@ from bot.content import COMPETENCIES, ContentBank
 from bot.grading.grade import STRONG_MARK
 from bot.interview.spacing import ReviewSchedule
 from bot.interview.state import Result, SessionState
+from bot.interview.verdict import Verdict, mock_verdict
 
 STRONG = 70.0
 TITLES = {"mock": "Mock interview", "drill": "Drill", "single": "Single question"}
@@ -22,6 +23,7 @@ def session_report(
     if not state.results:
         return "\n".join([*lines, "No question was answered in this session."])
     lines += _rounds(bank, state.results)
+    lines += _verdict(mock_verdict(bank, state))
     lines += _competencies(state.results)
     lines += _strengths(bank, state.results)
     lines += _gaps(bank, state.results)
@@ -60,6 +62,23 @@ def _rounds(bank: ContentBank, results: list[Result]) -> list[str]:
     graded = [r.score for r in results if r.score is not None]
     if graded:
         out += ["", f"**Overall: {mean(graded):.0f}/100** over {len(graded)} graded answer(s)."]
+    return [*out, ""]
+
+
+def _verdict(verdict: Verdict | None) -> list[str]:
+    if verdict is None:
+        return []
+    out = [
+        f"## Hiring verdict (target level: {verdict.level})",
+        "",
+        f"**{verdict.overall.capitalize()}.** " + " ".join(verdict.reasons),
+        "",
+        "| Round | Score | Hire bar | Verdict | Why |",
+        "|---|---|---|---|---|",
+    ]
+    for r in verdict.rounds:
+        score = "not reached" if r.score is None else f"{r.score:.0f}"
+        out.append(f"| {r.name} | {score} | {r.bar} | {r.verdict} | {' '.join(r.reasons)} |")
     return [*out, ""]
 
 

@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.content.models import TargetLevel
+
 Mode = Literal["mock", "drill", "single"]
+
 Phase = Literal["answering", "follow_up"]
 STATE_VERSION = 1
 
@@ -27,9 +30,12 @@ class RoundState(_State):
     kind: str
     minutes: int
     competencies: list[str] = Field(default_factory=list)
+    tag: str | None = None
     difficulty: int | None = None
     started_at: datetime | None = None
     warned: bool = False
+    planned: list[str] = Field(default_factory=list)  # question ids, picked when the round opens
+    reached: bool = False
 
     def deadline(self) -> datetime | None:
         if self.started_at is None:
@@ -88,6 +94,7 @@ class SessionState(_State):
     rounds: list[RoundState] = Field(default_factory=list)
     round_index: int = 0
     difficulty: int = 3
+    level: TargetLevel = "mid"  # the hiring bar a mock interview is judged against
     grader: str = "auto"
     current: Current | None = None
     results: list[Result] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from chainlit.input_widget import Select, Slider, TextInput
 
 from bot.config import GRADER_CHOICES
 from bot.content import COMPETENCIES
-from bot.content.models import RoundPlan
+from bot.content.models import TARGET_LEVELS, RoundPlan
 from bot.errors import BotError
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
@@ -38,6 +38,12 @@ def widgets(ctx: EngineContext) -> list[Any]:
         ),
         TextInput(
             id="minutes", label="Round minutes (e.g. 35,40,30; empty = the plan's)", initial=""
+        ),
+        Select(
+            id="level",
+            label="Mock target level (the hiring bar of the verdict)",
+            values=list(TARGET_LEVELS),
+            initial_value=DEFAULTS["level"],
         ),
         TextInput(id="question", label="Single question id", initial=""),
         Select(id="grader", label="Grader", values=list(GRADER_CHOICES), initial_value="auto"),
@@ -69,7 +75,7 @@ def describe(raw: dict[str, Any]) -> str:
         name = COMPETENCIES.get(s["competency"], "")
         return f"Drill {s['competency']} {name}{tag}, from difficulty {int(s['difficulty'])}"
     if s["mode"] == "mock":
-        return f"Mock interview, plan '{s['plan']}'"
+        return f"Mock interview, plan '{s['plan']}', judged at the {s['level']} bar"
     return f"Single question '{s['question'] or '(type an id in the settings)'}'"
 
 
@@ -80,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "difficulty": 2,
     "plan": "standard",
     "minutes": "",
+    "level": "mid",
     "question": "",
     "grader": "auto",
 }
@@ -95,7 +102,9 @@ def start(ctx: EngineContext, raw: dict[str, Any]) -> tuple[InterviewSession, li
     s = clean(raw)
     if s["mode"] == "mock":
         minutes = parse_minutes(str(s["minutes"]))
-        return InterviewSession.start_mock(ctx, s["plan"], minutes=minutes, grader=s["grader"])
+        return InterviewSession.start_mock(
+            ctx, s["plan"], minutes=minutes, grader=s["grader"], level=s["level"]
+        )
     if s["mode"] == "single":
         if not str(s["question"]).strip():
             raise BotError(

@@ -22,6 +22,7 @@ GENERIC_RUBRIC = Rubric(
     title="Answer against a reference",
     kinds=["llm_deep_dive"],
     pass_mark=50,
+    hire_bar={"junior": 60, "mid": 70, "senior": 78, "staff": 85},
     criteria=[
         Criterion(
             id="accuracy",

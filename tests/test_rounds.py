@@ -1,0 +1,147 @@
+"""Mock rounds that fill their minutes, warnings scaled to the round, and the hiring verdict."""
+
+# ruff: noqa: F811 - the fixtures come from tests.test_session
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.content import ContentBank
+from bot.errors import BotError
+from bot.interview import EngineContext, InterviewSession
+from bot.interview import events as ev
+from bot.interview.choose import FILL, plan_round
+from bot.interview.state import Result, RoundState, SessionState
+from bot.interview.verdict import HIRE, LEAN_NO, NO_HIRE, STRONG_HIRE, band, mock_verdict
+from tests.test_session import Clock, bank, clock, ctx, db_url, of  # noqa: F401 - fixtures
+
+
+def test_every_plan_round_fills_most_of_its_minutes(bank: ContentBank) -> None:
+    worst: dict[str, float] = {}
+    for plan in bank.plans.values():
+        for r in plan.rounds:
+            state = RoundState(
+                name=r.name,
+                kind=r.kind,
+                minutes=r.minutes,
+                competencies=list(r.competencies),
+                tag=r.tag,
+                difficulty=r.difficulty,
+            )
+            for difficulty in range(1, 6):
+                for seed in range(8):
+                    picks = plan_round(bank, state, difficulty, set(), seed=str(seed))
+                    minutes = sum(c.question.suggested_minutes for c in picks)
+                    assert minutes <= r.minutes or len(picks) == 1, (plan.id, r.name)
+                    key = f"{plan.id}/{r.name}"
+                    worst[key] = min(worst.get(key, 1.0), minutes / r.minutes)
+    assert min(worst.values()) >= FILL, worst
+
+
+def test_a_deep_dive_round_asks_several_questions_until_its_time_is_up(
+    ctx: EngineContext,
+    clock: Clock,
+) -> None:
+    session, events = InterviewSession.start_mock(ctx, "genai-design", minutes=[45, 25, 25])
+    asked = [of(events, ev.QuestionAsked)[0]]
+    session.say("I would start from the requirements and the main data flow.")
+    clock.advance(minutes=40)
+    events = session.submit()
+    while session.state.current and session.state.current.phase == "follow_up":
+        events = session.skip()
+    asked.append(of(events, ev.QuestionAsked)[0])
+    assert asked[1].round_name == "Retrieval and adaptation"
+    planned = session.state.rounds[1].planned
+    assert len(planned) >= 2  # 25 minutes of 8-15 minute questions
+    session.say("Chunk by structure and keep overlap small.")
+    clock.advance(minutes=5)
+    events = session.submit()
+    while session.state.current and session.state.current.phase == "follow_up":
+        events = session.skip()
+    nxt = of(events, ev.QuestionAsked)[0]
+    assert nxt.round_name == "Retrieval and adaptation" and nxt.question.id == planned[1]
+    assert "question 2 of" in nxt.reason
+    clock.advance(minutes=21)  # the round's 25 minutes are over while answering
+    out = session.tick()
+    assert of(out, ev.TimedOut)
+    third = of(out, ev.QuestionAsked)[0]
+    assert third.round_name == "Agents and production"
+    ended = of(session.end(), ev.SessionEnded)[0]
+    assert "## Hiring verdict (target level: mid)" in ended.report
+    verdict = mock_verdict(ctx.bank, session.state)
+    assert verdict is not None and verdict.overall in (LEAN_NO, NO_HIRE)
+    retrieval = verdict.rounds[1]
+    assert retrieval.score is not None
+    unreached_note = any("not reached" in why for why in retrieval.reasons)
+    assert unreached_note == (len(planned) > 2)
+
+
+def test_a_round_warning_is_scaled_to_a_shortened_round(
+    ctx: EngineContext,
+    clock: Clock,
+) -> None:
+    session, _ = InterviewSession.start_mock(ctx, "standard", minutes=[4, 40, 30])
+    session.say("A hash map from value to index.")
+    clock.advance(minutes=2, seconds=30)  # 1.5 of 4 minutes left: the plan's 5-minute warning
+    assert session.tick() == []  # would fire at once; a quarter of the round is the most
+    clock.advance(seconds=40)
+    warned = of(session.tick(), ev.TimerWarning)
+    assert warned and warned[0].minutes_left == 1
+
+
+def _state(scores: list[list[float | None]], level: str = "mid") -> SessionState:
+    rounds, results = [], []
+    kinds = ["coding", "system_design", "llm_deep_dive"]
+    for i, round_scores in enumerate(scores):
+        name = f"R{i}"
+        rounds.append(
+            RoundState(name=name, kind=kinds[i % 3], minutes=30, reached=bool(round_scores))
+        )
+        for j, score in enumerate(round_scores):
+            results.append(
+                Result(
+                    question_id=f"q{i}{j}",
+                    round_name=name,
+                    kind=kinds[i % 3],
+                    competency="C1",
+                    difficulty=3,
+                    attempt_id=None,
+                    score=score,
+                )
+            )
+    return SessionState(mode="mock", rounds=rounds, results=results, level=level)  # type: ignore[arg-type]
+
+
+def test_the_verdict_uses_the_target_levels_bar(bank: ContentBank) -> None:
+    assert band(85, 70) == STRONG_HIRE and band(72, 70) == HIRE
+    assert band(65, 70) == LEAN_NO and band(50, 70) == NO_HIRE
+    scores = [[80.0], [78.0], [79.0]]
+    junior = mock_verdict(bank, _state(scores, "junior"))
+    staff = mock_verdict(bank, _state(scores, "staff"))
+    assert junior is not None and staff is not None
+    assert junior.overall == STRONG_HIRE and staff.overall in (LEAN_NO, NO_HIRE)
+    assert all(r.bar > j.bar for r, j in zip(staff.rounds, junior.rounds, strict=True))
+
+
+def test_one_bad_round_or_an_unreached_one_sinks_the_loop(bank: ContentBank) -> None:
+    one_bad = mock_verdict(bank, _state([[95.0], [95.0], [30.0]]))
+    assert one_bad is not None and one_bad.overall == LEAN_NO
+    assert one_bad.rounds[2].verdict == NO_HIRE
+    unreached = mock_verdict(bank, _state([[90.0], [90.0], []]))
+    assert unreached is not None and unreached.rounds[2].score is None
+    assert "Never reached" in unreached.rounds[2].reasons[0]
+    assert unreached.overall != STRONG_HIRE
+    skipped = mock_verdict(bank, _state([[90.0, None], [90.0], [90.0]]))
+    assert skipped is not None and skipped.rounds[0].score == 45.0
+
+
+def test_an_unknown_target_level_is_refused(ctx: EngineContext) -> None:
+    with pytest.raises(BotError, match="target level"):
+        InterviewSession.start_mock(ctx, "quick", level="principal")
+    session, _ = InterviewSession.start_mock(ctx, "quick", level="senior")
+    assert session.state.level == "senior"
+    assert session.state.rounds[0].deadline() == session.state.rounds[0].started_at + timedelta(
+        minutes=15
+    )
