@@ -1,4 +1,4 @@
-"""Mock rounds that fill their minutes, warnings scaled to the round, and the hiring verdict."""
+"""Mock rounds that fill their minutes, scaled warnings, the hiring verdict, hint discounts."""
 
 # ruff: noqa: F811 - the fixtures come from tests.test_session
 
@@ -145,3 +145,23 @@ def test_an_unknown_target_level_is_refused(ctx: EngineContext) -> None:
     assert session.state.rounds[0].deadline() == session.state.rounds[0].started_at + timedelta(
         minutes=15
     )
+
+
+def test_each_hint_taken_costs_the_rubrics_discount(ctx: EngineContext) -> None:
+    answer = (
+        "Keys and values of past tokens are cached per layer so each decoding step only "
+        "projects the new token; the cache grows linearly with context and batch."
+    )
+    scores = []
+    for hints in (0, 2):
+        session, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+        for _ in range(hints):
+            session.hint()
+        session.say(answer)
+        graded = of(session.submit(), ev.Graded)[0].grade
+        scores.append(graded)
+    discount = ctx.bank.rubric("deep-dive").hint_discount
+    assert discount > 0
+    assert scores[1].score == max(0.0, round(scores[0].score - 2 * discount, 1))
+    assert any("2 hint(s) taken" in note for note in scores[1].notes)
+    assert not any("hint" in note for note in scores[0].notes)

@@ -270,6 +270,7 @@ class Rubric(Strict):
     title: Text
     kinds: list[Kind] = Field(min_length=1, description="Question kinds that may use this rubric.")
     pass_mark: int = Field(ge=0, le=100)
+    hint_discount: float = Field(default=0, ge=0, le=25, description="Points off per hint taken.")
     hire_bar: dict[TargetLevel, int] = Field(
         description="The score a hire needs at each target level (junior to staff), rising."
     )

@@ -185,6 +185,24 @@ class Grade(_Record):
         score = min(score, cap)
         return updated.model_copy(update={"score": score, "passed": score >= rubric.pass_mark})
 
+    def with_hints(self, rubric: Rubric, hints: int) -> Grade:
+        """This grade less the rubric's discount for each hint taken, said in its notes."""
+        off = round(rubric.hint_discount * hints, 1)
+        if off <= 0:
+            return self
+        score = max(0.0, round(self.score - off, 1))
+        note = (
+            f"{hints} hint(s) taken: {off:g} points off "
+            f"({rubric.hint_discount:g} per hint in the {rubric.title} rubric)."
+        )
+        return self.model_copy(
+            update={
+                "score": score,
+                "passed": score >= rubric.pass_mark,
+                "notes": [*self.notes, note],
+            }
+        )
+
     def missed(self) -> list[KeyPointResult]:
         return [k for k in self.key_points if k.status != "covered"]
 

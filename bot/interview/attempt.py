@@ -54,13 +54,21 @@ class Attempt:
         return cls(store, attempt_id, question)
 
     def grade(
-        self, grader: Grader, rubric: Rubric, text: str, *, run: RunReport | None = None
+        self,
+        grader: Grader,
+        rubric: Rubric,
+        text: str,
+        *,
+        run: RunReport | None = None,
+        hints_used: int = 0,
     ) -> Grade:
         """Grade `text` (the answer, or the answer with its follow-ups), record it, return it.
 
-        `run` is the answer's hidden-test run when it was already made (see `grade_answer`).
+        `run` is the answer's hidden-test run when it was already made (see `grade_answer`);
+        each hint taken costs the rubric's `hint_discount`.
         """
         grade = grade_answer(grader, self.question, rubric, text, run=run)
+        grade = grade.with_hints(rubric, hints_used)
         self.store.record_grade(self.id, grade)
         return grade
 

@@ -286,7 +286,8 @@ class InterviewSession(SessionFlow):
         run = self._hidden_run(current, question)
         attempt = Attempt(self.ctx.store, current.attempt_id, question)
         rubric = self.ctx.bank.rubric(question.rubric)
-        grade = attempt.grade(self.ctx.grader(self.state.grader), rubric, text, run=run)
+        grader = self.ctx.grader(self.state.grader)
+        grade = attempt.grade(grader, rubric, text, run=run, hints_used=current.hints_used)
         tests = run.to_dict() if run is not None else None
         elapsed, hints = self._elapsed(current), current.hints_used
         return Graded(grade, question, attempt.id, elapsed, hints, timed_out, tests)
