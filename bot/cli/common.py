@@ -12,8 +12,7 @@ import typer
 from rich.console import Console
 
 from bot.config import GRADERS_NAMED, get_settings
-from bot.content import load_bank
-from bot.content.bank import ContentBank
+from bot.content.bank import ContentBank, load_bank_cached
 from bot.errors import BotError, public, scrub
 
 app = typer.Typer(
@@ -32,7 +31,7 @@ GraderOpt = Annotated[str, typer.Option("--grader", help=GRADERS_NAMED)]
 
 
 def content_bank(root: Path | None) -> ContentBank:
-    return load_bank((root or get_settings().content_dir).resolve())
+    return load_bank_cached((root or get_settings().content_dir).resolve())
 
 
 def print_json(data: Any) -> None:

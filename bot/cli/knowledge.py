@@ -37,6 +37,12 @@ def index(
             rebuild=rebuild,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    if report.skipped:
+        if as_json:
+            print_json({**vars(report)})
+        else:
+            out.print(f"index at {report.location}: up to date (kb unchanged since the last sync)")
+        return
     if as_json:
         print_json({**vars(report), "chunks": kb.count()})
         return

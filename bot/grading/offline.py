@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
-from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric
+from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric, cache
 from bot.grading.calibration import Scale, load_calibration
 from bot.grading.copying import CopyIndex, key_points_label
 from bot.grading.evidence import COVERED, PARTIAL, Evidence, gather, topic_vector
@@ -45,6 +47,7 @@ OFF_TOPIC_MARGIN, OFF_TOPIC_SPAN = 0.05, 0.1
 # reference answer from those same sets (the reference-answer rubric of `interview-bot
 # eval-grader`) is on their own scale: its Scale is fitted with the calibration, on the
 # training splits, and stored in calibration.json.
+T = TypeVar("T")
 INTERVIEW_SCALE = Scale(slope=1.4, shift=0.1)
 CLARITY = {"clarity", "communication", "structure"}
 # A behavioral story may be about anything (an LLM launch, a migration) and neighbouring prompts
@@ -74,6 +77,17 @@ CRITERION_HINTS: dict[str, re.Pattern[str]] = {
         "reflection": r"learn|postmortem|change|reflect|lesson|retro",
     }.items()
 }
+
+
+def _derived(
+    bank: ContentBank, name: str, modules: list[str], build: Callable[[], T], *extra: str
+) -> T:
+    """`build()`, kept on disk (bot.content.cache) when the bank was loaded with its fingerprint:
+    the bank's topics take ~10 s to embed and the copy index ~1 s, in every cold process."""
+    if not bank.fingerprint:
+        return build()
+    key = cache.key_of([bank.fingerprint, cache.code_hash(*modules), *extra])
+    return cache.derived().get(name, key, build)
 
 
 class OfflineGrader:
@@ -172,16 +186,25 @@ class OfflineGrader:
             return None
         with self._lock:  # built once, even when the first grades arrive together
             if self._copies is None:
-                self._copies = CopyIndex.from_bank(self.bank)
+                bank = self.bank
+                self._copies = _derived(
+                    bank, "copy-index", ["bot.grading.copying"], lambda: CopyIndex.from_bank(bank)
+                )
             return self._copies
 
     def _topic_matrix(self) -> tuple[list[str], np.ndarray]:
         with self._lock:  # built once, even when the first grades arrive together
             if self._topics is None:
                 assert self.bank is not None
-                ids = sorted(self.bank.questions)
-                vectors = [topic_vector(list(self.bank.questions[i].key_points)) for i in ids]
-                self._topics = (ids, np.vstack(vectors))
+                bank = self.bank
+
+                def build() -> tuple[list[str], np.ndarray]:
+                    ids = sorted(bank.questions)
+                    vectors = [topic_vector(list(bank.questions[i].key_points)) for i in ids]
+                    return ids, np.vstack(vectors)
+
+                model = get_encoder().model_path.name  # another model: other vectors
+                self._topics = _derived(bank, "topics", ["bot.grading.evidence"], build, model)
             return self._topics
 
     @staticmethod

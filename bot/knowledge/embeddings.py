@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.utils.embedding_functions import register_embedding_function
 from threadpoolctl import threadpool_limits
 
 from bot.config import get_settings
@@ -186,34 +184,3 @@ class Encoder:
 def get_encoder() -> Encoder:
     """The process's one encoder (the model loads once), its cache from the settings."""
     return Encoder(get_settings().model_cache)
-
-
-@register_embedding_function
-class PackagedMiniLM(EmbeddingFunction[Documents]):
-    """Chroma embedding function backed by the packaged int8 MiniLM model."""
-
-    def __init__(self) -> None:
-        pass
-
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(get_encoder().encode(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "interview-bot-minilm-int8"
-
-    def default_space(self) -> Any:
-        return "cosine"
-
-    def supported_spaces(self) -> Any:
-        return ["cosine"]
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> PackagedMiniLM:
-        return PackagedMiniLM()
-
-    def get_config(self) -> dict[str, Any]:
-        return {"model": MODEL_NAME, "dimension": DIMENSION}
-
-    def is_legacy(self) -> bool:
-        return False

@@ -9,18 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from bot.config import Settings, private_dir
-from bot.content import ContentBank
+from bot.content import ContentBank, cache
 from bot.errors import KnowledgeBaseError
+from bot.knowledge import chunking
 from bot.knowledge.chunking import Chunk, chunk_document
-from bot.knowledge.embeddings import DIMENSION, MODEL_NAME, PackagedMiniLM, get_encoder
+from bot.knowledge.embeddings import DIMENSION, MODEL_NAME, get_encoder
 from bot.text import STOPWORDS, WORD
 
 COLLECTION = "kb_chunks"
+SYNC_STAMP = ".interview-bot-synced"  # in a local index folder: the key it was last synced from
 RRF_K = 60
 Method = Literal["dense", "lexical", "hybrid"]
 Progress = Callable[[int, int], None]
@@ -58,6 +61,7 @@ class SyncReport:
     unchanged: int = 0
     seconds: float = 0.0
     location: str = ""
+    skipped: bool = False  # nothing changed since the last sync: the index was not opened
 
     @property
     def embedded(self) -> int:
@@ -113,6 +117,8 @@ class KnowledgeBase:
     def _open(self) -> Any:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
+
+        from bot.knowledge.chroma_function import PackagedMiniLM
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
@@ -173,8 +179,15 @@ class KnowledgeBase:
     def sync(
         self, bank: ContentBank, *, rebuild: bool = False, progress: Progress | None = None
     ) -> SyncReport:
-        """Make the index match kb/: embed new and changed chunks only, delete removed ones."""
+        """Make the index match kb/: embed new and changed chunks only, delete removed ones.
+
+        A local index remembers what it was last synced from (the bank's fingerprint, the model
+        and the chunking code): when nothing changed, the index is not even opened."""
         began = time.perf_counter()
+        stamp = self._stamp(bank)
+        if not rebuild and stamp is not None and stamp.is_file():
+            if stamp.read_text(encoding="utf-8") == self._stamp_key(bank):
+                return SyncReport(location=self.location, skipped=True)
         stored = self.stored_hashes()
         if rebuild and stored:
             self.collection.delete(ids=list(stored))
@@ -192,8 +205,21 @@ class KnowledgeBase:
         report.removed = len(removed)
         self._upsert(changed, progress)
         self._invalidate()
+        if stamp is not None:
+            stamp.write_text(self._stamp_key(bank), encoding="utf-8")
         report.seconds = round(time.perf_counter() - began, 3)
         return report
+
+    def _stamp(self, bank: ContentBank) -> Path | None:
+        """Where a local index notes what it was synced from (none for a server or a bank
+        loaded without its fingerprint)."""
+        if self.settings.chroma_host or not bank.fingerprint:
+            return None
+        return self.settings.chroma_path / SYNC_STAMP
+
+    @staticmethod
+    def _stamp_key(bank: ContentBank) -> str:
+        return cache.key_of([bank.fingerprint, MODEL_NAME, cache.code_hash(chunking)])
 
     def _upsert(self, chunks: list[Chunk], progress: Progress | None, batch: int = 64) -> None:
         for start in range(0, len(chunks), batch):

@@ -17,7 +17,7 @@ from typing import Any
 import chainlit as cl
 
 from bot.config import get_settings
-from bot.content import load_bank
+from bot.content.bank import load_bank_cached
 from bot.errors import BotError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
@@ -39,7 +39,7 @@ KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV expor
 def engine_context() -> EngineContext:
     """One content bank, store and grader cache per server process."""
     settings = get_settings()
-    bank = load_bank(settings.content_dir.resolve())
+    bank = load_bank_cached(settings.content_dir.resolve())
     return EngineContext(settings, bank, AttemptStore.open(settings.effective_database_url))
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT, get_settings, private_dir
-from bot.content import load_bank
+from bot.content.bank import load_bank_cached
 
 ASSETS = Path(__file__).parent / "assets"
 APP = Path(__file__).parent / "app.py"
@@ -61,7 +61,7 @@ def server_env(root: Path) -> dict[str, str]:
 def serve(host: str, port: int) -> None:
     """Check the content, then replace this process with the Chainlit server."""
     settings = get_settings()
-    load_bank(settings.content_dir.resolve())  # a content error stops here, with file and line
+    load_bank_cached(settings.content_dir.resolve())  # a content error stops here, with its line
     root = prepare_app_root(
         private_dir(settings.data_dir) / "web", content_dir=settings.content_dir
     )
