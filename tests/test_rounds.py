@@ -165,3 +165,24 @@ def test_each_hint_taken_costs_the_rubrics_discount(ctx: EngineContext) -> None:
     assert scores[1].score == max(0.0, round(scores[0].score - 2 * discount, 1))
     assert any("2 hint(s) taken" in note for note in scores[1].notes)
     assert not any("hint" in note for note in scores[0].notes)
+
+
+def test_one_rounding_for_what_is_shown_and_what_decides(bank: ContentBank) -> None:
+    from bot.grading.grade import whole
+    from bot.interview.choose import next_drill_question
+    from bot.interview.state import DrillSpec
+
+    assert (whole(79.5), whole(78.5), whole(79.4)) == (80, 79, 79)
+    last = bank.question("dd-kv-cache")
+    stored = Result(
+        question_id=last.id,
+        round_name=None,
+        kind=last.kind,
+        competency=last.competency,
+        difficulty=last.difficulty,
+        attempt_id=None,
+        score=79.5,
+    )
+    choice = next_drill_question(bank, DrillSpec(competency=last.competency), [stored], [])
+    assert choice is not None
+    assert choice.reason.startswith("You scored 80 (>= 80)")  # shown 80, moved up as an 80

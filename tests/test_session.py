@@ -120,7 +120,8 @@ def test_a_middle_score_stays_at_the_level_aimed_at_the_missed_points(bank: Cont
     assert choice is not None
     assert choice.question.difficulty == last.difficulty
     assert choice.question.id != last.id
-    assert "missed points" in choice.reason
+    assert choice.reason.startswith("You scored 70 (60-79): same level, this one targets ")
+    assert "what is cached" in choice.reason  # named by the missed key point it aims at
 
 
 def test_a_low_score_goes_back_to_a_prerequisite(bank: ContentBank) -> None:

@@ -51,6 +51,36 @@ def history(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def progress(
+    level: Annotated[
+        str, typer.Option("--level", help="Target level: junior, mid, senior or staff.")
+    ] = "mid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Where you stand: readiness per competency against a level's hire bar, the competency x
+    difficulty map, the review queue (most important first) and what to drill next."""
+    from dataclasses import asdict
+
+    from rich.markdown import Markdown
+
+    from bot.content.models import TARGET_LEVELS
+    from bot.interview import EngineContext
+    from bot.interview.progress import progress_markdown, user_progress
+    from bot.store import AttemptStore
+
+    if level not in TARGET_LEVELS:
+        raise BotError(f"--level must be one of {', '.join(TARGET_LEVELS)} (got {level!r})")
+    settings = get_settings()
+    with AttemptStore.open(settings.effective_database_url) as store:
+        ctx = EngineContext(settings, content_bank(None), store)
+        standing = user_progress(ctx, level)
+    if as_json:
+        print_json(asdict(standing))
+        return
+    out.print(Markdown(shown(progress_markdown(standing))))
+
+
+@app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,

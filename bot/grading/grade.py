@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +19,14 @@ GRADE_SCHEMA_VERSION = 1
 EASY_MARK = 90
 STRONG_MARK = 80
 HOLD_MARK = 60
+STRENGTH_MARK = 70  # the session report lists an answer's covered points as strengths from here
 Coverage = Literal["covered", "partial", "missed"]
+
+
+def whole(score: float) -> int:
+    """A score in whole points, halves up: the one rounding for what is shown and what decides
+    (a stored 79.5 is 80 on screen and 80 for the level rule)."""
+    return math.floor(score + 0.5)
 
 
 class _Record(BaseModel):

@@ -13,9 +13,9 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.content import ContentBank, Question
+from bot.content import ContentBank, KeyPoint, Question
 from bot.content.select import select_questions
-from bot.grading.grade import HOLD_MARK, STRONG_MARK
+from bot.grading.grade import HOLD_MARK, STRONG_MARK, whole
 from bot.interview.spacing import DueItem
 from bot.interview.state import DrillSpec, Result, RoundState
 from bot.text import content_stems
@@ -58,7 +58,7 @@ def next_drill_question(
         fresh = [q for q in pool if q.id not in set(seen_before)] or pool
         return Choice(_nearest(fresh, start, rng), f"a level-{start} start")
     last = graded[-1]
-    score = last.score or 0.0
+    score = whole(last.score or 0.0)
     if score >= STRONG_MARK:
         return _move_up(pool, last, rng)
     if score >= HOLD_MARK:
@@ -66,6 +66,7 @@ def next_drill_question(
     return _step_back(bank, pool, last, rng)
 
 
+SHARED = 0.3  # share of a missed point's words another question's key points must hold to target it
 FILL = 0.7  # a round's questions should fill at least this share of its minutes
 
 
@@ -139,12 +140,13 @@ def _fresh(pool: list[Question], seen: set[str]) -> list[Question]:
 
 
 def _move_up(pool: list[Question], last: Result, rng: random.Random) -> Choice:
-    band = f"{last.score:.0f} >= {STRONG_MARK}"
+    band = f"You scored {whole(last.score or 0.0)} (>= {STRONG_MARK})"
     unlocked = [q for q in pool if last.question_id in q.prerequisites]
     if unlocked:
         return Choice(_ranked(unlocked, rng)[0], f"{band}: a topic it unlocks")
     harder = min(last.difficulty + 1, 5)
-    return Choice(_nearest(pool, harder, rng), f"{band}: moving up to {harder}")
+    chosen = _nearest(pool, harder, rng)
+    return Choice(chosen, f"{band}: moving up to level {chosen.difficulty}{_gap(chosen, harder)}")
 
 
 def _remedial(bank: ContentBank, pool: list[Question], last: Result) -> Choice:
@@ -161,18 +163,41 @@ def _remedial(bank: ContentBank, pool: list[Question], last: Result) -> Choice:
         return len(wanted & theirs) / (len(wanted) or 1)
 
     best = max(level, key=lambda q: (aim(q), -abs(q.difficulty - last.difficulty)))
-    band = f"{last.score:.0f} is {HOLD_MARK}-{STRONG_MARK - 1}"
-    return Choice(best, f"{band}: same level, aimed at the missed points")
+    band = f"You scored {whole(last.score or 0.0)} ({HOLD_MARK}-{STRONG_MARK - 1})"
+    missed = [kp for kp in (previous.key_points if previous else []) if kp.id in last.missed]
+    targets = _shared_points(best, missed)
+    if not targets:
+        return Choice(best, f"{band}: same level; no other question covers what you missed")
+    return Choice(best, f"{band}: same level, this one targets {', '.join(targets)}")
 
 
 def _step_back(bank: ContentBank, pool: list[Question], last: Result, rng: random.Random) -> Choice:
     previous = bank.questions.get(last.question_id)
-    band = f"{last.score:.0f} < {HOLD_MARK}"
+    band = f"You scored {whole(last.score or 0.0)} (< {HOLD_MARK})"
     prereqs = [q for q in pool if previous and q.id in previous.prerequisites]
     if prereqs:
         return Choice(_ranked(prereqs, rng)[0], f"{band}: back to a prerequisite")
     easier = max(last.difficulty - 1, 1)
-    return Choice(_nearest(pool, easier, rng), f"{band}: back to level {easier}")
+    chosen = _nearest(pool, easier, rng)
+    return Choice(chosen, f"{band}: back to level {chosen.difficulty}{_gap(chosen, easier)}")
+
+
+def _gap(chosen: Question, wanted: int) -> str:
+    """Why the level differs from the rule's, when it does."""
+    if chosen.difficulty == wanted:
+        return ""
+    return f" (no question left at level {wanted} in this pool)"
+
+
+def _shared_points(question: Question, missed: list[KeyPoint]) -> list[str]:
+    """The missed points (by a short name) that `question`'s key points also cover."""
+    theirs = set(content_stems(" ".join(kp.text for kp in question.key_points)))
+    shared = []
+    for kp in missed:
+        mine = set(content_stems(kp.text))
+        if mine and len(mine & theirs) / len(mine) >= SHARED:
+            shared.append(kp.id.replace("-", " "))
+    return shared
 
 
 def _nearest(pool: list[Question], difficulty: int, rng: random.Random) -> Question:

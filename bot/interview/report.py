@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from bot.content import COMPETENCIES, ContentBank
-from bot.grading.grade import STRONG_MARK
+from bot.grading.grade import STRENGTH_MARK, STRONG_MARK
 from bot.interview.spacing import ReviewSchedule
 from bot.interview.state import Result, SessionState
 from bot.interview.verdict import Verdict, mock_verdict
 
-STRONG = 70.0
 TITLES = {"mock": "Mock interview", "drill": "Drill", "single": "Single question"}
 
 
@@ -105,11 +104,11 @@ def _key_point_texts(bank: ContentBank, r: Result, ids: list[str]) -> list[str]:
 def _strengths(bank: ContentBank, results: list[Result]) -> list[str]:
     out = ["## Strengths", ""]
     for r in results:
-        if r.score is not None and r.score >= STRONG:
+        if r.score is not None and r.score >= STRENGTH_MARK:
             for text in _key_point_texts(bank, r, r.covered)[:3]:
                 out.append(f"- {text} (`{r.question_id}`)")
     if len(out) == 2:
-        out.append(f"- No answer reached {STRONG:.0f} yet: the gaps below are the place to start.")
+        out.append(f"- No answer reached {STRENGTH_MARK} yet: start with the gaps below.")
     return [*out, ""]
 
 

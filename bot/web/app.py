@@ -21,6 +21,7 @@ from bot.content.bank import load_bank_cached
 from bot.errors import BotError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
+from bot.interview.progress import progress_markdown, user_progress
 from bot.store import (
     AttemptStore,
     collect_export,
@@ -208,7 +209,10 @@ async def on_history(action: cl.Action) -> None:
     if any(a.score is not None for a in attempts):
         figure = render.score_history_figure(attempts)
         elements.append(cl.Plotly(name="score-history", figure=figure, display="inline"))
+    level = choices.clean(cl.user_session.get("settings"))["level"]
+    standing = await asyncio.to_thread(user_progress, ctx, level)
     parts = [
+        progress_markdown(standing),
         render.history_markdown(summary, len(attempts)),
         render.recent_attempts_markdown(attempts),
     ]

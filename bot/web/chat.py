@@ -20,7 +20,7 @@ LABELS = {
     "run_examples": "Run examples",
     "skip": "Skip",
     "end": "End interview",
-    "history": "History",
+    "history": "Progress & history",
     "export_csv": "Export CSV",
     "export_json": "Export JSON",
 }
