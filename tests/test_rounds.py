@@ -186,3 +186,43 @@ def test_one_rounding_for_what_is_shown_and_what_decides(bank: ContentBank) -> N
     choice = next_drill_question(bank, DrillSpec(competency=last.competency), [stored], [])
     assert choice is not None
     assert choice.reason.startswith("You scored 80 (>= 80)")  # shown 80, moved up as an 80
+
+
+def test_clarifying_questions_are_matched_to_the_right_fact_at_least_90_percent(
+    bank: ContentBank,
+) -> None:
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+    from bot.interview.clarify import best_fact
+
+    rows = yaml.safe_load((PROJECT_ROOT / "bench/data/clarifying.yaml").read_text())
+    right = sum(best_fact(bank.question(r["question"]), r["ask"]) == r["fact"] for r in rows)
+    assert len(rows) >= 60 and right / len(rows) >= 0.9, f"{right}/{len(rows)}"
+
+
+def test_good_clarifying_questions_are_credited_in_the_design_grade(ctx: EngineContext) -> None:
+    answer = (
+        "I would put a load balancer in front of stateless API servers, store the short code "
+        "to URL mapping in a key-value store sharded by code, and cache hot redirects."
+    )
+    plain, _ = InterviewSession.start_single(ctx, "sd-url-shortener")
+    plain.say(answer)
+    before = of(plain.submit(), ev.Graded)[0].grade
+    asked, _ = InterviewSession.start_single(ctx, "sd-url-shortener")
+    for text in (
+        "How many links get created per month?",
+        "How many links are created each month?",  # the same fact again counts once
+        "What latency do redirects need?",
+        "Which colour is the logo?",  # no fact: no credit
+    ):
+        asked.say(text)
+    assert asked.state.current is not None and len(asked.state.current.clarified) == 2
+    asked.say(answer)
+    after = of(asked.submit(), ev.Graded)[0].grade
+    req = {c.id: c for c in after.criteria}["requirements"]
+    assert req.level >= 3 and "You asked about 2 fact(s)" in req.feedback
+    assert after.score > before.score
+    assert any("credited under" in n for n in after.notes)
+    stored = ctx.store.grade(ctx.store.attempts()[-1].id)
+    assert stored is not None and stored.score == after.score

@@ -167,6 +167,9 @@ class InterviewSession(SessionFlow):
             return self._answer_follow_up(current, question, text)
         if clarify.is_clarifying(question, text):
             found = clarify.clarify_for(self.ctx, self.state.grader, question, text)
+            if found.fact is not None and found.fact not in current.clarified:
+                current.clarified.append(found.fact)
+                self._save()
             return [ClarificationGiven(found.reply, found.source)]
         current.draft.append(text)
         self._save()
@@ -288,6 +291,9 @@ class InterviewSession(SessionFlow):
         rubric = self.ctx.bank.rubric(question.rubric)
         grader = self.ctx.grader(self.state.grader)
         grade = attempt.grade(grader, rubric, text, run=run, hints_used=current.hints_used)
+        if current.clarified:
+            grade = clarify.credit_clarifying(grade, rubric, question, current.clarified)
+            self.ctx.store.record_grade(attempt.id, grade)
         tests = run.to_dict() if run is not None else None
         elapsed, hints = self._elapsed(current), current.hints_used
         return Graded(grade, question, attempt.id, elapsed, hints, timed_out, tests)

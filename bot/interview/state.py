@@ -63,6 +63,7 @@ class Current(_State):
     follow_up_index: int = 0
     follow_up_answers: list[str] = Field(default_factory=list)
     tests_json: str | None = None  # the hidden-test run of a coding answer, as JSON
+    clarified: list[int] = Field(default_factory=list)  # facts the candidate asked about
 
     @property
     def answer(self) -> str:
