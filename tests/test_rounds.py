@@ -51,7 +51,11 @@ def test_a_deep_dive_round_asks_several_questions_until_its_time_is_up(
     events = session.submit()
     while session.state.current and session.state.current.phase == "follow_up":
         events = session.skip()
-    asked.append(of(events, ev.QuestionAsked)[0])
+    assert of(events, ev.RoundBreak)
+    resumed, again = InterviewSession.resume(ctx, session.id)  # the pause survives a restart
+    assert of(again, ev.RoundBreak)[0].next_name == "Retrieval and adaptation"
+    session = resumed
+    asked.append(of(session.next_round(), ev.QuestionAsked)[0])
     assert asked[1].round_name == "Retrieval and adaptation"
     planned = session.state.rounds[1].planned
     assert len(planned) >= 2  # 25 minutes of 8-15 minute questions
@@ -65,10 +69,12 @@ def test_a_deep_dive_round_asks_several_questions_until_its_time_is_up(
     assert "question 2 of" in nxt.reason
     clock.advance(minutes=21)  # the round's 25 minutes are over while answering
     out = session.tick()
-    assert of(out, ev.TimedOut)
-    third = of(out, ev.QuestionAsked)[0]
+    assert of(out, ev.TimedOut) and of(out, ev.RoundBreak)
+    third = of(session.next_round(), ev.QuestionAsked)[0]
     assert third.round_name == "Agents and production"
+    session.say("Budgets per step and a hard stop after ten tool calls.")
     ended = of(session.end(), ev.SessionEnded)[0]
+    assert "unfinished (answer saved, not graded)" in ended.report  # the partial answer
     assert "## Hiring verdict (target level: mid)" in ended.report
     verdict = mock_verdict(ctx.bank, session.state)
     assert verdict is not None and verdict.overall in (LEAN_NO, NO_HIRE)

@@ -199,7 +199,11 @@ def test_the_round_timer_warns_once_then_submits_at_time_out(
     graded = of(out, ev.Graded)[0]
     assert graded.timed_out
     assert not of(out, ev.FollowUpAsked)  # the round is over: no follow-ups
-    nxt = of(out, ev.QuestionAsked)[0]
+    pause = of(out, ev.RoundBreak)[0]  # a pause between rounds, as in a real loop
+    assert pause.finished == "Coding warm-up" and pause.next_number == 2
+    assert not of(out, ev.QuestionAsked) and session.tick() == []
+    clock.advance(minutes=3)  # the break does not eat the next round's time
+    nxt = of(session.next_round(), ev.QuestionAsked)[0]
     assert nxt.round_number == 2 and nxt.deadline == clock() + timedelta(minutes=10)
     stored = ctx.store.attempts()[0]
     assert stored.answer == "I would use a hash map from value to index and scan once."
@@ -222,6 +226,8 @@ def test_a_full_mock_interview_runs_every_round_and_reports(
         events = session.submit()
         while session.state.current and session.state.current.phase == "follow_up":
             events = session.skip()
+        if of(events, ev.RoundBreak):
+            events = session.next_round()
     assert kinds == ["coding", "system_design", "llm_deep_dive"]
     [rounds_minutes] = [[r.minutes for r in session.state.rounds]]
     assert rounds_minutes == [20, 25, 15]

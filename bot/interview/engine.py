@@ -137,6 +137,9 @@ class InterviewSession(SessionFlow):
             raise BotError(f"session {session_id} has ended or has nothing to resume")
         session = cls(ctx, session_id, SessionState.model_validate(record.state))
         current = session.state.current
+        if current is None and session.state.on_break:
+            finished = session.state.rounds[session.state.round_index - 1].name
+            return session, [session.break_event(finished)]
         if current is None:
             return session, session._advance()
         event = session._asked_event(current, resumed=True)
@@ -234,6 +237,8 @@ class InterviewSession(SessionFlow):
                 current.attempt_id = self._save_answer(current, question)
             if current.phase == "follow_up":
                 self._finish(current, question, advance=False)
+            elif current.attempt_id is not None:  # a partial answer: saved, in the report
+                self._finish(current, question, graded=False, advance=False, unfinished=True)
             else:
                 self.state.current = None
         return self._close()

@@ -84,6 +84,17 @@ class TimedOut:
 
 
 @dataclass(frozen=True)
+class RoundBreak:
+    """A mock round is over; the next starts (and its clock runs) when the candidate is ready."""
+
+    finished: str
+    next_name: str
+    next_number: int
+    rounds_total: int
+    next_minutes: int
+
+
+@dataclass(frozen=True)
 class Notice:
     text: str
 
@@ -104,6 +115,7 @@ Event = (
     | Skipped
     | TimerWarning
     | TimedOut
+    | RoundBreak
     | Notice
     | SessionEnded
 )

@@ -7,13 +7,15 @@ answered. Every step saves the session's state to the store.
 
 from __future__ import annotations
 
+import json
+
 from bot.content import Question
 from bot.grading.grade import Grade
 from bot.interview.choose import Choice, next_drill_question, plan_round
 from bot.interview.context import EngineContext
-from bot.interview.events import Event, QuestionAsked, SessionEnded
+from bot.interview.events import Event, Notice, QuestionAsked, RoundBreak, SessionEnded
 from bot.interview.report import session_report
-from bot.interview.state import Current, Result, SessionState
+from bot.interview.state import Current, Result, RoundState, SessionState
 
 
 class SessionFlow:
@@ -36,6 +38,7 @@ class SessionFlow:
         graded: bool = True,
         timed_out: bool = False,
         advance: bool = True,
+        unfinished: bool = False,
     ) -> list[Event]:
         """Close the current question, remember its result, schedule reviews, go on.
 
@@ -60,6 +63,8 @@ class SessionFlow:
                 hints_used=current.hints_used,
                 seconds=self._elapsed(current),
                 timed_out=timed_out,
+                unfinished=unfinished,
+                tests=_tests(current),
             )
         )
         self.state.current = None
@@ -67,6 +72,9 @@ class SessionFlow:
         return self._advance() if advance else []
 
     def _advance(self) -> list[Event]:
+        pause = self._round_break()
+        if pause is not None:
+            return [pause]
         choice = self._next_choice()
         if choice is None:
             return self._close()
@@ -86,6 +94,38 @@ class SessionFlow:
             )
         return None
 
+    def _round_break(self) -> RoundBreak | None:
+        """When the round just played is over and another follows: pause before it, as a
+        real loop does, so the next round's clock starts when the candidate says so."""
+        st = self.state
+        if st.mode != "mock" or st.round_index + 1 >= len(st.rounds):
+            return None
+        round_ = st.rounds[st.round_index]
+        if not round_.reached or self._round_continues(round_):
+            return None
+        st.round_index += 1
+        st.on_break = True
+        self._save()
+        return self.break_event(round_.name)
+
+    def break_event(self, finished: str) -> RoundBreak:
+        st = self.state
+        nxt = st.rounds[st.round_index]
+        return RoundBreak(finished, nxt.name, st.round_index + 1, len(st.rounds), nxt.minutes)
+
+    def next_round(self) -> list[Event]:
+        """The candidate is ready: open the next round."""
+        if not self.state.on_break:
+            return [Notice("No round is waiting to start.")]
+        self.state.on_break = False
+        return self._advance()
+
+    def _round_continues(self, round_: RoundState) -> bool:
+        done = {r.question_id for r in self.state.results}
+        deadline = round_.deadline()
+        left = [q for q in round_.planned if q not in done]
+        return bool(left) and (deadline is None or self.ctx.clock() < deadline)
+
     def _next_in_rounds(self, seen: set[str]) -> Choice | None:
         """The round's next planned question while its time lasts, else the next round's first."""
         st, now = self.state, self.ctx.clock()
@@ -98,9 +138,8 @@ class SessionFlow:
                     self.ctx.bank, round_, st.difficulty, st.asked, seen_before=seen, seed=self.id
                 )
                 round_.planned = [c.question.id for c in picks]
-            deadline = round_.deadline()
             left = [q for q in round_.planned if q not in done]
-            if left and (deadline is None or now < deadline):
+            if self._round_continues(round_):
                 number = round_.planned.index(left[0]) + 1
                 question = self.ctx.bank.question(left[0])
                 reason = f"{round_.name} round, difficulty {question.difficulty}"
@@ -158,3 +197,11 @@ class SessionFlow:
 
     def _save(self) -> None:
         self.ctx.store.save_session_state(self.id, self.state.model_dump(mode="json"))
+
+
+def _tests(current: Current) -> tuple[int, int] | None:
+    """(passed, total) of the answer's hidden-test run, when it had one."""
+    if current.tests_json is None:
+        return None
+    run = json.loads(current.tests_json)
+    return int(run.get("passed", 0)), int(run.get("total", 0))

@@ -22,6 +22,7 @@ def session_report(
     if not state.results:
         return "\n".join([*lines, "No question was answered in this session."])
     lines += _rounds(bank, state.results)
+    lines += _unreached(state)
     lines += _verdict(mock_verdict(bank, state))
     lines += _competencies(state.results)
     lines += _strengths(bank, state.results)
@@ -39,9 +40,15 @@ def _title(bank: ContentBank, state: SessionState) -> str:
 
 
 def _score(r: Result) -> str:
-    if r.score is None:
-        return "skipped"
-    return f"{r.score:.0f}" + (" (timed out)" if r.timed_out else "")
+    if r.unfinished:
+        text = "unfinished (answer saved, not graded)"
+    elif r.score is None:
+        text = "skipped"
+    else:
+        text = f"{r.score:.0f}" + (" (timed out)" if r.timed_out else "")
+    if r.tests is not None and r.tests[0] < r.tests[1]:
+        text += f"; {r.tests[1] - r.tests[0]} of {r.tests[1]} hidden tests failed"
+    return text
 
 
 def _rounds(bank: ContentBank, results: list[Result]) -> list[str]:
@@ -62,6 +69,14 @@ def _rounds(bank: ContentBank, results: list[Result]) -> list[str]:
     if graded:
         out += ["", f"**Overall: {mean(graded):.0f}/100** over {len(graded)} graded answer(s)."]
     return [*out, ""]
+
+
+def _unreached(state: SessionState) -> list[str]:
+    missed = [r for r in state.rounds if not r.reached]
+    if state.mode != "mock" or not missed:
+        return []
+    names = ", ".join(f"{r.name} ({r.minutes} min)" for r in missed)
+    return [f"**Rounds never reached:** {names}. A real loop would count them as not passed.", ""]
 
 
 def _verdict(verdict: Verdict | None) -> list[str]:

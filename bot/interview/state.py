@@ -85,6 +85,8 @@ class Result(_State):
     hints_used: int = 0
     seconds: float = 0.0
     timed_out: bool = False
+    unfinished: bool = False  # the session ended while this answer was being written (saved)
+    tests: tuple[int, int] | None = None  # hidden tests (passed, total) of a coding answer
 
 
 class SessionState(_State):
@@ -100,6 +102,7 @@ class SessionState(_State):
     current: Current | None = None
     results: list[Result] = Field(default_factory=list)
     max_questions: int | None = None
+    on_break: bool = False  # between two mock rounds, waiting for the candidate
     ended: bool = False
 
     @property

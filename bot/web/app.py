@@ -186,6 +186,11 @@ async def on_end(action: cl.Action) -> None:
     await _act("end")
 
 
+@cl.action_callback("next_round")
+async def on_next_round(action: cl.Action) -> None:
+    await _act("next_round")
+
+
 @cl.action_callback("run_examples")
 async def on_run_examples(action: cl.Action) -> None:
     session = _session()

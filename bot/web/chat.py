@@ -20,6 +20,7 @@ LABELS = {
     "run_examples": "Run examples",
     "skip": "Skip",
     "end": "End interview",
+    "next_round": "Start the next round",
     "history": "Progress & history",
     "export_csv": "Export CSV",
     "export_json": "Export JSON",
@@ -62,6 +63,18 @@ async def _send_one(ctx: EngineContext, session: InterviewSession | None, event:
         msg = cl.Message(
             content=f"**Follow-up {event.number}/{event.total}:** {event.prompt}",
             actions=actions("submit", "skip", "end"),
+        )
+        await msg.send()
+        cl.user_session.set("actions_msg", msg)
+    elif isinstance(event, ev.RoundBreak):
+        await clear_actions()
+        msg = cl.Message(
+            content=(
+                f"**{event.finished}** is over. Next: round {event.next_number}/"
+                f"{event.rounds_total}, **{event.next_name}** ({event.next_minutes} min). "
+                "Take a breath; its clock starts when you are ready."
+            ),
+            actions=actions("next_round", "end"),
         )
         await msg.send()
         cl.user_session.set("actions_msg", msg)
