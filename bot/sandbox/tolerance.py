@@ -43,8 +43,8 @@ def shape(value: Any) -> tuple[int, ...] | None:
     return (len(value), *rest)
 
 
-def _where(path: Path) -> str:
-    return "".join(f"[{step!r}]" for step in path) or "the value"
+def _at(path: Path) -> str:
+    return "at " + "".join(f"[{step!r}]" for step in path) + ": " if path else ""
 
 
 def _shape_text(dims: tuple[int, ...] | None) -> str:
@@ -69,18 +69,19 @@ def _mismatches(got: Any, want: Any, path: Path, rtol: float, atol: float) -> It
     """Every difference, in order, as a message naming where it is."""
     want_shape = shape(want)
     if want_shape and shape(got) != want_shape:  # an array (not a single number) of another shape
-        yield f"{_where(path)}: {_shape_text(shape(got))}, expected shape {want_shape}"
+        yield f"{_at(path)}{_shape_text(shape(got))}, expected shape {want_shape}"
         return
     want_number, got_number = _number(want), _number(got)
     if want_number is not None:
         if got_number is None:
-            yield f"{_where(path)}: got {got!r}, expected a number ({_show(want)})"
+            yield f"{_at(path)}got {got!r}, expected a number ({_show(want)})"
         elif _numbers_differ(got_number, want_number, rtol, atol):
-            yield f"{_where(path)}: got {_show(got)}, expected {_show(want)}"
+            limits = f"rtol {rtol:g}, atol {atol:g}"
+            yield f"{_at(path)}got {_show(got)}, expected {_show(want)} ({limits})"
         return
     if isinstance(want, list) and isinstance(got, list):
         if len(got) != len(want):
-            yield f"{_where(path)}: {len(got)} items, expected {len(want)}"
+            yield f"{_at(path)}{len(got)} items, expected {len(want)}"
             return
         for index, (g, w) in enumerate(zip(got, want, strict=True)):
             yield from _mismatches(g, w, (*path, index), rtol, atol)
@@ -90,7 +91,7 @@ def _mismatches(got: Any, want: Any, path: Path, rtol: float, atol: float) -> It
             yield from _mismatches(got[key], want[key], (*path, key), rtol, atol)
         return
     if got != want:
-        yield f"{_where(path)}: got {got!r}, expected {want!r}"
+        yield f"{_at(path)}got {got!r}, expected {want!r}"
 
 
 def close_mismatch(got: Any, want: Any, *, rtol: float, atol: float) -> str | None:
@@ -100,5 +101,5 @@ def close_mismatch(got: Any, want: Any, *, rtol: float, atol: float) -> str | No
     if first is None:
         return None
     more = sum(1 for _ in found)
-    tail = f" (and {more} more difference{'s' if more > 1 else ''})" if more else ""
-    return f"{first}{tail}; tolerance |got - expected| <= {atol:g} + {rtol:g} * |expected|"
+    tail = f"; {more} more difference{'s' if more > 1 else ''}" if more else ""
+    return first + tail
