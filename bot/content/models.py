@@ -135,7 +135,17 @@ class CodingSpec(Strict):
     style: Literal["function", "class"] = "function"
     entry_point: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     signature: Text = Field(description="The signature shown to the candidate.")
-    compare: Literal["exact", "unordered", "unordered_nested", "float"] = "exact"
+    compare: Literal["exact", "unordered", "unordered_nested", "float", "allclose"] = Field(
+        default="exact",
+        description=(
+            "How a returned value is compared with the expected one. allclose: numbers (and "
+            "nested lists of them, e.g. a numpy array's .tolist()) match when |got - expected| "
+            "<= atol + rtol * |expected|, shapes must agree, NaN and infinities only match "
+            "themselves; other values must be equal."
+        ),
+    )
+    rtol: float = Field(default=1e-6, ge=0, le=1, description="allclose: relative tolerance.")
+    atol: float = Field(default=1e-9, ge=0, le=1, description="allclose: absolute tolerance.")
     examples: list[CodeTest] = Field(min_length=2, description="Visible to the candidate.")
     tests: list[CodeTest] = Field(min_length=8, description="Hidden tests, edge cases included.")
     reference_solution: Text
@@ -151,6 +161,13 @@ class CodingSpec(Strict):
         if keyword.iskeyword(name):
             raise ValueError(f"'{name}' is a Python keyword")
         return name
+
+    @model_validator(mode="after")
+    def _tolerances_need_allclose(self) -> CodingSpec:
+        given = {"rtol", "atol"} & self.model_fields_set
+        if given and self.compare != "allclose":
+            raise ValueError(f"{' and '.join(sorted(given))} apply only to compare: allclose")
+        return self
 
     @model_validator(mode="after")
     def _calls_match_style(self) -> CodingSpec:

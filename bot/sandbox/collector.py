@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.content.models import CodingSpec
 from bot.sandbox.harness import same
 from bot.sandbox.plan import Run
 from bot.sandbox.report import RunReport, Status, TestResult
+from bot.sandbox.tolerance import close_mismatch
 
 LINE_LIMIT = 16 * 1024 * 1024  # one result line from the harness (values are capped at 8 MB)
 
@@ -98,11 +100,19 @@ class Collector:
         value = event.get("value")
         expected = json.loads(json.dumps(test.expected))
         try:
-            ok = same(value, expected, self.run.spec.compare)
+            reason = mismatch(value, expected, self.run.spec)
         except RecursionError:
-            ok = False
-        status: Status = "passed" if ok else "failed"
-        _record(self.report, self.run, index, status, seconds=seconds, actual=_short(value))
+            reason = ""
+        status: Status = "passed" if reason is None else "failed"
+        _record(
+            self.report,
+            self.run,
+            index,
+            status,
+            seconds=seconds,
+            actual=_short(value),
+            error=reason or None,
+        )
 
     def _unreadable(self) -> int | None:
         index = self.running
@@ -156,6 +166,13 @@ class Collector:
         reason = f"the code wrote to the test runner's result channel ({what})"
         _record(self.report, self.run, index, "killed", error=reason)
         return index + 1
+
+
+def mismatch(actual: Any, expected: Any, spec: CodingSpec) -> str | None:
+    """None when the returned value is right; else why not ("" when there is nothing to add)."""
+    if spec.compare == "allclose":
+        return close_mismatch(actual, expected, rtol=spec.rtol, atol=spec.atol)
+    return None if same(actual, expected, spec.compare) else ""
 
 
 def _seconds(value: Any) -> float:

@@ -6,6 +6,8 @@ It reads one JSON job from stdin (the code and each test's input, never the expe
 writes one JSON line per event to the file descriptor named on the command line. The parent
 compares return values with the expected ones, so the expected values of hidden tests never reach
 the candidate's process. The candidate's prints go through a capped stream to the output sink.
+The job also carries the import guard (`bot.sandbox.imports`) and the roots of the allowed packages;
+a numpy array or scalar that the code returns is sent back as (nested lists of) plain numbers.
 
 `same` is also imported by the parent (bot.sandbox) to compare results.
 """
@@ -27,6 +29,8 @@ VALUE_LIMIT = 8 * 1024 * 1024  # bytes of JSON per return value sent back to the
 
 
 def _plain(value: Any) -> Any:
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()  # an array or a numpy scalar: compared as nested lists of numbers
     if isinstance(value, (set, frozenset)):
         return sorted((_plain(v) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
@@ -194,6 +198,14 @@ def run(job: dict[str, Any], out: IO[str], sink: CappedSink) -> None:
         _emit(out, record)
 
 
+def _allow_imports(setup: dict[str, Any] | None) -> None:
+    """Run the parent's import guard (bot.sandbox.imports) and add the allowed packages' roots."""
+    if setup:
+        scope: dict[str, Any] = {"__name__": "import_guard"}
+        exec(compile(setup["guard"], "import_guard.py", "exec"), scope)  # noqa: S102
+        scope["install"](setup["roots"], setup["allowed"])
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
     out = os.fdopen(int(sys.argv[1]), "w")
@@ -202,6 +214,7 @@ def main() -> None:
     for name in ("stdout", "stderr", "__stdout__", "__stderr__"):
         setattr(sys, name, CappedStream(sink))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+    _allow_imports(job.get("imports"))
     run(job, out, sink)
     out.close()
     os._exit(0)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.sandbox.child import LIBC, PRIVATE_DIRS, SAFE_PATH, child_env, child_setup, dropping
+from bot.sandbox.packages import ALLOWED_PACKAGES
 from bot.sandbox.report import Limits, Protection
 from bot.sandbox.uid_pool import POOL, uid_base
 
@@ -192,8 +193,9 @@ def protections(
         ),
         "isolated_interpreter": (
             True,
-            f"{iso.interpreter} -I -S (Python {iso.version}): no site-packages, no PYTHON* "
-            "variables; the harness is passed as source, not as a file the code could change",
+            f"{iso.interpreter} -I -S (Python {iso.version}): no PYTHON* variables, no "
+            f"site-packages beyond {', '.join(ALLOWED_PACKAGES)} (any other third-party import is "
+            "refused); the harness is passed as source, not as a file the code could change",
         ),
         "output_cap": (
             True,

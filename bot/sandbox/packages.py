@@ -1,6 +1,7 @@
 """The third-party packages a candidate's code may import inside the sandbox, and where they live.
 
-One list for the whole sandbox: the harness puts these directories on the child's `sys.path`, and
+One list for the whole sandbox: the harness puts these directories on the child's `sys.path`, the
+import guard (`bot.sandbox.imports`, run in the child) refuses every other third-party module, and
 the allow-list filesystem binds them read-only (nothing else of site-packages is visible).
 """
 
@@ -37,3 +38,20 @@ def library_dirs() -> list[Path]:
         if vendored.is_dir():
             dirs.add(vendored.resolve())
     return sorted(dirs)
+
+
+GUARD = Path(__file__).resolve().with_name("imports.py")
+
+
+@cache
+def _guard_source() -> str:
+    return GUARD.read_text(encoding="utf-8")
+
+
+def import_setup() -> dict[str, object]:
+    """What the job tells the harness about imports: the guard's source, the roots, the names."""
+    return {
+        "guard": _guard_source(),
+        "roots": [str(root) for root in search_roots()],
+        "allowed": list(ALLOWED_PACKAGES),
+    }

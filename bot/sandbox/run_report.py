@@ -81,6 +81,8 @@ def _shown_row(r: TestResult, test: CodeTest | None) -> str:
     given = _input(test) if test else "?"
     expected = repr(test.expected) if test else "?"
     got = r.error if r.status not in ("passed", "failed") and r.error else r.actual or ""
+    if r.status == "failed" and r.error:  # what differs (a shape, the first number off) first
+        got = f"{r.error}; got {got}"
     name = f"{_cell(r.name)} ({_cell(WORD[r.status])})"
     cells = [_code(given), _code(expected), _code(got) if got else ""]
     return f"| {ICON[r.status]} | {name} | " + " | ".join(cells) + f" | {_ms(r)} |"

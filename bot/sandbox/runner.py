@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.content.models import CodeTest, CodingSpec
 from bot.sandbox.collector import Collector, not_run
 from bot.sandbox.isolation import Isolation, machine, protections
+from bot.sandbox.packages import import_setup
 from bot.sandbox.plan import Run, prepare
 from bot.sandbox.report import Limits, RunReport, SandboxError
 from bot.sandbox.uid_pool import POOL, kill_uid
@@ -70,6 +71,7 @@ def _job(code: str, run: Run, start: int) -> bytes:
         "output_limit": run.limits.output_bytes,
         "file_bytes": run.limits.file_bytes,
         "processes": run.limits.processes,
+        "imports": import_setup(),
     }
     return json.dumps(job).encode()
 
