@@ -284,8 +284,10 @@ def test_a_roots_own_plan_with_an_empty_round_is_an_error(mini_root: Path) -> No
     with pytest.raises(ContentError) as caught:
         load_bank(mini_root)
     assert [str(i) for i in caught.value.issues] == [
+        f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: coding')}: "
+        "rounds[0].kind: no coding question tagged 'ml-coding' for this round",
         f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: llm_deep_dive')}: "
-        "rounds[1].kind: no llm_deep_dive question for this round"
+        "rounds[2].kind: no llm_deep_dive question for this round",
     ]
 
 
