@@ -224,6 +224,16 @@ def gather(
     return Evidence(screened, relevant, quality, support, best, features, centroid, restates)
 
 
+def unit_vectors(evidence: Evidence) -> tuple[list[int], np.ndarray]:
+    """The answer's units still open after the screen, and their vectors (from the unit cache:
+    `gather` embedded them already)."""
+    indices = list(evidence.screened.kept)
+    if not indices:
+        return [], np.zeros((0, DIMENSION))
+    vectors, _ = _embed_once([evidence.units[j].text for j in indices])
+    return indices, vectors
+
+
 def _phrasings(key_points: list[KeyPoint]) -> tuple[tuple[str, ...], np.ndarray]:
     """Every key point's text followed by its cues, and the row where each key point starts."""
     texts = tuple(t for kp in key_points for t in (kp.text, *kp.cues))

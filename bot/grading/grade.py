@@ -20,7 +20,7 @@ EASY_MARK = 90
 STRONG_MARK = 80
 HOLD_MARK = 60
 STRENGTH_MARK = 70  # the session report lists an answer's covered points as strengths from here
-Coverage = Literal["covered", "partial", "missed"]
+Coverage = Literal["covered", "partial", "missed", "contradicted"]
 
 
 def whole(score: float) -> int:
@@ -73,10 +73,23 @@ class KeyPointResult(_Record):
     status: Coverage
     confidence: float = Field(ge=0, le=1, description="How strongly the answer supports it.")
     evidence: str | None = Field(default=None, description="The quote that covers it.")
+    correction: str | None = Field(
+        default=None, description="When contradicted: what is true instead, or what changed."
+    )
 
     @property
     def covered(self) -> bool:
         return self.status == "covered"
+
+
+class RedFlagResult(_Record):
+    """A misconception of the question's list, found in the answer."""
+
+    id: str
+    text: str
+    correction: str
+    key_point: str | None = None
+    quote: str = Field(description="The sentence of the answer that says it.")
 
 
 class GraderInfo(_Record):
@@ -149,6 +162,9 @@ class Grade(_Record):
     improvements: list[str] = Field(default_factory=list)
     follow_up: str | None = None
     notes: list[str] = Field(default_factory=list, description="Truncation, injection, fallback.")
+    red_flags: list[RedFlagResult] = Field(
+        default_factory=list, description="Misconceptions found in the answer, with corrections."
+    )
     set_aside: list[SetAside] = Field(
         default_factory=list, description="Parts of the answer that earned nothing, and why."
     )

@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.content import ContentBank, Criterion, KeyPoint, Question, Rubric, cache
 from bot.grading.calibration import Scale, load_calibration
+from bot.grading.claims import cap, check_claims, flag_results, mark, wrong_share
 from bot.grading.copying import CopyIndex, key_points_label
 from bot.grading.evidence import COVERED, PARTIAL, Evidence, gather, topic_vector
 from bot.grading.grade import (
@@ -128,9 +129,14 @@ class OfflineGrader:
             calibration.scale_for(rubric.id, INTERVIEW_SCALE),
         )
         substance *= self._on_topic(question, evidence)
+        said = check_claims(question, evidence)  # red flags, key points said backwards
+        substance *= 1 - wrong_share(question, said)
         results = [_key_point(kp, evidence, i) for i, kp in enumerate(question.key_points)]
+        results = mark(results, said)
         clarity = self._clarity(evidence, substance)
         criteria = [_criterion(c, results, substance, clarity) for c in rubric.criteria]
+        related = {c.id: {r.id for r in _related(c, results)} for c in rubric.criteria}
+        criteria = cap(criteria, rubric, related, said)
         return Grade.assemble(
             question_id=question.id,
             rubric=rubric,
@@ -140,6 +146,7 @@ class OfflineGrader:
             improvements=_improvements(results),
             follow_up=_follow_up(question, results),
             notes=[*screen_notes(screened), *_notes(evidence)],
+            red_flags=flag_results(said),
             set_aside=set_aside(screened),
             language=screened.language.name,
             grader=GraderInfo(
@@ -284,10 +291,8 @@ def _quotes(results: list[KeyPointResult], related: list[KeyPointResult] | None)
 
 def _improvements(results: list[KeyPointResult]) -> list[str]:
     missing = sorted((r for r in results if r.status != "covered"), key=lambda r: -r.weight)
-    return [
-        ("Explain more fully: " if r.status == "partial" else "Missing: ") + r.text
-        for r in missing[:3]
-    ]
+    prefix = {"partial": "Explain more fully: ", "contradicted": "Got it backwards: "}
+    return [prefix.get(r.status, "Missing: ") + r.text for r in missing[:3]]
 
 
 def _follow_up(question: Question, results: list[KeyPointResult]) -> str | None:
