@@ -105,8 +105,11 @@ def test_a_key_point_said_backwards_is_contradicted_with_the_quote(
     bank: ContentBank, grader: OfflineGrader
 ) -> None:
     q = bank.question("dd-kv-cache")
-    point = q.key_points[0]
-    denied = "It is a myth that " + point.text[0].lower() + point.text[1:]
+    point = q.key_points[0]  # what-is-cached, in the candidate's own words but denied
+    denied = (
+        "It is a myth that the keys and values of earlier tokens are kept per layer while "
+        "decoding so that they are not recomputed."
+    )
     rest = "The cache grows linearly with context and batch, so decoding is memory bound."
     result = {k.id: k for k in grade(bank, grader, "dd-kv-cache", denied + " " + rest).key_points}
     assert result[point.id].status == "contradicted"
