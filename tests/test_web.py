@@ -31,6 +31,7 @@ class Recorder:
         self.actions: list[dict[str, Any]] = []
         self.tokens: dict[str, list[str]] = {}
         self.settings: list[dict[str, Any]] = []
+        self.removed: list[str] = []
 
     def attach(self, emitter: Any) -> None:
         async def send_step(step: dict[str, Any]) -> None:
@@ -46,6 +47,8 @@ class Recorder:
                 self.actions.append(data)
             if event == "chat_settings":
                 self.settings.append({w["id"]: w for w in data})
+            if event == "remove_element":
+                self.removed.append(data["id"])
 
         async def send_element(element: dict[str, Any]) -> None:
             self.elements.append(element)
@@ -66,6 +69,18 @@ class Recorder:
 
     def labels(self, for_id: str | None = None) -> list[str]:
         return [a["label"] for a in self.actions if for_id is None or a["forId"] == for_id]
+
+    def room(self) -> dict[str, Any] | None:
+        """The props of the interview room the browser shows now, or None when it shows none."""
+        sent = [e for e in self.elements if e["type"] == "custom" and e["display"] == "side"]
+        if not sent or sent[-1]["id"] in self.removed[-1:]:
+            return None
+        return dict(sent[-1]["props"])
+
+    def room_labels(self) -> list[str]:
+        room = self.room()
+        assert room is not None, "the interview room is shown"
+        return [a["label"] for a in room["actions"]]
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +124,8 @@ async def _a_drill_from_start_to_feedback(ui: Recorder) -> None:
     await app.on_start(act("start"))
     question_id = ui.order[-1]
     assert "Why this one" in ui.last()
-    assert ui.labels(question_id) == ["Hint", "Submit", "Skip", "End interview"]
+    assert ui.labels(question_id) == ["Show the room"]
+    assert ui.room_labels() == ["Hint", "Submit", "Skip", "End interview"]
 
     await app.on_hint(act("hint"))
     assert ui.last().startswith("**Hint 1/")
@@ -205,13 +221,17 @@ async def _a_mock_round_shows_a_live_timer(ui: Recorder) -> None:
     await app.on_chat_start()
     await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": "12, 8"})
     await app.on_start(act("start"))
-    timers = [e for e in ui.elements if e["type"] == "custom" and e["name"] == "RoundTimer"]
-    assert timers, "the round timer element was sent"
-    assert "Coding warm-up" in timers[0]["props"]["round"]
+    room = ui.room()
+    assert room is not None and room["label"] == "Round 1/2: Coding warm-up"
     session = app._session()
     assert session is not None and [r.minutes for r in session.state.rounds] == [12, 8]
+    started = session.state.rounds[0].started_at
+    assert started is not None
+    assert datetime.fromisoformat(room["deadline"]) == started + timedelta(minutes=12)
+    assert room["warnSeconds"] == app.engine_context().bank.plan("quick").warn_minutes * 60
+    assert not any(e["type"] == "custom" and e["display"] == "inline" for e in ui.elements)
     await app.on_end(act("end"))
-    assert app._session() is None
+    assert app._session() is None and ui.room() is None
 
 
 def test_bad_settings_get_a_clear_message() -> None:
@@ -263,11 +283,13 @@ async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
     await app.on_chat_start()
     await app.on_settings_update({"mode": "single", "question": q.id})
     await app.on_start(act("start"))
-    assert ui.labels(ui.order[-1]) == ["Hint", "Run examples", "Submit", "Skip", "End interview"]
+    assert ui.room_labels() == ["Hint", "Run examples", "Submit", "Skip", "End interview"]
     upload = Path(tempfile.mkdtemp()) / "solution.py"
     upload.write_text(q.coding.reference_solution, encoding="utf-8")
     file = cl.File(name="solution.py", path=str(upload))
     await app.on_message(cl.Message(content="My solution is attached.", elements=[file]))
+    room = ui.room()
+    assert room is not None and room["code"].rstrip() == q.coding.reference_solution.rstrip()
     await app.on_run_examples(act("run_examples"))
     n = len(q.coding.examples)
     assert f"**{n}/{n} tests passed**" in ui.last()

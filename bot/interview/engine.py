@@ -16,7 +16,7 @@ from bot.content import Question
 from bot.errors import BotError
 from bot.grading import coding
 from bot.grading.language import detect, notice
-from bot.interview import clarify
+from bot.interview import clarify, editor
 from bot.interview.attempt import Attempt
 from bot.interview.choose import Choice, drill_pool
 from bot.interview.context import EngineContext
@@ -159,6 +159,20 @@ class InterviewSession(SessionFlow):
         current.draft.append(text)
         self._save()
         return [DraftNoted(len(current.answer.split()))]
+
+    def write_code(self, code: str) -> list[Event]:
+        """The code editor's text (or an uploaded file) replaces the answer's code: saved first,
+        so Run examples and Submit run exactly what the editor shows."""
+        current, question = self.state.current, self.question
+        if current is None or question is None or question.coding is None:
+            return [Notice("The code editor works on a coding question.")]
+        if current.phase != "answering":
+            return []  # the answer was submitted: the editor is read-only now
+        written = editor.written_code(question, code)
+        if written != current.code:
+            current.code = written
+            self._save()
+        return []
 
     def hint(self) -> list[Event]:
         current, question = self.state.current, self.question
