@@ -17,7 +17,9 @@ import pytest
 from chainlit.context import init_http_context
 
 from bot.interview import InterviewSession
+from bot.interview.editor import starter_code
 from bot.web import app
+from bot.web.render import example_lines
 from tests.test_history import make_grade
 
 
@@ -126,6 +128,9 @@ async def _a_drill_from_start_to_feedback(ui: Recorder) -> None:
     assert "Why this one" in ui.last()
     assert ui.labels(question_id) == ["Show the room"]
     assert ui.room_labels() == ["Hint", "Submit", "Skip", "End interview"]
+    room = ui.room()
+    assert room is not None and room["label"] == "Drill C6 · question 1 of 5"
+    assert not room["coding"] and room["code"] == "" and room["deadline"] is None
 
     await app.on_hint(act("hint"))
     assert ui.last().startswith("**Hint 1/")
@@ -301,6 +306,54 @@ async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
     )
     follow_up = next(t for t in ui.texts() if t.startswith("**Follow-up 1/"))
     assert "solution you submitted" in follow_up and q.coding.entry_point in follow_up
+
+
+def test_the_room_takes_the_editors_code_and_follows_the_question() -> None:
+    in_chainlit(_the_room_takes_the_editors_code_and_follows_the_question)
+
+
+async def _the_room_takes_the_editors_code_and_follows_the_question(ui: Recorder) -> None:
+    ctx = app.engine_context()
+    q = ctx.bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "single", "question": q.id})
+    await app.on_start(act("start"))
+    room = ui.room()
+    assert room is not None and room["coding"] and room["phase"] == "answering"
+    assert room["code"] == starter_code(q) and room["title"] == q.title
+    assert room["examples"] == example_lines(q) and "\n" not in room["prompt"].strip()
+    session = app._session()
+    assert session is not None and session.state.current is not None
+    current, sent, said = session.state.current, len(ui.elements), len(ui.order)
+
+    await app.on_save_code(act("save_code", code="x = 1", question="another-question"))
+    assert current.code == "", "code from a room that showed another question is dropped"
+    await app.on_save_code(act("save_code", code=q.coding.reference_solution, question=q.id))
+    assert current.code.strip() == q.coding.reference_solution.strip()
+    assert len(ui.elements) == sent and len(ui.order) == said, "an autosave changes nothing shown"
+
+    wrong = f"def {q.coding.entry_point}(nums, target):\n    return [0, 0]\n"
+    await app.on_run_examples(act("run_examples", code=wrong, question=q.id))
+    assert f"**0/{len(q.coding.examples)} tests passed**" in ui.last()
+    await app.on_submit(act("submit", code=q.coding.reference_solution, question=q.id))
+    shown = next(s for s in ui.steps.values() if "Submitted from the editor" in str(s["output"]))
+    assert shown["type"] == "user_message" and "seen" in shown["output"]
+    feedback = next(t for t in ui.texts() if t.startswith("**Feedback on"))
+    hidden = len(q.coding.tests)
+    assert f"**{hidden}/{hidden} hidden tests passed**" in feedback
+    [attempt] = ctx.store.attempts()
+    assert q.coding.reference_solution.strip() in attempt.answer and "[0, 0]" not in attempt.answer
+
+    room = ui.room()
+    assert room is not None and room["phase"] == "follow_up"
+    assert room["followUp"].startswith("**Follow-up 1/")
+    assert ui.room_labels() == ["Submit", "Skip", "End interview"]
+    before = len(ui.elements)
+    await app.on_room(act("room"))  # the candidate closed the panel: it comes back, same element
+    assert len(ui.elements) == before + 1 and ui.elements[-1]["id"] == ui.elements[-2]["id"]
+    await app.on_end(act("end"))
+    assert ui.room() is None
 
 
 def test_the_app_keeps_answering_while_code_runs() -> None:

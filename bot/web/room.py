@@ -112,10 +112,10 @@ def edits_code(session: InterviewSession, question_id: str | None = None) -> boo
     )
 
 
-def key(shown: dict[str, Any], *, code: bool = False) -> str:
-    """Names what the room shows. The editor's code counts only when asked (an upload replaced
-    it): a Run or Submit sends the code from the editor, which needs no new room."""
-    named = shown if code else {k: v for k, v in shown.items() if k != "code"}
+def key(shown: dict[str, Any]) -> str:
+    """Names what the room shows, leaving out the editor's code: the editor sends that itself,
+    so a Run, a Submit or an autosave needs no new room (an upload forces one)."""
+    named = {k: v for k, v in shown.items() if k != "code"}
     return hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -128,7 +128,7 @@ async def sync(
     if shown is None:
         await close()
         return
-    room_key = key(shown, code=force)
+    room_key = key(shown)
     room_id: str | None = cl.user_session.get(ELEMENT_KEY)
     if room_id is not None and not force and cl.user_session.get(SENT_KEY) == room_key:
         return

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Markdown } from '@/components/markdown';
 
@@ -13,6 +13,8 @@ const mono = 'var(--font-mono, ui-monospace), ui-monospace, Menlo, Consolas, mon
 const colour = (name, alpha) => (alpha ? `hsl(var(--${name}) / ${alpha})` : `hsl(var(--${name}))`);
 const LINE = 20; // editor line height in px; the gutter's numbers line up with it
 const AUTOSAVE_MS = 1500; // the server keeps the editor's code this long after typing stops
+const BELOW = 40; // px under the room: the panel's bottom padding and margin
+const MIN_HEIGHT = 360; // px: below this the panel scrolls and the clock and actions stick
 
 // --- the unsent editor text survives a re-render, a reload and a reconnect -----------------------
 
@@ -149,8 +151,8 @@ function CodeEditor({ value, onChange, readOnly }) {
 
   const box = {
     display: 'flex',
-    flex: '1 1 auto',
-    minHeight: 8 * LINE,
+    flex: '1 1 0',
+    minHeight: 6 * LINE,
     border: `1px solid ${colour('border')}`,
     borderRadius: 6,
     background: colour('background'),
@@ -257,11 +259,30 @@ function revealReplies(before) {
 
 // --- the room ----------------------------------------------------------------------------
 
+// The room fills the panel down to the window's bottom edge, so the editor scrolls inside itself
+// and the actions stay at the bottom; on a short window the panel scrolls instead.
+function useFillHeight(ref) {
+  const [height, setHeight] = useState(null);
+  useLayoutEffect(() => {
+    const fit = () => {
+      if (!ref.current) return;
+      const top = ref.current.getBoundingClientRect().top;
+      setHeight(Math.max(MIN_HEIGHT, Math.floor(window.innerHeight - top - BELOW)));
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, []);
+  return height;
+}
+
 export default function Interview() {
   const [code, setCode] = useState(() => (props.coding ? loadDraft(props) : ''));
   const [busy, setBusy] = useState(null);
   const answering = props.phase === 'answering';
   const saving = useRef(null);
+  const root = useRef(null);
+  const height = useFillHeight(root);
 
   // The server keeps the code too (bot.web.room.SAVE_CODE), so a time-out or a restart has it.
   const autosave = (text) => {
@@ -298,14 +319,16 @@ export default function Interview() {
     position: 'sticky',
     background: colour('card'),
     zIndex: 1,
+    flexShrink: 0,
     display: 'flex',
     alignItems: 'center',
     gap: 8
   };
   return (
     <div
+      ref={root}
       data-testid="interview-room"
-      style={{ display: 'flex', flexDirection: 'column', gap: 10, flex: 1, minHeight: 0 }}
+      style={{ display: 'flex', flexDirection: 'column', gap: 10, height: height || 'auto' }}
     >
       <div style={{ ...bar, top: 0, justifyContent: 'space-between', paddingBottom: 4 }}>
         <span style={{ fontSize: 13, color: colour('muted-foreground') }}>{props.label}</span>
@@ -315,7 +338,7 @@ export default function Interview() {
           warnSeconds={props.warnSeconds}
         />
       </div>
-      <div>
+      <div style={{ flexShrink: 0 }}>
         <div data-testid="room-title" style={{ fontSize: 17, fontWeight: 600 }}>
           {props.title}
         </div>
@@ -325,6 +348,7 @@ export default function Interview() {
         <div
           data-testid="room-follow-up"
           style={{
+            flexShrink: 0,
             border: `1px solid ${colour('primary', 0.6)}`,
             borderRadius: 6,
             padding: '8px 10px',
