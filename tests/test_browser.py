@@ -183,6 +183,10 @@ def test_a_drill_in_the_room_then_the_export(
     reply(page, "Why this one", label="Drill C3 · question 1 of 5")
     expect(room(page).get_by_test_id("room-timer")).to_contain_text("on this question")
     title = room(page).get_by_test_id("room-title").inner_text()
+    page.locator("#side-view-title button").click()  # the candidate closes the panel
+    expect(room(page)).to_have_count(0)
+    page.get_by_role("button", name="Show the room").last.click()
+    expect_room_in_view(page, "Drill C3 · question 1 of 5")
     say(page, ANSWER)
     reply(page, "words so far")
     press(page, "Hint")

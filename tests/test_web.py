@@ -275,6 +275,12 @@ async def _an_unfinished_session_can_be_resumed(ui: Recorder) -> None:
     assert "Resumed where you left off" in ui.last() and "Base62 codes" in ui.last()
     resumed = app._session()
     assert resumed is not None and resumed.id == session.id
+    room = ui.room()
+    assert (
+        room is not None
+        and room["session"] == session.id
+        and room["question"] == session.question.id
+    )
 
 
 def test_coding_run_examples_and_a_py_upload() -> None:

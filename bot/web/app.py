@@ -117,7 +117,6 @@ async def _adopt(session: InterviewSession, events: list[ev.Event]) -> None:
     _stop_timer()
     cl.user_session.set("session", session)
     await _send(events)
-    await room.sync(engine_context(), session, force=True)
     if session.state.mode == "mock":
         cl.user_session.set("timer", asyncio.create_task(_timer_loop(session)))
 
