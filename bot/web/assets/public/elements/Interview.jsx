@@ -261,19 +261,24 @@ function revealReplies(before) {
 
 // The room fills the panel down to the window's bottom edge, so the editor scrolls inside itself
 // and the actions stay at the bottom; on a short window the panel scrolls instead.
-function useFillHeight(ref) {
-  const [height, setHeight] = useState(null);
+// The clock and action bars are opaque in the colour of what holds the room: the side panel's
+// card, or the sheet that narrow windows get instead.
+function useFit(ref) {
+  const [fit, setFit] = useState({ height: null, surface: 'card' });
   useLayoutEffect(() => {
-    const fit = () => {
+    const measure = () => {
       if (!ref.current) return;
       const top = ref.current.getBoundingClientRect().top;
-      setHeight(Math.max(MIN_HEIGHT, Math.floor(window.innerHeight - top - BELOW)));
+      setFit({
+        height: Math.max(MIN_HEIGHT, Math.floor(window.innerHeight - top - BELOW)),
+        surface: ref.current.closest('[role="dialog"]') ? 'background' : 'card'
+      });
     };
-    fit();
-    window.addEventListener('resize', fit);
-    return () => window.removeEventListener('resize', fit);
+    measure();
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
   }, []);
-  return height;
+  return fit;
 }
 
 export default function Interview() {
@@ -282,7 +287,7 @@ export default function Interview() {
   const answering = props.phase === 'answering';
   const saving = useRef(null);
   const root = useRef(null);
-  const height = useFillHeight(root);
+  const fit = useFit(root);
 
   // The server keeps the code too (bot.web.room.SAVE_CODE), so a time-out or a restart has it.
   const autosave = (text) => {
@@ -317,7 +322,7 @@ export default function Interview() {
 
   const bar = {
     position: 'sticky',
-    background: colour('card'),
+    background: colour(fit.surface),
     zIndex: 1,
     flexShrink: 0,
     display: 'flex',
@@ -328,7 +333,7 @@ export default function Interview() {
     <div
       ref={root}
       data-testid="interview-room"
-      style={{ display: 'flex', flexDirection: 'column', gap: 10, height: height || 'auto' }}
+      style={{ display: 'flex', flexDirection: 'column', gap: 10, height: fit.height || 'auto' }}
     >
       <div style={{ ...bar, top: 0, justifyContent: 'space-between', paddingBottom: 4 }}>
         <span style={{ fontSize: 13, color: colour('muted-foreground') }}>{props.label}</span>
