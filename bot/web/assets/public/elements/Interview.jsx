@@ -251,10 +251,15 @@ function Clock({ deadline, startedAt, warnSeconds }) {
 const chatSteps = () => document.querySelectorAll('[data-step-type]');
 
 // The chat scrolls by itself only after a message typed in it: bring the first reply to an
-// action taken here into view, as Chainlit does for a typed message.
-function revealReplies(before) {
+// action taken here into view, as Chainlit does for a typed message. The reply comes over the
+// socket and may land after the action's own answer, so look again for a few seconds.
+function revealReplies(before, tries = 50) {
   const steps = chatSteps();
-  if (steps.length > before) steps[before].scrollIntoView({ block: 'start', behavior: 'smooth' });
+  if (steps.length > before) {
+    steps[before].scrollIntoView({ block: 'start', behavior: 'smooth' });
+  } else if (tries > 0) {
+    setTimeout(() => revealReplies(before, tries - 1), 100);
+  }
 }
 
 // --- the room ----------------------------------------------------------------------------
