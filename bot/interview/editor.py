@@ -11,7 +11,7 @@ import re
 
 from bot.content import Question
 
-INDENT = "    "  # what Tab inserts in the browser editor (bot/web/assets/public/elements)
+INDENT = "    "  # what Tab inserts in the browser editor (bot/web/room.py sends it there)
 MAX_CODE_CHARS = 200_000  # the most of an editor's or an uploaded file's code that is kept
 _BACKTICKS = re.compile(r"`{3,}")
 

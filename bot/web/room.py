@@ -18,7 +18,7 @@ import chainlit as cl
 
 from bot.content import COMPETENCIES
 from bot.interview import EngineContext, InterviewSession
-from bot.interview.editor import starter_code
+from bot.interview.editor import INDENT, starter_code
 from bot.web import chat, render
 
 ELEMENT = "Interview"  # its file name under assets/public/elements, and the panel's title
@@ -62,6 +62,7 @@ def props(ctx: EngineContext, session: InterviewSession | None) -> dict[str, Any
         "warnSeconds": _warn_minutes(ctx, session) * 60,
         "actions": _actions(session),
         "saveAction": SAVE_CODE,
+        "indent": INDENT,
     }
 
 

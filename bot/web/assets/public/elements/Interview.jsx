@@ -7,7 +7,7 @@ import { Markdown } from '@/components/markdown';
 // variables, so the room follows the dark and light themes. Chainlit compiles this file in the
 // browser; nothing here is fetched from the network.
 
-const INDENT = '    '; // bot.interview.editor.INDENT
+const INDENT = props.indent; // bot.interview.editor.INDENT, sent by bot/web/room.py
 const DRAFT_PREFIX = 'interview-room:';
 const mono = 'var(--font-mono, ui-monospace), ui-monospace, Menlo, Consolas, monospace';
 const colour = (name, alpha) => (alpha ? `hsl(var(--${name}) / ${alpha})` : `hsl(var(--${name}))`);
