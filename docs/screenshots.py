@@ -4,12 +4,13 @@
 
 Starts `chainlit run` on a free port with a throw-away data dir (bot/web/launch.py), runs a drill
 (question, answer, feedback), opens the score history, and starts a mock interview to show the
-round timer.
+interview room's code editor and countdown, in the dark theme and in the light one.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bot.web.launch import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
@@ -43,7 +45,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             _drill(page, app.url, args.out)
-            _mock(page, app.url, args.out)
+            _mock(page, app.url, app.data_dir, args.out)
             browser.close()
     print(f"screenshots in {args.out}; server log in {app.log}")
 
@@ -93,17 +95,19 @@ def _drill(page: Page, url: str, out: Path) -> None:
     page.get_by_text("Welcome to interview-bot").wait_for(timeout=60_000)
     _settings(page, mode="Single question", question="dd-continuous-batching")
     page.get_by_role("button", name="Start").last.click()
+    page.get_by_test_id("interview-room").wait_for(timeout=60_000)
     page.get_by_text("Why this one").last.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(out / "drill-question.png"))
     page.locator("#chat-input").fill(ANSWERS[0])
     page.keyboard.press("Enter")
     page.get_by_text("words so far").last.wait_for(timeout=30_000)
-    page.get_by_role("button", name="Submit").last.click()
+    _press(page, "Submit")
     page.get_by_text("Graded by").last.wait_for(timeout=90_000)
     page.get_by_text("Feedback on").last.scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     page.screenshot(path=str(out / "feedback.png"))
-    page.get_by_role("button", name="End interview").last.click()
+    _press(page, "End interview")
     page.get_by_text("## Next drills").or_(page.get_by_text("Next drills")).last.wait_for()
     page.get_by_role("button", name="History").last.click()
     chart = page.locator(".js-plotly-plot").last
@@ -114,16 +118,44 @@ def _drill(page: Page, url: str, out: Path) -> None:
     page.screenshot(path=str(out / "history.png"))
 
 
-def _mock(page: Page, url: str, out: Path) -> None:
+def _press(page: Page, action: str) -> None:
+    room = page.get_by_test_id("interview-room")
+    room.get_by_test_id("room-actions").get_by_role("button", name=action).click()
+
+
+def _mock(page: Page, url: str, data_dir: Path, out: Path) -> None:
+    """The first round of a mock interview (coding): a solution in the editor and its examples
+    run, in the dark theme; then the same room in the light theme."""
     page.goto(url)
     page.get_by_text("Welcome to interview-bot").wait_for(timeout=60_000)
     _settings(page, mode="Mock interview")
     page.get_by_role("button", name="Start").last.click()
-    timer = page.get_by_test_id("round-timer").last
-    timer.wait_for(timeout=20_000)
-    timer.scroll_into_view_if_needed()
-    page.wait_for_timeout(2500)
+    editor = page.get_by_test_id("interview-room").get_by_label("Code editor")
+    editor.wait_for(timeout=60_000)
+    editor.fill(_reference(data_dir).rstrip() + "\n")
+    _press(page, "Run examples")
+    page.get_by_text(re.compile(r"tests passed")).last.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(out / "mock-round.png"))
+    page.locator("#theme-toggle").click()
+    page.get_by_text("Light Theme").click()
+    page.wait_for_timeout(3000)
+    page.screenshot(path=str(out / "mock-round-light.png"))
+
+
+def _reference(data_dir: Path) -> str:
+    """The reference solution of the question the newest session has open."""
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(data_dir / "history.sqlite3")
+    try:
+        query = "select state_json from sessions order by started_at desc"
+        question = json.loads(db.execute(query).fetchone()[0])["current"]["question_id"]
+    finally:
+        db.close()
+    path = ROOT / "question_bank" / "coding" / f"{question}.yaml"
+    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["coding"]["reference_solution"])
 
 
 if __name__ == "__main__":

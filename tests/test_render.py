@@ -10,7 +10,13 @@ from bot.grading.grade import CriterionScore, Grade, GraderInfo, KeyPointResult
 from bot.grading.report import grade_markdown
 from bot.interview.events import QuestionAsked
 from bot.store import AttemptRecord
-from bot.web.render import chunks, question_markdown, recent_attempts_markdown
+from bot.web.render import (
+    chunks,
+    example_lines,
+    question_markdown,
+    recent_attempts_markdown,
+    reflow,
+)
 
 
 def _criterion(cid: str, evidence: list[str]) -> CriterionScore:
@@ -101,3 +107,39 @@ def test_an_offline_grade_says_what_it_checked_and_what_an_llm_grader_adds() -> 
     assert "does not judge whether the reasoning is right" in OFFLINE_SCOPE
     llm = graded.model_copy(update={"grader": graded.grader.model_copy(update={"name": "openai"})})
     assert OFFLINE_SCOPE not in grade_markdown(llm)
+
+
+def test_hand_wrapped_prose_flows_and_blocks_keep_their_lines() -> None:
+    text = (
+        "Return the indices `[i, j]` (with\n`i < j`) of the pair.\nSecond sentence.\n\n"
+        "- a list item\n  continued\n- another item\n\n"
+        "| a | b |\n|---|---|\n\n"
+        "```python\ndef f():\n    return 1\n```\nAfter the code\nit flows."
+    )
+    assert reflow(text).splitlines() == [
+        "Return the indices `[i, j]` (with `i < j`) of the pair. Second sentence.",
+        "",
+        "- a list item continued",
+        "- another item",
+        "",
+        "| a | b |",
+        "|---|---|",
+        "",
+        "```python",
+        "def f():",
+        "    return 1",
+        "```",
+        "After the code it flows.",
+    ]
+
+
+def test_example_lines_name_the_call_and_the_expected_value() -> None:
+    bank = load_bank(PROJECT_ROOT)
+    q = bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    first = q.coding.examples[0]
+    assert (
+        example_lines(q)[0]
+        == f"pair_sum_indices({', '.join(map(repr, first.args or []))}) → {first.expected!r}"
+    )
+    assert example_lines(bank.question("dd-kv-cache")) == []

@@ -13,13 +13,14 @@ from bot.config import PROJECT_ROOT, get_settings
 from bot.content import ContentBank, Question, load_bank
 from bot.grading.evals.evaluate import Grader
 from bot.grading.grade import Grade
-from bot.interview import EngineContext, InterviewSession
+from bot.interview import EngineContext, InterviewSession, editor
 from bot.interview import events as ev
 from bot.interview.choose import next_drill_question
 from bot.interview.clarify import NO_FACT
 from bot.interview.followups import choose_follow_ups
 from bot.interview.spacing import ReviewSchedule
 from bot.interview.state import DrillSpec, Result
+from bot.sandbox.code_input import extract_code, fenced_blocks
 from bot.store import AttemptStore
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -405,6 +406,69 @@ def test_a_coding_answer_is_run_and_the_pass_rate_sets_correctness(ctx: EngineCo
         session.end()
     assert levels["right"] == (4, len(q.coding.tests))
     assert levels["wrong"][0] < 4 and levels["wrong"][1] < len(q.coding.tests)
+
+
+def test_the_editors_code_joins_the_answer_last_and_replaces_itself(ctx: EngineContext) -> None:
+    q = ctx.bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    session, _ = InterviewSession.start_single(ctx, q.id)
+    current = session.state.current
+    assert current is not None
+    assert session.write_code(editor.starter_code(q)) == [] and current.code == ""  # untouched
+    session.say("I keep a dict from value to index and look up the complement.")
+    session.write_code(f"def {q.coding.entry_point}(nums, target):\n    return [0, 1]\n")
+    session.write_code(q.coding.reference_solution)  # a second Run replaces the first code
+    blocks = fenced_blocks(current.answer)
+    assert [b.code.strip() for b in blocks] == [q.coding.reference_solution.strip()]
+    assert current.answer.startswith("I keep a dict")
+    ran = session.run_examples()
+    assert ran is not None and ran["passed"] == ran["total"] == len(q.coding.examples)
+    graded = of(session.submit(), ev.Graded)[0]
+    assert graded.tests is not None and graded.tests["passed"] == len(q.coding.tests)
+    [attempt] = ctx.store.attempts()
+    assert attempt.answer == current.answer  # what was graded is what was saved
+    assert session.write_code("def too_late(): ...") == [] and "too_late" not in current.answer
+    talk, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
+    assert "coding question" in of(talk.write_code("x = 1"), ev.Notice)[0].text
+
+
+def test_the_editors_code_survives_a_restart(bank: ContentBank, clock: Clock, db_url: str) -> None:
+    store = AttemptStore.open(db_url, clock=clock)
+    ctx = EngineContext(get_settings(), bank, store, clock=clock, _graders=GRADERS)
+    session, _ = InterviewSession.start_single(ctx, "coding-pair-sum-indices")
+    session.write_code("def pair_sum_indices(nums, target):\n    seen = {}\n")
+    store.close()
+    store2 = AttemptStore.open(db_url, clock=clock)
+    ctx2 = EngineContext(get_settings(), bank, store2, clock=clock, _graders=GRADERS)
+    resumed, events = InterviewSession.resume(ctx2, session.id)
+    assert resumed.state.current is not None and "seen = {}" in resumed.state.current.code
+    assert "seen = {}" in of(events, ev.QuestionAsked)[0].draft
+    store2.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "fence"),
+    [
+        ("def f():\n    return 1\n", "```"),
+        ('def f():\n    return """```python\nx\n```"""\n', "````"),
+        ("s = '`````'\n", "``````"),
+    ],
+)
+def test_fenced_code_comes_back_exactly(code: str, fence: str) -> None:
+    text = "My approach first.\n\n" + editor.fenced(code)
+    assert text.splitlines()[2] == f"{fence}python"
+    assert extract_code(text) == code
+
+
+def test_the_starter_code_is_the_signature_ready_for_a_body(bank: ContentBank) -> None:
+    function = bank.question("coding-pair-sum-indices")
+    assert function.coding is not None
+    assert editor.starter_code(function) == function.coding.signature + "\n" + editor.INDENT
+    cls = bank.question("coding-lfu-cache")
+    assert cls.coding is not None and cls.coding.style == "class"
+    assert editor.starter_code(cls) == cls.coding.signature.rstrip() + "\n"
+    assert editor.starter_code(bank.question("dd-kv-cache")) == ""
+    assert editor.written_code(function, "  " + editor.starter_code(function) + "\n\n") == ""
 
 
 def test_an_llm_phrases_clarifications_from_the_facts_and_falls_back_offline(

@@ -17,7 +17,9 @@ import pytest
 from chainlit.context import init_http_context
 
 from bot.interview import InterviewSession
+from bot.interview.editor import starter_code
 from bot.web import app
+from bot.web.render import example_lines
 from tests.test_history import make_grade
 
 
@@ -31,6 +33,7 @@ class Recorder:
         self.actions: list[dict[str, Any]] = []
         self.tokens: dict[str, list[str]] = {}
         self.settings: list[dict[str, Any]] = []
+        self.removed: list[str] = []
 
     def attach(self, emitter: Any) -> None:
         async def send_step(step: dict[str, Any]) -> None:
@@ -46,6 +49,8 @@ class Recorder:
                 self.actions.append(data)
             if event == "chat_settings":
                 self.settings.append({w["id"]: w for w in data})
+            if event == "remove_element":
+                self.removed.append(data["id"])
 
         async def send_element(element: dict[str, Any]) -> None:
             self.elements.append(element)
@@ -66,6 +71,18 @@ class Recorder:
 
     def labels(self, for_id: str | None = None) -> list[str]:
         return [a["label"] for a in self.actions if for_id is None or a["forId"] == for_id]
+
+    def room(self) -> dict[str, Any] | None:
+        """The props of the interview room the browser shows now, or None when it shows none."""
+        sent = [e for e in self.elements if e["type"] == "custom" and e["display"] == "side"]
+        if not sent or sent[-1]["id"] in self.removed[-1:]:
+            return None
+        return dict(sent[-1]["props"])
+
+    def room_labels(self) -> list[str]:
+        room = self.room()
+        assert room is not None, "the interview room is shown"
+        return [a["label"] for a in room["actions"]]
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +126,11 @@ async def _a_drill_from_start_to_feedback(ui: Recorder) -> None:
     await app.on_start(act("start"))
     question_id = ui.order[-1]
     assert "Why this one" in ui.last()
-    assert ui.labels(question_id) == ["Hint", "Submit", "Skip", "End interview"]
+    assert ui.labels(question_id) == ["Show the room"]
+    assert ui.room_labels() == ["Hint", "Submit", "Skip", "End interview"]
+    room = ui.room()
+    assert room is not None and room["label"] == "Drill C6 · question 1 of 5"
+    assert not room["coding"] and room["code"] == "" and room["deadline"] is None
 
     await app.on_hint(act("hint"))
     assert ui.last().startswith("**Hint 1/")
@@ -205,13 +226,17 @@ async def _a_mock_round_shows_a_live_timer(ui: Recorder) -> None:
     await app.on_chat_start()
     await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": "12, 8"})
     await app.on_start(act("start"))
-    timers = [e for e in ui.elements if e["type"] == "custom" and e["name"] == "RoundTimer"]
-    assert timers, "the round timer element was sent"
-    assert "Coding warm-up" in timers[0]["props"]["round"]
+    room = ui.room()
+    assert room is not None and room["label"] == "Round 1/2: Coding warm-up"
     session = app._session()
     assert session is not None and [r.minutes for r in session.state.rounds] == [12, 8]
+    started = session.state.rounds[0].started_at
+    assert started is not None
+    assert datetime.fromisoformat(room["deadline"]) == started + timedelta(minutes=12)
+    assert room["warnSeconds"] == app.engine_context().bank.plan("quick").warn_minutes * 60
+    assert not any(e["type"] == "custom" and e["display"] == "inline" for e in ui.elements)
     await app.on_end(act("end"))
-    assert app._session() is None
+    assert app._session() is None and ui.room() is None
 
 
 def test_bad_settings_get_a_clear_message() -> None:
@@ -250,6 +275,12 @@ async def _an_unfinished_session_can_be_resumed(ui: Recorder) -> None:
     assert "Resumed where you left off" in ui.last() and "Base62 codes" in ui.last()
     resumed = app._session()
     assert resumed is not None and resumed.id == session.id
+    room = ui.room()
+    assert (
+        room is not None
+        and room["session"] == session.id
+        and room["question"] == session.question.id
+    )
 
 
 def test_coding_run_examples_and_a_py_upload() -> None:
@@ -263,11 +294,13 @@ async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
     await app.on_chat_start()
     await app.on_settings_update({"mode": "single", "question": q.id})
     await app.on_start(act("start"))
-    assert ui.labels(ui.order[-1]) == ["Hint", "Run examples", "Submit", "Skip", "End interview"]
+    assert ui.room_labels() == ["Hint", "Run examples", "Submit", "Skip", "End interview"]
     upload = Path(tempfile.mkdtemp()) / "solution.py"
     upload.write_text(q.coding.reference_solution, encoding="utf-8")
     file = cl.File(name="solution.py", path=str(upload))
     await app.on_message(cl.Message(content="My solution is attached.", elements=[file]))
+    room = ui.room()
+    assert room is not None and room["code"].rstrip() == q.coding.reference_solution.rstrip()
     await app.on_run_examples(act("run_examples"))
     n = len(q.coding.examples)
     assert f"**{n}/{n} tests passed**" in ui.last()
@@ -279,6 +312,54 @@ async def _coding_run_examples_and_a_py_upload(ui: Recorder) -> None:
     )
     follow_up = next(t for t in ui.texts() if t.startswith("**Follow-up 1/"))
     assert "solution you submitted" in follow_up and q.coding.entry_point in follow_up
+
+
+def test_the_room_takes_the_editors_code_and_follows_the_question() -> None:
+    in_chainlit(_the_room_takes_the_editors_code_and_follows_the_question)
+
+
+async def _the_room_takes_the_editors_code_and_follows_the_question(ui: Recorder) -> None:
+    ctx = app.engine_context()
+    q = ctx.bank.question("coding-pair-sum-indices")
+    assert q.coding is not None
+    await app.on_chat_start()
+    await app.on_settings_update({"mode": "single", "question": q.id})
+    await app.on_start(act("start"))
+    room = ui.room()
+    assert room is not None and room["coding"] and room["phase"] == "answering"
+    assert room["code"] == starter_code(q) and room["title"] == q.title
+    assert room["examples"] == example_lines(q) and "\n" not in room["prompt"].strip()
+    session = app._session()
+    assert session is not None and session.state.current is not None
+    current, sent, said = session.state.current, len(ui.elements), len(ui.order)
+
+    await app.on_save_code(act("save_code", code="x = 1", question="another-question"))
+    assert current.code == "", "code from a room that showed another question is dropped"
+    await app.on_save_code(act("save_code", code=q.coding.reference_solution, question=q.id))
+    assert current.code.strip() == q.coding.reference_solution.strip()
+    assert len(ui.elements) == sent and len(ui.order) == said, "an autosave changes nothing shown"
+
+    wrong = f"def {q.coding.entry_point}(nums, target):\n    return [0, 0]\n"
+    await app.on_run_examples(act("run_examples", code=wrong, question=q.id))
+    assert f"**0/{len(q.coding.examples)} tests passed**" in ui.last()
+    await app.on_submit(act("submit", code=q.coding.reference_solution, question=q.id))
+    shown = next(s for s in ui.steps.values() if "Submitted from the editor" in str(s["output"]))
+    assert shown["type"] == "user_message" and "seen" in shown["output"]
+    feedback = next(t for t in ui.texts() if t.startswith("**Feedback on"))
+    hidden = len(q.coding.tests)
+    assert f"**{hidden}/{hidden} hidden tests passed**" in feedback
+    [attempt] = ctx.store.attempts()
+    assert q.coding.reference_solution.strip() in attempt.answer and "[0, 0]" not in attempt.answer
+
+    room = ui.room()
+    assert room is not None and room["phase"] == "follow_up"
+    assert room["followUp"].startswith("**Follow-up 1/")
+    assert ui.room_labels() == ["Submit", "Skip", "End interview"]
+    before = len(ui.elements)
+    await app.on_room(act("room"))  # the candidate closed the panel: it comes back, same element
+    assert len(ui.elements) == before + 1 and ui.elements[-1]["id"] == ui.elements[-2]["id"]
+    await app.on_end(act("end"))
+    assert ui.room() is None
 
 
 def test_the_app_keeps_answering_while_code_runs() -> None:

@@ -17,7 +17,7 @@ from bot.content.models import TARGET_LEVELS
 from bot.errors import BotError
 from bot.grading import coding
 from bot.grading.language import detect, notice
-from bot.interview import clarify
+from bot.interview import clarify, editor
 from bot.interview.attempt import Attempt
 from bot.interview.choose import Choice, drill_pool
 from bot.interview.context import EngineContext
@@ -42,6 +42,7 @@ from bot.store import LOCAL_USER, AttemptStore
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
+DEFAULT_WARN_MINUTES = 5
 WARN_SHARE = 0.25  # a round's time warning comes at most this share of its minutes before the end
 
 
@@ -178,6 +179,20 @@ class InterviewSession(SessionFlow):
         self._save()
         return [DraftNoted(len(current.answer.split()))]
 
+    def write_code(self, code: str) -> list[Event]:
+        """The code editor's text (or an uploaded file) replaces the answer's code: saved first,
+        so Run examples and Submit run exactly what the editor shows."""
+        current, question = self.state.current, self.question
+        if current is None or question is None or question.coding is None:
+            return [Notice("The code editor works on a coding question.")]
+        if current.phase != "answering":
+            return []  # the answer was submitted: the editor is read-only now
+        written = editor.written_code(question, code)
+        if written != current.code:
+            current.code = written
+            self._save()
+        return []
+
     def hint(self) -> list[Event]:
         current, question = self.state.current, self.question
         if current is None or question is None:
@@ -260,13 +275,18 @@ class InterviewSession(SessionFlow):
             question = self.question
             assert question is not None
             return events + self._finish(current, question)
-        plan_warn = self.ctx.bank.plan(self.state.plan_id or "standard").warn_minutes * 60
-        warn = min(plan_warn, round_.minutes * 60 * WARN_SHARE)  # scaled to a shortened round
+        warn = self.warn_seconds(round_)
         if left <= warn and not round_.warned:
             round_.warned = True
             self._save()
             return [TimerWarning(round_.name, max(1, round(left / 60)))]
         return []
+
+    def warn_seconds(self, round_: RoundState) -> float:
+        """How long before a round's end its warning comes: the plan's, scaled to the round."""
+        plan = self.ctx.bank.plans.get(self.state.plan_id or "")
+        plan_warn = (plan.warn_minutes if plan else DEFAULT_WARN_MINUTES) * 60
+        return min(plan_warn, round_.minutes * 60 * WARN_SHARE)
 
     def run_examples(self) -> dict[str, object] | None:
         """Run the visible examples on the code in the draft (coding questions only)."""

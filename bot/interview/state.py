@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot.content.models import TargetLevel
+from bot.interview.editor import fenced
 
 Mode = Literal["mock", "drill", "single"]
 
@@ -64,10 +65,13 @@ class Current(_State):
     follow_up_answers: list[str] = Field(default_factory=list)
     tests_json: str | None = None  # the hidden-test run of a coding answer, as JSON
     clarified: list[int] = Field(default_factory=list)  # facts the candidate asked about
+    code: str = ""  # the code editor's text, when the candidate wrote some (bot.interview.editor)
 
     @property
     def answer(self) -> str:
-        return "\n\n".join(part for part in self.draft if part.strip())
+        """The chat draft, then the editor's code as the last python block."""
+        parts = [*self.draft, fenced(self.code) if self.code.strip() else ""]
+        return "\n\n".join(part for part in parts if part.strip())
 
 
 class Result(_State):

@@ -1,7 +1,8 @@
 """The Chainlit app: handlers turn clicks and messages into engine calls and render the events.
 
 Start it with `interview-bot serve`. Business logic lives in bot.interview (the engine); the
-settings are bot.web.choices, what is sent is bot.web.chat and its Markdown bot.web.render.
+settings are bot.web.choices, what is sent is bot.web.chat and its Markdown bot.web.render, the
+side panel with the question, clock, actions and code editor is bot.web.room.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import io
 import json
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import chainlit as cl
@@ -29,7 +29,7 @@ from bot.store import (
     export_json,
     export_key_points_csv,
 )
-from bot.web import chat, choices, render
+from bot.web import chat, choices, render, room, upload
 
 TICK_SECONDS = 1.0
 EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
@@ -133,29 +133,24 @@ def _session() -> InterviewSession | None:
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     session = _session()
-    text = message.content or ""
-    uploads = [await _read_upload(e) for e in message.elements or []]
-    text = "\n\n".join([text, *(u for u in uploads if u)]).strip()
     if session is None:
         await cl.Message(
             content="No session is running. Pick a mode in the settings and press **Start**.",
             actions=chat.actions("start", "history"),
         ).send()
         return
-    if not text:
+    files = [f for f in [await upload.read(e) for e in message.elements or []] if f]
+    code = next((f for f in files if f.python), None) if room.edits_code(session) else None
+    if code is not None:  # an uploaded .py replaces the editor's code, as if typed there
+        files.remove(code)
+        await _send(await _call(session.write_code, code.text))
+        await room.sync(engine_context(), session, force=True)
+        await cl.Message(content=f"Loaded **{code.name}** into the editor.").send()
+    text = "\n\n".join([message.content or "", *(f.as_message() for f in files)]).strip()
+    if text:
+        await _send(await _call(session.say, text))
+    elif code is None:
         await cl.Message(content="That message was empty; nothing was added.").send()
-        return
-    await _send(await _call(session.say, text))
-
-
-async def _read_upload(element: Any) -> str:
-    path = getattr(element, "path", None)
-    if not path:
-        return ""
-    raw = await asyncio.to_thread(Path(path).read_bytes)
-    code = raw[:200_000].decode("utf-8", "replace")
-    name = getattr(element, "name", "upload.py")
-    return f"```python\n# {name}\n{code}\n```" if name.endswith(".py") else code
 
 
 async def _act(method: str) -> None:
@@ -173,7 +168,31 @@ async def on_hint(action: cl.Action) -> None:
 
 @cl.action_callback("submit")
 async def on_submit(action: cl.Action) -> None:
+    await _take_code(action)
     await _act("submit")
+
+
+async def _take_code(action: cl.Action) -> None:
+    """Run examples, Submit and the editor's autosave carry its text: it becomes the answer's
+    code (saved) before anything runs, and a submitted one is shown in the chat."""
+    session, code = _session(), action.payload.get("code")
+    question_id = action.payload.get("question")
+    if session is None or not isinstance(code, str) or not room.edits_code(session, question_id):
+        return
+    await _send(await _call(session.write_code, code))
+    current = session.state.current
+    if action.name == "submit" and current is not None and current.code:
+        await cl.Message(content=render.code_markdown(current.code), type="user_message").send()
+
+
+@cl.action_callback(room.SAVE_CODE)
+async def on_save_code(action: cl.Action) -> None:
+    await _take_code(action)
+
+
+@cl.action_callback("room")
+async def on_room(action: cl.Action) -> None:
+    await room.sync(engine_context(), _session(), force=True)
 
 
 @cl.action_callback("skip")
@@ -198,6 +217,7 @@ async def on_run_examples(action: cl.Action) -> None:
     if session is None or question is None or question.coding is None:
         await cl.Message(content="Run examples works on a coding question.").send()
         return
+    await _take_code(action)
     report = await _call(session.run_examples)
     await cl.Message(content=chat.tests_markdown(question, report, hidden=False)).send()
 
@@ -269,7 +289,8 @@ async def on_export_json(action: cl.Action) -> None:
 async def _send(events: list[ev.Event]) -> None:
     if any(isinstance(e, ev.SessionEnded) for e in events):
         _stop_timer()
-    await chat.send(engine_context(), _session(), events)
+    await chat.send(engine_context(), events)
+    await room.sync(engine_context(), _session())
 
 
 # --- the round timer --------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Sending engine events to the chat: messages, streamed feedback, buttons and the timer."""
+"""Sending engine events to the chat: messages, streamed feedback and buttons.
+
+The question, its clock and the candidate's actions are also in the interview room (bot.web.room).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 import chainlit as cl
 
 from bot.content import Question
-from bot.interview import EngineContext, InterviewSession
+from bot.interview import EngineContext
 from bot.interview import events as ev
 from bot.sandbox import RunReport
 from bot.sandbox.run_report import render_run
@@ -24,6 +27,7 @@ LABELS = {
     "history": "Progress & history",
     "export_csv": "Export CSV",
     "export_json": "Export JSON",
+    "room": "Show the room",
 }
 
 
@@ -31,28 +35,15 @@ def actions(*names: str) -> list[cl.Action]:
     return [cl.Action(name=n, payload={}, label=LABELS[n]) for n in names]
 
 
-def answer_actions(question: Question) -> list[cl.Action]:
-    names = ["hint", "submit", "skip", "end"]
-    if question.coding is not None:
-        names.insert(1, "run_examples")
-    return actions(*names)
-
-
-async def send(
-    ctx: EngineContext, session: InterviewSession | None, events: list[ev.Event]
-) -> None:
+async def send(ctx: EngineContext, events: list[ev.Event]) -> None:
     for event in events:
-        await _send_one(ctx, session, event)
+        await _send_one(ctx, event)
 
 
-async def _send_one(ctx: EngineContext, session: InterviewSession | None, event: ev.Event) -> None:
+async def _send_one(ctx: EngineContext, event: ev.Event) -> None:
     if isinstance(event, ev.QuestionAsked):
         await clear_actions()
-        if event.deadline is not None and session is not None:
-            await _send_timer(ctx, session, event)
-        msg = cl.Message(
-            content=render.question_markdown(event), actions=answer_actions(event.question)
-        )
+        msg = cl.Message(content=render.question_markdown(event), actions=actions("room"))
         await msg.send()
         cl.user_session.set("actions_msg", msg)
     elif isinstance(event, ev.Graded):
@@ -62,7 +53,7 @@ async def _send_one(ctx: EngineContext, session: InterviewSession | None, event:
         await clear_actions()
         msg = cl.Message(
             content=f"**Follow-up {event.number}/{event.total}:** {event.prompt}",
-            actions=actions("submit", "skip", "end"),
+            actions=actions("room"),
         )
         await msg.send()
         cl.user_session.set("actions_msg", msg)
@@ -93,21 +84,6 @@ async def _send_one(ctx: EngineContext, session: InterviewSession | None, event:
         ).send()
     else:
         await cl.Message(content=render.short_markdown(event)).send()
-
-
-async def _send_timer(
-    ctx: EngineContext, session: InterviewSession, event: ev.QuestionAsked
-) -> None:
-    """The round's countdown runs in the browser; the server keeps time on its own as well."""
-    assert event.deadline is not None
-    plan = ctx.bank.plans.get(session.state.plan_id or "")
-    props = {
-        "deadline": event.deadline.isoformat(),
-        "round": f"Round {event.round_number}/{event.rounds_total}: {event.round_name}",
-        "warnSeconds": (plan.warn_minutes if plan else 5) * 60,
-    }
-    timer = cl.CustomElement(name="RoundTimer", props=props, display="inline")
-    await cl.Message(content="", elements=[timer]).send()
 
 
 async def _stream_feedback(ctx: EngineContext, event: ev.Graded) -> None:

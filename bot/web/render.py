@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from bot.content import COMPETENCIES, ContentBank, Question
 from bot.content.marks import strip_marks
 from bot.grading.report import grade_markdown
 from bot.interview import events as ev
+from bot.interview.editor import fenced
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
 from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary
 
@@ -38,8 +40,9 @@ def question_markdown(event: QuestionAsked) -> str:
         lines += [f"- `{_call(q, case)}` → `{case.expected!r}`" for case in q.coding.examples]
         lines += [
             "",
-            "Answer with your approach and your code in a ```python block (or upload a `.py` "
-            "file). **Run examples** runs the examples; **Submit** also runs the hidden tests.",
+            "Write your code in the editor of the interview room (or upload a `.py` file) and "
+            "explain your approach in the chat. **Run examples** runs the examples; **Submit** "
+            "also runs the hidden tests.",
         ]
     elif q.kind == "system_design":
         lines += ["", "Ask clarifying questions first (end them with `?`), then design."]
@@ -50,6 +53,43 @@ def question_markdown(event: QuestionAsked) -> str:
     return "\n".join(lines)
 
 
+_BLOCK_START = re.compile(r"^\s*([-*+>|#]|\d+[.)]\s|```|~~~)")  # a line that starts a block
+_BLOCK_WHOLE = re.compile(r"^\s*([|#]|```|~~~)")  # a block that is one line: nothing joins it
+
+
+def reflow(text: str) -> str:
+    """Markdown whose paragraphs were wrapped by hand (YAML block text), as flowing paragraphs:
+    a line joins the one before unless it starts a block (list item, quote, table, heading,
+    code) or follows a blank line, a heading, a table row or a hard break. Fenced code is kept."""
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines():
+        opens = line.lstrip().startswith(("```", "~~~"))
+        joins = bool(
+            not fenced
+            and not opens
+            and out
+            and out[-1].strip()
+            and line.strip()
+            and not _BLOCK_START.match(line)
+            and not _BLOCK_WHOLE.match(out[-1])
+            and not out[-1].endswith("  ")
+        )
+        if joins:
+            out[-1] = f"{out[-1].rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+        fenced = fenced != opens
+    return "\n".join(out)
+
+
+def example_lines(q: Question) -> list[str]:
+    """A coding question's visible examples, one `call → expected` line each."""
+    if q.coding is None:
+        return []
+    return [f"{_call(q, case)} → {case.expected!r}" for case in q.coding.examples]
+
+
 def _call(q: Question, case: Any) -> str:
     assert q.coding is not None
     args = case.args if case.args is not None else [f"<{case.args_expr}>"]
@@ -58,6 +98,11 @@ def _call(q: Question, case: Any) -> str:
         calls = "; ".join(f".{m}({', '.join(map(repr, a))})" for m, a in case.calls or [])
         return f"{q.coding.entry_point}({shown}) then {calls}"
     return f"{q.coding.entry_point}({shown})"
+
+
+def code_markdown(code: str) -> str:
+    """The editor's code as it was submitted, for the chat's record."""
+    return f"**Submitted from the editor:**\n\n{fenced(code)}"
 
 
 def _quote(text: str, limit: int = 1500) -> str:
