@@ -21,9 +21,9 @@ score: code that sets out to fake its own results can, but only for the person w
 """
 
 from bot.sandbox.concurrency import run_tests_async, run_tests_capped, runner_concurrency
-from bot.sandbox.isolation import protections
 from bot.sandbox.report import Limits, Protection, RunReport, SandboxError, Status, TestResult
 from bot.sandbox.runner import run_tests
+from bot.sandbox.safeguards import protections, summary
 
 __all__ = [
     "Limits",
@@ -37,4 +37,5 @@ __all__ = [
     "run_tests_async",
     "run_tests_capped",
     "runner_concurrency",
+    "summary",
 ]

@@ -1,7 +1,9 @@
 """One run, prepared before its first process starts.
 
 A run holds the tests, the limits, the command line, the child's setup, the working directory,
-and the files its printed output and its log go to.
+and the files its printed output and its log go to. Under bubblewrap the allowed packages are
+bound at a fixed path; without it their site-packages directory goes on the child's sys.path
+(every package there is then importable: only bubblewrap's allow-list narrows that down).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.models import CodeTest, CodingSpec
+from bot.sandbox.allow_list import import_paths
 from bot.sandbox.child import child_env, child_setup, dropping, hidden_paths
 from bot.sandbox.isolation import Isolation, command
+from bot.sandbox.packages import search_roots
 from bot.sandbox.report import Limits
 
 HARNESS = Path(__file__).resolve().with_name("harness.py")
@@ -32,9 +36,13 @@ class Run:
     home: str
     env: dict[str, str]
     sink: Path
-    log: Path  # stderr of unshare and of the interpreter before the harness takes over
+    log: Path  # stderr of bwrap or unshare, and of the interpreter before the harness takes over
     uid: int | None
     deadline: float
+    import_paths: list[str]  # put on the child's sys.path: where the allowed packages are
+    processes_inside: bool  # the harness sets the process limit itself (see harness._confine)
+    wrapped: bool  # runs inside bubblewrap, which reports a death by signal N as exit 128 + N
+    received: int = 0  # bytes of results read back so far, over every process of the run
 
 
 def prepare(
@@ -49,19 +57,31 @@ def prepare(
     home.mkdir()
     sink = workdir / "output.txt"
     sink.touch()
-    if uid is not None and not iso.filesystem:  # the code works in `home`, as its own uid
-        workdir.chmod(0o711)
-        os.chown(home, uid, uid)
-    interpreter = iso.interpreter if uid is not None else sys.executable
-    hide = hidden_paths(interpreter) if iso.filesystem else ()
-    setup = child_setup(limits, private_tmp=iso.filesystem, hide=hide, owner=uid or 0)
-    if uid is not None and iso.unshare is None:
-        setup = dropping(setup, uid)
     source = _harness_source()
+    if iso.bubblewrap is not None:
+        bwrap, env = iso.bubblewrap, child_env("/tmp")
+        setup = child_setup(limits, private_tmp=False, hide=(), owner=uid or 0)
+        paths, inside = import_paths(), uid is None and bwrap.process_limit
 
-    def argv(fd: int) -> list[str]:
-        return command(iso, uid, [interpreter, "-I", "-S", "-c", source, str(fd)])
+        def argv(fd: int) -> list[str]:
+            code = [iso.interpreter, "-I", "-S", "-c", source, str(fd)]
+            return bwrap.wrap(code, env=env, tmp_bytes=limits.tmp_bytes)
 
+    else:
+        if uid is not None and not iso.filesystem:  # the code works in `home`, as its own uid
+            workdir.chmod(0o711)
+            os.chown(home, uid, uid)
+        interpreter = iso.interpreter if uid is not None else sys.executable
+        hide = hidden_paths(interpreter) if iso.filesystem else ()
+        setup = child_setup(limits, private_tmp=iso.filesystem, hide=hide, owner=uid or 0)
+        env = child_env("/tmp" if iso.filesystem else str(home))
+        paths, inside = [str(p) for p in search_roots()], False
+
+        def argv(fd: int) -> list[str]:
+            return command(iso, uid, [interpreter, "-I", "-S", "-c", source, str(fd)])
+
+    if uid is not None and iso.unshare is None:  # bwrap and the bare child drop to it here
+        setup = dropping(setup, uid)
     return Run(
         spec=spec,
         tests=tests,
@@ -69,11 +89,14 @@ def prepare(
         argv=argv,
         setup=setup,
         home=str(home),
-        env=child_env("/tmp" if iso.filesystem else str(home)),
+        env=env,
         sink=sink,
         log=workdir / "runner.log",
         uid=uid,
         deadline=time.monotonic() + limits.wall_seconds,
+        import_paths=paths,
+        processes_inside=inside,
+        wrapped=iso.bubblewrap is not None,
     )
 
 
