@@ -489,3 +489,44 @@ def test_a_uid_held_by_another_process_is_left_alone() -> None:
     again = uid_pool._lock_file(held[0])
     assert again is not None, "closing the file released the uid"
     os.close(again)
+
+
+def test_where_nothing_isolates_serve_and_check_say_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    """A normal user without bubblewrap: rlimits only, and both entry points say it plainly."""
+    import json
+
+    from bot.cli import main
+    from bot.web import server
+
+    real_which = isolation.shutil.which
+    with monkeypatch.context() as machine:  # no bwrap, not root: only while probing
+        machine.setattr(
+            isolation.shutil,
+            "which",
+            lambda name, path=None: None if name == "bwrap" else real_which(name, path=path),
+        )
+        machine.setattr(isolation.os, "geteuid", lambda: 1000)
+        probed = isolation._probe()
+    assert probed.backend == "rlimits"
+    monkeypatch.setattr(isolation, "_PROBED", [probed])
+
+    def execve(*args: object) -> None:
+        raise SystemExit(0)
+
+    monkeypatch.setattr(server.os, "execve", execve)
+    with pytest.raises(SystemExit):
+        server.serve("127.0.0.1", 8000)
+    said = capsys.readouterr().out.splitlines()
+    assert len(said) == 2 and said[1].startswith("interview-bot: code runner: WARNING: no sandbox")
+    assert "bwrap not found" in said[1] and "resource limits only" in said[1]
+    args = ["check", "--root", str(mini_root), "--question", "coding-pair-sum-indices", "--json"]
+    assert main([*args, "--reference", "--examples-only"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sandbox"] == said[1].removeprefix("interview-bot: ")
+    shown = data["protections"]
+    for name in ("bubblewrap", "filesystem_allow_list", "pid_namespace", "process_limit"):
+        assert shown[name]["active"] is False, name
+    assert "bwrap not found" in shown["bubblewrap"]["detail"]
+    assert "/proc/<app pid>/environ" in shown["scrubbed_env"]["detail"]

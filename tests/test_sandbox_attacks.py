@@ -33,6 +33,7 @@ import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.content import CodingSpec, Question
+from bot.sandbox import Limits, run_tests
 
 SECRET = f"sk-attack-{uuid.uuid4().hex}"
 NOBODY = 65534
@@ -328,7 +329,78 @@ def test_the_report_says_what_holds(mode: str, project: Project) -> None:
     shown = report["protections"]
     for name in ("bubblewrap", "filesystem_allow_list", "pid_namespace", "network_namespace"):
         assert shown[name]["active"] is True, (name, shown[name])
+    assert "new user, PID, network, IPC, UTS and cgroup" in shown["bubblewrap"]["detail"]
     assert shown["unprivileged_user"]["active"] is (mode == "root")
     if mode == "nobody":
         assert "needs root" in shown["unprivileged_user"]["detail"]
         assert "allow-listed files" in shown["unprivileged_user"]["detail"]
+
+
+# --- the result channel: what the code's process sends back is capped ----------------------------
+
+FORGE = (  # a forged result for the first test: ITEMS empty objects, 4 bytes of JSON each
+    "import json, os, sys\n" + PAIR + "    record = {'index': 0, 'status': 'returned'}\n"
+    "    record['value'] = [{}] * ITEMS\n"
+    "    os.write(int(sys.argv[1]), (json.dumps(record) + '\\n').encode())\n"
+    "    return [0, 1]\n"
+)
+
+
+def test_a_result_line_over_the_limit_is_cut_off() -> None:
+    report = run_tests(FORGE.replace("ITEMS", "300_000"), spec(), spec().examples)
+    first = report.results[0]
+    assert first.status == "killed"
+    assert "over the limit of 1024 KB per result" in (first.error or "")
+
+
+def test_a_return_value_over_the_limit_is_an_error() -> None:
+    code = PAIR + "    return 'x' * 2_000_000\n"
+    report = run_tests(code, spec(), spec().examples)
+    assert [r.status for r in report.results] == ["error", "error"]
+    assert "too large to compare" in (report.results[0].error or "")
+
+
+def test_results_over_the_run_limit_stop_the_run() -> None:
+    coding = spec()
+    tests = [*coding.examples, *coding.tests]
+    limits = Limits(result_line_bytes=64 * 1024, results_bytes=128 * 1024)
+    report = run_tests(PAIR + "    return 'x' * 50_000\n", coding, tests, limits=limits)
+    statuses = [r.status for r in report.results]
+    assert report.total == len(tests) and statuses[:2] == ["failed", "failed"]
+    stopped = statuses.index("killed")
+    assert "result limit exceeded" in (report.results[stopped].error or "")
+    rest = report.results[stopped + 1 :]
+    assert rest and all((r.error or "").startswith("not run: result limit") for r in rest)
+
+
+MEMORY = """
+import json, resource, sys
+from bot.content import CodeTest, CodingSpec
+from bot.sandbox import isolation, run_tests
+job = json.loads(sys.stdin.read())
+isolation.machine()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+spec = CodingSpec.model_validate(job["spec"])
+run_tests(job["code"], spec, [CodeTest.model_validate(t) for t in job["tests"]])
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_forged_result_lines_do_not_grow_the_apps_memory() -> None:
+    """Issue #21: 15 MB of forged lines took the app from 393 MB to 1,640 MB."""
+    coding = spec()
+    job = {
+        "code": FORGE.replace("ITEMS", "3_900_000"),  # 15.6 MB per line, one per process
+        "spec": coding.model_dump(mode="json"),
+        "tests": [t.model_dump(mode="json") for t in [*coding.examples, *coding.tests]],
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY],
+        input=json.dumps(job),
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert int(done.stdout.split()[-1]) < 64, "MB the app's peak memory grew during the run"

@@ -98,9 +98,9 @@ def _isolation(limits: Limits, iso: Isolation) -> dict[str, tuple[bool, str]]:
     return {
         "bubblewrap": (
             bwrap is not None,
-            f"{bwrap.version if bwrap else ''} ({bwrap.tool if bwrap else ''}): new user, PID, "
-            "network, IPC, UTS and cgroup namespaces, all capabilities dropped, no new user "
-            "namespaces inside, a new session, killed with the server",
+            (f"{bwrap.version} ({bwrap.tool}): " if bwrap else "")
+            + "new user, PID, network, IPC, UTS and cgroup namespaces, all capabilities dropped, "
+            "no new user namespaces inside, a new session, killed with the server",
         ),
         "network_namespace": (
             iso.network,
@@ -111,16 +111,7 @@ def _isolation(limits: Limits, iso: Isolation) -> dict[str, tuple[bool, str]]:
             "own PID namespace and /proc: the app and other processes are invisible and cannot "
             "be signalled, and everything the code starts dies with the test process",
         ),
-        "private_filesystem": (
-            iso.filesystem,
-            f"a private {limits.tmp_bytes // MB} MB tmpfs as /tmp"
-            + (
-                "; the root is read-only"
-                if bwrap
-                else ", /var/tmp, /dev/shm and /run/lock; "
-                "question bank, knowledge base, labelled answers, data directory and .env hidden"
-            ),
-        ),  # fmt: skip
+        "private_filesystem": (iso.filesystem, _private_tmp(limits, iso)),
         "filesystem_allow_list": (
             bwrap is not None,
             "the code sees only the interpreter, its standard library, the shared libraries it "
@@ -141,6 +132,16 @@ def _isolation(limits: Limits, iso: Isolation) -> dict[str, tuple[bool, str]]:
     }
 
 
+def _private_tmp(limits: Limits, iso: Isolation) -> str:
+    tmp = f"a private {limits.tmp_bytes // MB} MB tmpfs as /tmp"
+    if iso.bubblewrap is not None:
+        return tmp + "; everything else is read-only"
+    return (
+        tmp + ", /var/tmp, /dev/shm and /run/lock; question bank, knowledge base, labelled "
+        "answers, data directory and .env hidden"
+    )
+
+
 _MISSING_DEFAULT = {
     "process_limit": "RLIMIT_NPROC is ignored for root and counts every process of a shared "
     "user, so it needs the run's own uid or a kernel that counts it per user namespace (5.14+)",
@@ -148,21 +149,28 @@ _MISSING_DEFAULT = {
 
 
 def _consequences(iso: Isolation) -> dict[str, str]:
-    confined = iso.bubblewrap is not None
+    fallback = "root-only namespaces" if iso.backend == "namespaces" else "resource limits only"
+    if iso.user:  # the run's own uid still keeps the app's files and processes out of reach
+        seen = "other checkouts, .git and what else any user may read"
+        processes = "the code can see other processes; what it leaves running is found by uid"
+    else:
+        seen = "the app's checkout, .git, data directory and .env"
+        processes = (
+            "the code can see the app, read its environment, signal it (os.kill(os.getppid(), 9) "
+            "stops it) and leave processes running after the run"
+        )
+    own_uid = (
+        "inside bubblewrap the code keeps the app's uid, but sees only the allow-listed files, "
+        "read-only, and its own processes"
+        if iso.bubblewrap is not None
+        else "the code runs with the app's own user and can read and write what the app can"
+    )
     return {
-        "bubblewrap": "falls back to root-only namespaces"
-        if iso.backend == "namespaces"
-        else "falls back to resource limits only",
+        "bubblewrap": f"falls back to {fallback}",
         "network_namespace": "the code can open network connections",
-        "pid_namespace": "the code can see other processes, and a child it starts in a new "
-        "session is found by uid only",
+        "pid_namespace": processes,
         "private_filesystem": "the code can write to the shared /tmp and read the content files",
-        "filesystem_allow_list": "the code sees the machine's files as its user may read them"
-        + (": other checkouts, .git and home directories included" if iso.user else
-           ": the app's own checkout, data directory and .env included"),
-        "unprivileged_user": "inside bubblewrap the code keeps the app's uid, but sees only the "
-        "allow-listed files, read-only, and its own processes"
-        if confined
-        else "the code runs with the app's own user and can read and write what the app can",
+        "filesystem_allow_list": f"the code can read what its user may: {seen} included",
+        "unprivileged_user": own_uid,
         "process_limit": "a fork bomb is stopped only by the time limits",
-    }  # fmt: skip
+    }
