@@ -133,16 +133,16 @@ def as_nobody() -> list[str]:
 
 
 def attack(
-    mode: str, project: Project, code: str, **limits: int
+    mode: str, project: Project, code: str, *, seconds: float = 5.0
 ) -> tuple[int, dict[str, Any] | None]:
     """Run `code` against the two examples as the app would in `mode`: (exit code, report)."""
     coding = spec()
-    tests = [t.model_copy(update={"time_limit_s": 5.0}) for t in coding.examples]
+    tests = [t.model_copy(update={"time_limit_s": seconds}) for t in coding.examples]
     job = {
         "code": code,
         "spec": coding.model_dump(mode="json"),
         "tests": [t.model_dump(mode="json") for t in tests],
-        "limits": limits,
+        "limits": {},
     }
     if mode == "root":
         argv, path = [sys.executable], str(PROJECT_ROOT)
@@ -276,19 +276,33 @@ def alive_named(name: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_a_double_forked_sleeper_does_not_outlive_the_run(mode: str, project: Project) -> None:
-    name = "ib" + uuid.uuid4().hex[:13]  # a command name is at most 15 characters
-    body = (
+def sleeper(name: str) -> str:
+    """Code that leaves a process named `name` behind: forked twice, in a session of its own."""
+    return (
         "    if os.fork() == 0:\n"
         "        os.setsid()\n"
         "        if os.fork() == 0:\n"
-        f"            ctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"
+        f"            ctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"  # PR_SET_NAME
         "            time.sleep(120)\n"
         "        os._exit(0)\n"
         "    time.sleep(0.2)\n"
     )
-    assert returned(mode, project, body) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_double_forked_sleeper_does_not_outlive_the_run(mode: str, project: Project) -> None:
+    name = "ib" + uuid.uuid4().hex[:13]  # a command name is at most 15 characters
+    assert returned(mode, project, sleeper(name)) == []
+    assert alive_named(name) == [], "a process the code started is still running"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_test_that_hangs_leaves_nothing_running(mode: str, project: Project) -> None:
+    name = "ib" + uuid.uuid4().hex[:13]
+    code = "import ctypes, os, time\n" + PAIR + sleeper(name) + "    while True:\n        pass\n"
+    status, report = attack(mode, project, code, seconds=1.0)
+    assert status == 0 and report is not None
+    assert [r["status"] for r in report["results"]] == ["timeout", "timeout"]
     assert alive_named(name) == [], "a process the code started is still running"
 
 
