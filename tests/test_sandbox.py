@@ -530,3 +530,27 @@ def test_where_nothing_isolates_serve_and_check_say_so(
         assert shown[name]["active"] is False, name
     assert "bwrap not found" in shown["bubblewrap"]["detail"]
     assert "/proc/<app pid>/environ" in shown["scrubbed_env"]["detail"]
+
+
+def test_packages_bubblewrap_cannot_bind_are_left_out_not_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.sandbox import allow_list
+
+    locked = tmp_path / "locked"
+    (locked / "numpy").mkdir(parents=True)
+    locked.chmod(0)  # neither a pool uid nor the app's own user (through bwrap) can reach it
+    try:
+        unreachable = {"numpy": locked / "numpy"}
+        monkeypatch.setattr(allow_list, "package_dirs", lambda: unreachable)
+        monkeypatch.setattr(allow_list, "library_dirs", lambda: [])
+        monkeypatch.setattr(isolation, "package_dirs", lambda: unreachable)
+        probed = isolation._probe()
+    finally:
+        locked.chmod(0o700)
+    assert probed.backend == "bubblewrap" and probed.bubblewrap is not None
+    assert probed.bubblewrap.packages == ()
+    report = run_tests(PAIR + "    import numpy\n", spec(), quick(), isolation=probed)
+    assert "ModuleNotFoundError" in (report.results[0].error or "")
+    shown = report.protections["filesystem_allow_list"]
+    assert shown["active"] and "no packages (could not bind numpy: bwrap failed" in shown["detail"]

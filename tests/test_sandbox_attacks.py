@@ -307,6 +307,22 @@ def test_a_test_that_hangs_leaves_nothing_running(mode: str, project: Project) -
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_numpy_imports_and_nothing_else_of_site_packages(mode: str, project: Project) -> None:
+    body = (
+        "    import numpy\n"  # its vendored OpenBLAS does the inverse
+        "    if float(numpy.linalg.inv(numpy.diag([2.0, 4.0])).sum()) != 0.75:\n"
+        "        found.append('numpy computed a wrong inverse')\n"
+        "    for name in ('yaml', 'pydantic', 'bot'):\n"
+        "        try:\n"
+        "            __import__(name)\n"
+        "            found.append('imported ' + name)\n"
+        "        except ImportError:\n"
+        "            pass\n"
+    )
+    assert returned(mode, project, body) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_new_user_namespaces_are_refused(mode: str, project: Project) -> None:
     body = (
         "    libc = ctypes.CDLL(None, use_errno=True)\n"

@@ -3,8 +3,9 @@
 The child sees, read-only: the interpreter, its standard library (with any site-packages inside
 it masked), the directories of the shared libraries the interpreter links against (as `ldd`
 finds them, with the top-level symlinks such as /lib -> usr/lib recreated), the allowed packages
-of `bot.sandbox.packages` at `PACKAGES_MOUNT`, and the loader's cache; plus a minimal /dev, its
-own /proc and a private /tmp (added per run, see `bot.sandbox.bubblewrap`). No repository, no
+of `bot.sandbox.packages` at `PACKAGES_MOUNT` (on the child's sys.path), and the loader's cache;
+plus a minimal /dev, its own /proc and a private /tmp (added per run, see
+`bot.sandbox.bubblewrap`). No repository, no
 other checkout, no home, no .git, no data directory, no .env, no /etc beyond the loader's cache.
 """
 
@@ -53,17 +54,18 @@ def mounts(seen: dict[str, Any]) -> tuple[str, ...]:
     for site_dir in sorted(str(s) for s in seen["site"]):
         if os.path.isdir(site_dir) and any(_inside(site_dir, b) for b in binds):
             args += ["--tmpfs", site_dir, "--remount-ro", site_dir]
-    for name, path in sorted(package_dirs().items()):
-        args += ["--ro-bind", str(path), f"{PACKAGES_MOUNT}/{name}"]
-    for lib in library_dirs():  # beside the packages, where their $ORIGIN-relative RPATH looks
-        args += ["--ro-bind", str(lib), f"{PACKAGES_MOUNT}/{lib.name}"]
     args += ["--ro-bind-try", LOADER_CACHE, LOADER_CACHE, "--proc", "/proc", "--dev", "/dev"]
     return tuple(args)
 
 
-def import_paths() -> list[str]:
-    """What the harness puts on the child's sys.path inside the allow-list view."""
-    return [PACKAGES_MOUNT] if package_dirs() else []
+def package_mounts() -> tuple[str, ...]:
+    """bwrap arguments that bind the allowed packages at PACKAGES_MOUNT."""
+    args: list[str] = []
+    for name, path in sorted(package_dirs().items()):
+        args += ["--ro-bind", str(path), f"{PACKAGES_MOUNT}/{name}"]
+    for lib in library_dirs():  # beside the packages, where their $ORIGIN-relative RPATH looks
+        args += ["--ro-bind", str(lib), f"{PACKAGES_MOUNT}/{lib.name}"]
+    return tuple(args)
 
 
 def shared_libraries(exe: str) -> list[str]:

@@ -42,6 +42,7 @@ class Bubblewrap:
     version: str
     mounts: tuple[str, ...]  # bwrap arguments that build the allow-list view (not /tmp)
     process_limit: bool  # RLIMIT_NPROC set inside the sandbox counts only its processes
+    packages: tuple[str, ...] = ()  # the allowed packages bound at allow_list.PACKAGES_MOUNT
 
     def wrap(self, argv: list[str], *, env: dict[str, str], tmp_bytes: int) -> list[str]:
         """The command line that runs `argv` inside the sandbox."""

@@ -25,9 +25,10 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from bot.sandbox.allow_list import DESCRIBE, AllowListError, mounts
+from bot.sandbox.allow_list import DESCRIBE, AllowListError, mounts, package_mounts
 from bot.sandbox.bubblewrap import Bubblewrap, find_tool, nproc_per_namespace, version_of
 from bot.sandbox.child import LIBC, PRIVATE_DIRS, SAFE_PATH, child_env, child_setup, dropping
+from bot.sandbox.packages import package_dirs
 from bot.sandbox.report import Limits
 from bot.sandbox.uid_pool import POOL
 
@@ -117,6 +118,8 @@ def _probe_bubblewrap() -> tuple[Isolation | None, str]:
 
 
 def _bubblewrap_with(tool: str, interpreter: str, uid: int | None) -> tuple[Isolation | None, str]:
+    """bubblewrap running `interpreter` as `uid` (None: as the app), with the allowed packages if
+    it can bind them, else without them (and says so): the sandbox matters more than numpy."""
     plain = child_setup(Limits(), private_tmp=False, hide=(), owner=uid or 0)
     setup = plain if uid is None else dropping(plain, uid)
     runs_as = os.getuid() if uid is None else uid
@@ -125,23 +128,34 @@ def _bubblewrap_with(tool: str, interpreter: str, uid: int | None) -> tuple[Isol
     if seen is None or not _coherent(seen, runs_as):
         return None, f"{interpreter} is not usable: {out.strip()[-200:] or 'another Python'}"
     try:
-        bwrap = Bubblewrap(tool, version_of(tool), mounts(seen), nproc_per_namespace())
+        view = mounts(seen)
     except AllowListError as error:
         return None, str(error)
-    probe = [str(seen["exe"]), "-I", "-S", "-c", INTERPRETER_PROBE]
-    argv = bwrap.wrap(probe, env=child_env("/tmp"), tmp_bytes=Limits().tmp_bytes)
-    ok, out = _try(argv, setup)
-    inside = _parse_probe(out) if ok else None
-    if inside is None or not _coherent(inside, runs_as):
-        return None, f"bwrap failed here: {out.strip()[-200:]}"
+    names, version, nproc = tuple(sorted(package_dirs())), version_of(tool), nproc_per_namespace()
+    tries = [(names, view + package_mounts()), ((), view)] if names else [((), view)]
+    why = ""
+    for packages, args in tries:
+        bwrap = Bubblewrap(tool, version, args, nproc, packages)
+        probe = [str(seen["exe"]), "-I", "-S", "-c", INTERPRETER_PROBE]
+        ok, out = _try(
+            bwrap.wrap(probe, env=child_env("/tmp"), tmp_bytes=Limits().tmp_bytes), setup
+        )
+        inside = _parse_probe(out) if ok else None
+        if inside is not None and _coherent(inside, runs_as):
+            return _in_bubblewrap(bwrap, str(seen["exe"]), str(inside["full"]), uid, why), ""
+        why = f"bwrap failed here: {out.strip()[-200:]}"
+    return None, why
+
+
+def _in_bubblewrap(
+    bwrap: Bubblewrap, interpreter: str, version: str, uid: int | None, packages_failed: str
+) -> Isolation:
     missing = {}
     if uid is None:
         missing["unprivileged_user"] = f"needs root, and the app runs as uid {os.geteuid()}"
-    found = Isolation(
-        None, True, True, True, uid is not None, str(seen["exe"]), str(inside["full"]), missing,
-        bwrap,
-    )  # fmt: skip
-    return found, ""
+    if packages_failed:
+        missing["allowed_packages"] = f"{', '.join(sorted(package_dirs()))}: {packages_failed}"
+    return Isolation(None, True, True, True, uid is not None, interpreter, version, missing, bwrap)
 
 
 # --- 2. as root: unshare(1), a mount namespace through libc, a pool uid -----------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.models import CodeTest, CodingSpec
-from bot.sandbox.allow_list import import_paths
+from bot.sandbox.allow_list import PACKAGES_MOUNT
 from bot.sandbox.child import child_env, child_setup, dropping, hidden_paths
 from bot.sandbox.isolation import Isolation, command
 from bot.sandbox.packages import search_roots
@@ -61,7 +61,8 @@ def prepare(
     if iso.bubblewrap is not None:
         bwrap, env = iso.bubblewrap, child_env("/tmp")
         setup = child_setup(limits, private_tmp=False, hide=(), owner=uid or 0)
-        paths, inside = import_paths(), uid is None and bwrap.process_limit
+        paths = [PACKAGES_MOUNT] if bwrap.packages else []
+        inside = uid is None and bwrap.process_limit
 
         def argv(fd: int) -> list[str]:
             code = [iso.interpreter, "-I", "-S", "-c", source, str(fd)]

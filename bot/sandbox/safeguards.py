@@ -112,12 +112,7 @@ def _isolation(limits: Limits, iso: Isolation) -> dict[str, tuple[bool, str]]:
             "be signalled, and everything the code starts dies with the test process",
         ),
         "private_filesystem": (iso.filesystem, _private_tmp(limits, iso)),
-        "filesystem_allow_list": (
-            bwrap is not None,
-            "the code sees only the interpreter, its standard library, the shared libraries it "
-            "needs, the allowed packages, a minimal /dev, its own /proc and its /tmp: no "
-            "repository, checkout, .git, home, data directory or .env",
-        ),
+        "filesystem_allow_list": (bwrap is not None, _allow_list(iso)),
         "unprivileged_user": (
             iso.user,
             f"runs as a uid of its own from {uid_base()} up (no groups, no new privileges): it "
@@ -130,6 +125,19 @@ def _isolation(limits: Limits, iso: Isolation) -> dict[str, tuple[bool, str]]:
             + "); whatever is left when a test ends is killed",
         ),
     }
+
+
+def _allow_list(iso: Isolation) -> str:
+    names = ", ".join(iso.bubblewrap.packages) if iso.bubblewrap else ""
+    unbound = iso.missing.get("allowed_packages")
+    packages = f"the allowed packages ({names})" if names else "no packages"
+    if unbound:
+        packages += f" (could not bind {unbound})"
+    return (
+        "the code sees only the interpreter, its standard library, the shared libraries it "
+        f"needs, {packages}, a minimal /dev, its own /proc and its /tmp: no repository, "
+        "checkout, .git, home, data directory or .env"
+    )
 
 
 def _private_tmp(limits: Limits, iso: Isolation) -> str:
