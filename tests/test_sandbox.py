@@ -554,3 +554,13 @@ def test_packages_bubblewrap_cannot_bind_are_left_out_not_the_sandbox(
     assert "ModuleNotFoundError" in (report.results[0].error or "")
     shown = report.protections["filesystem_allow_list"]
     assert shown["active"] and "no packages (could not bind numpy: bwrap failed" in shown["detail"]
+
+
+def test_a_run_leaves_its_uid_clean_not_even_a_zombie(run_uids: list[int]) -> None:
+    """Nothing of a run waits on the machine's init to be reaped, which would keep the uid busy."""
+    report = run_tests(spec().reference_solution, spec(), quick())
+    assert report.passed == 2
+    if not protections()["unprivileged_user"].active:
+        assert run_uids == []
+        return
+    assert [uid_pool.pids_of(uid, zombies=True) for uid in run_uids] == [[]]

@@ -5,9 +5,9 @@ lets users create user namespaces. Each test process gets new user, PID, network
 cgroup namespaces, no capabilities, no way to create further user namespaces, a new session (no
 terminal to inject input into), an environment of exactly the child's variables, and the
 allow-list filesystem of `bot.sandbox.allow_list`. It dies with the server, and everything it
-starts dies with it (the PID namespace ends with its init). As root, the runner first drops to a
-uid of the pool (`bot.sandbox.uid_pool`), so bwrap itself runs unprivileged and the process limit
-and the clean-up by uid still apply.
+starts dies with it (the interpreter is the PID namespace's init, see AS_INIT). As root, the
+runner first drops to a uid of the pool (`bot.sandbox.uid_pool`), so bwrap itself runs
+unprivileged and the process limit and the clean-up by uid still apply.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ NAMESPACES = (
     "--unshare-cgroup",
 )
 HARDENING = ("--die-with-parent", "--new-session", "--disable-userns", "--cap-drop", "ALL")
+# The interpreter is the PID namespace's init: bwrap reaps it directly. With bwrap's own init in
+# between, that init outlives bwrap for a moment and lands on the machine's init as a zombie of
+# the run's uid, which keeps the uid from being reused until the machine's init reaps it.
+# As init, the code ignores signals it has no handler for, except those the kernel forces (a
+# crash, SIGKILL at the hard CPU limit), and when it exits everything it started is killed.
+AS_INIT = ("--as-pid-1",)
 HOSTNAME = "sandbox"
 # Linux counts RLIMIT_NPROC per user namespace from 5.14 on: set inside the sandbox, it limits
 # the sandbox's own processes instead of every process of the user.
@@ -46,7 +52,7 @@ class Bubblewrap:
 
     def wrap(self, argv: list[str], *, env: dict[str, str], tmp_bytes: int) -> list[str]:
         """The command line that runs `argv` inside the sandbox."""
-        args = [self.tool, *NAMESPACES, *HARDENING, "--hostname", HOSTNAME, "--clearenv"]
+        args = [self.tool, *NAMESPACES, *HARDENING, *AS_INIT, "--hostname", HOSTNAME, "--clearenv"]
         for name, value in env.items():
             args += ["--setenv", name, value]
         # /tmp first: an interpreter that lives under /tmp is then bound on top of it

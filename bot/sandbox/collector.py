@@ -224,7 +224,7 @@ def _death(returncode: int) -> tuple[Status, str]:
             signal.SIGXFSZ: "file size limit exceeded",
             signal.SIGSEGV: "the interpreter crashed (segmentation fault)",
             signal.SIGABRT: "the interpreter aborted",
-            signal.SIGKILL: "killed (SIGKILL), for example by the memory or process limits",
+            signal.SIGKILL: "killed (SIGKILL), for example by the CPU, memory or process limits",
         }
         status: Status = "timeout" if sig == signal.SIGXCPU else "killed"
         return status, reasons.get(sig, f"killed by {sig.name}")
