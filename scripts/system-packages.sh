@@ -19,6 +19,9 @@ set -euo pipefail
 TEST_PACKAGES=(make postgresql chromium python3)
 # Both targets need a Python 3.11+ that can create a virtual environment (Debian splits venv out).
 PYTHON_PACKAGES=(python3 python3-venv)
+# Both targets, on Linux: bubblewrap, the code runner's sandbox (bot/sandbox/bubblewrap.py), which
+# isolates candidates' code without root. A bwrap already on PATH will do, on any distribution.
+SANDBOX_PACKAGES=(bubblewrap)
 PYTHON=${PYTHON:-python3}
 
 usage() {
@@ -50,8 +53,11 @@ installed() {  # a package dpkg knows as installed (not merely remembered by its
 
 wanted=()
 python_ok || wanted+=("${PYTHON_PACKAGES[@]}")
+if [[ $OSTYPE == linux* ]] && ! command -v bwrap >/dev/null 2>&1; then
+  wanted+=("${SANDBOX_PACKAGES[@]}")
+fi
 [[ $target == test ]] && wanted+=("${TEST_PACKAGES[@]}")
-[[ ${#wanted[@]} -gt 0 ]] || exit 0  # `make run` with a good Python: nothing to check
+[[ ${#wanted[@]} -gt 0 ]] || exit 0  # `make run` with a good Python and bwrap: nothing to check
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "system-packages: not a Debian system (no dpkg). make $target needs the equivalents of" \

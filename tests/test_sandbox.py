@@ -109,6 +109,14 @@ def _output_head_kept(report: RunReport) -> None:
 
 
 NET = "Network is unreachable" if ACTIVE["network_namespace"] else None
+# /root does not exist in the allow-list view; as a uid of its own, it is not writable
+WRITE_REFUSED = (
+    "FileNotFoundError"
+    if ACTIVE["filesystem_allow_list"]
+    else "PermissionError"
+    if ACTIVE["unprivileged_user"]
+    else None
+)
 NPROC = "processes and threads was reached" if ACTIVE["process_limit"] else None
 
 # (case, code, status of the first test, message in it, further check)
@@ -154,7 +162,7 @@ HOSTILE: list[tuple[str, str, str, str | None, Callable[[RunReport], None] | Non
         f"    open('/root/{ESCAPE}', 'w').write('x')\n"
         f"    open({str(PROJECT_ROOT / ESCAPE)!r}, 'w').write('x')\n",
         "error",
-        "PermissionError" if ACTIVE["unprivileged_user"] else None,
+        WRITE_REFUSED,
         _no_escape,
     ),
     (
@@ -222,15 +230,23 @@ def test_network_is_cut_off_when_the_namespace_is_active() -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
+        server.settimeout(0.1)
         port = server.getsockname()[1]
         code = (
             "import socket\n" + PAIR + f"    socket.create_connection(('127.0.0.1', {port}), 2)\n"
             "    return [0, 1]\n"
         )
         report = run_tests(code, spec(), quick())
+        reached = True
+        try:
+            server.accept()[0].close()
+        except TimeoutError:
+            reached = False
     if protections()["network_namespace"].active:
-        assert report.results[0].status == "error"
-        assert "Network is unreachable" in (report.results[0].error or "")
+        assert report.results[0].status == "error" and not reached
+        # unshare leaves no interface up; bubblewrap brings up a loopback of the sandbox's own
+        refused = ("Network is unreachable", "Connection refused")
+        assert any(word in (report.results[0].error or "") for word in refused)
     else:
         assert report.results[0].status == "passed", "loopback works without the namespace"
 
@@ -283,9 +299,12 @@ def test_protections_are_reported_with_every_run() -> None:
         "scrubbed_env",
         "isolated_interpreter",
         "output_cap",
+        "result_cap",
+        "bubblewrap",
         "network_namespace",
         "pid_namespace",
         "private_filesystem",
+        "filesystem_allow_list",
         "unprivileged_user",
         "process_limit",
     }
@@ -326,7 +345,7 @@ def test_without_any_namespace_the_runner_still_works_and_says_so() -> None:
     assert report.protections["rlimits"]["active"] is True
 
 
-def test_without_unshare_root_still_drops_to_its_own_uid(
+def test_without_bubblewrap_or_unshare_root_still_drops_to_its_own_uid(
     monkeypatch: pytest.MonkeyPatch, run_uids: list[int]
 ) -> None:
     if os.geteuid() != 0:
@@ -336,10 +355,14 @@ def test_without_unshare_root_still_drops_to_its_own_uid(
     monkeypatch.setattr(
         isolation.shutil,
         "which",
-        lambda name, path=None: None if name == "unshare" else real_which(name, path=path),
+        lambda name, path=None: (
+            None if name in ("unshare", "bwrap") else real_which(name, path=path)
+        ),
     )
     probed = isolation._probe()
+    assert probed.backend == "namespaces" and probed.bubblewrap is None
     assert probed.unshare is None and probed.user and probed.filesystem
+    assert "bwrap not found" in probed.missing["bubblewrap"]
     assert "unshare (util-linux) not found" in probed.missing["network_namespace"]
     escaped = (
         "import os, time\n" + PAIR + "    if os.fork() == 0:\n        os.setsid()\n"
@@ -466,3 +489,78 @@ def test_a_uid_held_by_another_process_is_left_alone() -> None:
     again = uid_pool._lock_file(held[0])
     assert again is not None, "closing the file released the uid"
     os.close(again)
+
+
+def test_where_nothing_isolates_serve_and_check_say_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mini_root: Path
+) -> None:
+    """A normal user without bubblewrap: rlimits only, and both entry points say it plainly."""
+    import json
+
+    from bot.cli import main
+    from bot.web import server
+
+    real_which = isolation.shutil.which
+    with monkeypatch.context() as machine:  # no bwrap, not root: only while probing
+        machine.setattr(
+            isolation.shutil,
+            "which",
+            lambda name, path=None: None if name == "bwrap" else real_which(name, path=path),
+        )
+        machine.setattr(isolation.os, "geteuid", lambda: 1000)
+        probed = isolation._probe()
+    assert probed.backend == "rlimits"
+    monkeypatch.setattr(isolation, "_PROBED", [probed])
+
+    def execve(*args: object) -> None:
+        raise SystemExit(0)
+
+    monkeypatch.setattr(server.os, "execve", execve)
+    with pytest.raises(SystemExit):
+        server.serve("127.0.0.1", 8000)
+    said = capsys.readouterr().out.splitlines()
+    assert len(said) == 2 and said[1].startswith("interview-bot: code runner: WARNING: no sandbox")
+    assert "bwrap not found" in said[1] and "resource limits only" in said[1]
+    args = ["check", "--root", str(mini_root), "--question", "coding-pair-sum-indices", "--json"]
+    assert main([*args, "--reference", "--examples-only"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sandbox"] == said[1].removeprefix("interview-bot: ")
+    shown = data["protections"]
+    for name in ("bubblewrap", "filesystem_allow_list", "pid_namespace", "process_limit"):
+        assert shown[name]["active"] is False, name
+    assert "bwrap not found" in shown["bubblewrap"]["detail"]
+    assert "/proc/<app pid>/environ" in shown["scrubbed_env"]["detail"]
+
+
+def test_packages_bubblewrap_cannot_bind_are_left_out_not_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.sandbox import allow_list
+
+    locked = tmp_path / "locked"
+    (locked / "numpy").mkdir(parents=True)
+    locked.chmod(0)  # neither a pool uid nor the app's own user (through bwrap) can reach it
+    try:
+        unreachable = {"numpy": locked / "numpy"}
+        monkeypatch.setattr(allow_list, "package_dirs", lambda: unreachable)
+        monkeypatch.setattr(allow_list, "library_dirs", lambda: [])
+        monkeypatch.setattr(isolation, "package_dirs", lambda: unreachable)
+        probed = isolation._probe()
+    finally:
+        locked.chmod(0o700)
+    assert probed.backend == "bubblewrap" and probed.bubblewrap is not None
+    assert probed.bubblewrap.packages == ()
+    report = run_tests(PAIR + "    import numpy\n", spec(), quick(), isolation=probed)
+    assert "ModuleNotFoundError" in (report.results[0].error or "")
+    shown = report.protections["filesystem_allow_list"]
+    assert shown["active"] and "no packages (could not bind numpy: bwrap failed" in shown["detail"]
+
+
+def test_a_run_leaves_its_uid_clean_not_even_a_zombie(run_uids: list[int]) -> None:
+    """Nothing of a run waits on the machine's init to be reaped, which would keep the uid busy."""
+    report = run_tests(spec().reference_solution, spec(), quick())
+    assert report.passed == 2
+    if not protections()["unprivileged_user"].active:
+        assert run_uids == []
+        return
+    assert [uid_pool.pids_of(uid, zombies=True) for uid in run_uids] == [[]]

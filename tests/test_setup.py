@@ -13,7 +13,7 @@ from bot.config import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "system-packages.sh"
 BASH = shutil.which("bash") or "/bin/bash"
-EVERYTHING = "make postgresql chromium python3 python3-venv"
+EVERYTHING = "make postgresql chromium python3 python3-venv bubblewrap"
 
 # Each shim is a tiny sh script run by absolute path; it reads its behaviour from the environment.
 SHIMS = {
@@ -49,6 +49,12 @@ class Machine:
 
     def without(self, tool: str) -> Machine:
         (self.shims / tool).unlink()
+        return self
+
+    def with_bwrap(self) -> Machine:
+        """A bwrap on PATH, as another distribution's package would put it there."""
+        (self.shims / "bwrap").write_text("#!/bin/sh\nexit 0\n")
+        (self.shims / "bwrap").chmod(0o755)
         return self
 
     def env(self, path: str) -> dict[str, str]:
@@ -95,14 +101,25 @@ def test_everything_present_is_a_silent_no_op(machine: Machine, target: str) -> 
     assert machine.apt_calls() == []
 
 
-def test_run_needs_nothing_but_a_good_python(machine: Machine) -> None:
+def test_run_needs_nothing_but_a_good_python_and_bwrap(machine: Machine) -> None:
     machine.installed = ""
-    done = machine.without("dpkg").run("run")
+    done = machine.with_bwrap().without("dpkg").run("run")
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
+def test_run_without_bubblewrap_asks_for_it(machine: Machine) -> None:
+    machine.installed = "python3 python3-venv"
+    done = machine.run("--dry-run", "run")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y bubblewrap"
+    done = machine.without("dpkg").run("run")
+    assert (
+        done.returncode == 1 and "equivalents of these Debian packages: bubblewrap" in done.stderr
+    )
+
+
 def test_missing_as_non_root_stops_with_the_exact_command(machine: Machine) -> None:
-    machine.installed = "make python3 python3-venv"
+    machine.installed = "make python3 python3-venv bubblewrap"
     done = machine.run("--dry-run", "test")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y postgresql chromium"
@@ -110,7 +127,7 @@ def test_missing_as_non_root_stops_with_the_exact_command(machine: Machine) -> N
 
 
 def test_missing_as_root_with_apt_prints_the_install_it_would_run(machine: Machine) -> None:
-    machine.installed, machine.uid = "make python3 python3-venv", 0
+    machine.installed, machine.uid = "make python3 python3-venv bubblewrap", 0
     done = machine.run("--dry-run", "test")
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == (
@@ -120,7 +137,7 @@ def test_missing_as_root_with_apt_prints_the_install_it_would_run(machine: Machi
 
 
 def test_missing_as_root_without_apt_gives_the_command_without_sudo(machine: Machine) -> None:
-    machine.installed, machine.uid = "make postgresql python3 python3-venv", 0
+    machine.installed, machine.uid = "make postgresql python3 python3-venv bubblewrap", 0
     done = machine.without("apt-get").run("--dry-run", "test")
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == "  apt-get install -y chromium"
@@ -137,7 +154,7 @@ def test_missing_as_root_without_apt_gives_the_command_without_sudo(machine: Mac
 def test_root_installs_and_updates_apt_only_when_needed(
     machine: Machine, needs_update: bool, calls: list[str]
 ) -> None:
-    machine.installed, machine.uid = "make postgresql python3 python3-venv", 0
+    machine.installed, machine.uid = "make postgresql python3 python3-venv bubblewrap", 0
     machine.apt_needs_update = needs_update
     done = machine.run("test")
     assert done.returncode == 0, done.stderr
@@ -145,14 +162,17 @@ def test_root_installs_and_updates_apt_only_when_needed(
 
 
 def test_a_package_with_only_its_config_files_left_is_missing(machine: Machine) -> None:
-    machine.installed, machine.config_only = "make postgresql python3 python3-venv", "chromium"
+    machine.installed, machine.config_only = (
+        "make postgresql python3 python3-venv bubblewrap",
+        "chromium",
+    )
     done = machine.run("--dry-run", "test")
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y chromium"
 
 
 def test_run_without_a_usable_python_asks_for_debians(machine: Machine) -> None:
-    machine.installed, machine.python_ok = "python3", False
+    machine.installed, machine.python_ok = "python3 bubblewrap", False
     done = machine.run("--dry-run", "run")
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y python3-venv"
@@ -171,7 +191,7 @@ def test_make_test_stops_before_pip(machine: Machine, tmp_path: Path) -> None:
     shutil.copy(SCRIPT, repo / "scripts")
     for name in ("requirements.lock", "pyproject.toml"):
         (repo / name).write_text("")
-    machine.installed = "make postgresql python3 python3-venv"
+    machine.installed = "make postgresql python3 python3-venv bubblewrap"
     done = subprocess.run(
         ["make", "-C", str(repo), "test"],
         env=machine.env(f"{machine.shims}:/usr/bin:/bin"),  # shims first, then make and bash

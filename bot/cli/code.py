@@ -29,7 +29,7 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Run code against a coding question's examples and hidden tests."""
-    from bot.sandbox import run_tests
+    from bot.sandbox import run_tests, summary
 
     q = content_bank(root).question(question)
     if q.coding is None:
@@ -40,7 +40,7 @@ def check(
     tests = list(q.coding.examples) + ([] if examples_only else list(q.coding.tests))
     report = run_tests(code, q.coding, tests)
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "sandbox": summary()})
     else:
         _print_run(report)
     if report.error or report.passed != report.total:

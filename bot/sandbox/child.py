@@ -49,6 +49,7 @@ def child_env(home: str) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "HOME": home,
         "TMPDIR": home,
+        "OPENBLAS_NUM_THREADS": "1",  # numpy: one thread, within the process limit, same timing
     }
 
 

@@ -8,16 +8,16 @@ import select
 import signal
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 from bot.content.models import CodingSpec
+from bot.sandbox.bubblewrap import signal_of
 from bot.sandbox.harness import same
 from bot.sandbox.plan import Run
 from bot.sandbox.report import RunReport, Status, TestResult
 from bot.sandbox.tolerance import close_mismatch
 
-LINE_LIMIT = 16 * 1024 * 1024  # one result line from the harness (values are capped at 8 MB)
+CHUNK = 1 << 16
 
 
 class Collector:
@@ -37,9 +37,12 @@ class Collector:
             ready, _, _ = select.select([fd], [], [], max(budget - time.monotonic(), 0))
             if not ready:
                 return self._overtime()
-            chunk = os.read(fd, 1 << 20)
+            chunk = os.read(fd, CHUNK)
             if not chunk:
                 break
+            self.run.received += len(chunk)
+            if self.run.received > self.run.limits.results_bytes:
+                return self._flooded()
             buffer += chunk
             while (end := buffer.find(b"\n", scanned)) >= 0:
                 follow = self._event(bytes(buffer[:end]))
@@ -48,10 +51,11 @@ class Collector:
                 if follow is not None:
                     return follow
             scanned = len(buffer)
-            if scanned > LINE_LIMIT:
-                return self._tampered("an oversized line")
+            if scanned > self.run.limits.result_line_bytes:
+                limit = self.run.limits.result_line_bytes // 1024
+                return self._tampered(f"a line over the limit of {limit} KB per result")
         proc.wait()
-        return self._ended(_returncode(proc.returncode, self.run.log))
+        return self._ended(_returncode(proc.returncode, self.run))
 
     def _budget(self) -> float:
         limit = self.run.limits.startup_seconds
@@ -159,6 +163,20 @@ class Collector:
             return self.next + 1
         return self.next
 
+    def _flooded(self) -> int:
+        """The process sent back more than a run may: stop it, and run no further test."""
+        limit = self.run.limits.results_bytes // (1024 * 1024)
+        reason = (
+            f"result limit exceeded: the code's process sent back more than {limit} MB of "
+            "results in this run, so it was stopped"
+        )
+        index = self.running if self.running is not None else self.next
+        if index < len(self.run.tests):
+            _record(self.report, self.run, index, "killed", error=reason)
+        for rest in range(index + 1, len(self.run.tests)):
+            _record(self.report, self.run, rest, "killed", error=f"not run: {reason}")
+        return len(self.run.tests)
+
     def _tampered(self, what: str) -> int:
         index = self.running if self.running is not None else self.next
         if index >= len(self.run.tests):
@@ -200,22 +218,30 @@ def not_run(report: RunReport, run: Run, start: int) -> None:
         _record(report, run, index, "timeout", error=reason)
 
 
-def _returncode(returncode: int, log: Path) -> int:
-    """unshare --fork re-raises the signal that killed its child, except SIGKILL: it says so."""
-    if returncode == 1 and b"sigprocmask unblock failed" in log.read_bytes()[-4096:]:
+def _returncode(returncode: int, run: Run) -> int:
+    """How the code's process ended, as subprocess reports it for a process of its own.
+
+    bwrap exits with 128 + N when the code died of signal N. unshare --fork re-raises the
+    signal that killed its child, except SIGKILL: it says so."""
+    if run.wrapped:
+        return signal_of(returncode)
+    if returncode == 1 and b"sigprocmask unblock failed" in run.log.read_bytes()[-4096:]:
         return -signal.SIGKILL
     return returncode
 
 
 def _death(returncode: int) -> tuple[Status, str]:
     if returncode < 0:
-        sig = signal.Signals(-returncode)
+        try:
+            sig = signal.Signals(-returncode)
+        except ValueError:
+            return "killed", f"killed by signal {-returncode}"
         reasons = {
             signal.SIGXCPU: "CPU time limit exceeded",
             signal.SIGXFSZ: "file size limit exceeded",
             signal.SIGSEGV: "the interpreter crashed (segmentation fault)",
             signal.SIGABRT: "the interpreter aborted",
-            signal.SIGKILL: "killed (SIGKILL), for example by the memory or process limits",
+            signal.SIGKILL: "killed (SIGKILL), for example by the CPU, memory or process limits",
         }
         status: Status = "timeout" if sig == signal.SIGXCPU else "killed"
         return status, reasons.get(sig, f"killed by {sig.name}")

@@ -25,8 +25,6 @@ import traceback
 from collections.abc import Callable
 from typing import IO, Any
 
-VALUE_LIMIT = 8 * 1024 * 1024  # bytes of JSON per return value sent back to the parent
-
 
 def _plain(value: Any) -> Any:
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
@@ -141,10 +139,10 @@ def _describe(err: BaseException, job: dict[str, Any]) -> str:
         return type(err).__name__
 
 
-def _returned(actual: Any) -> dict[str, Any]:
+def _returned(actual: Any, limit: int) -> dict[str, Any]:
     value = json.dumps(_plain(actual), default=repr)
-    if len(value) > VALUE_LIMIT:
-        raise ValueError(f"the return value is too large to compare (over {VALUE_LIMIT} bytes)")
+    if len(value) > limit:
+        raise ValueError(f"the return value is too large to compare (over {limit} bytes of JSON)")
     return {"status": "returned", "value": json.loads(value)}
 
 
@@ -190,7 +188,7 @@ def run(job: dict[str, Any], out: IO[str], sink: CappedSink) -> None:
         try:
             actual = _call(namespace, job, job["tests"][index])
             _only_the_harness(pid)
-            record.update(_returned(actual))
+            record.update(_returned(actual, job["value_bytes"]))
         except BaseException as err:  # report the candidate's exception as data
             _only_the_harness(pid)
             record.update(status="error", error=_describe(err, job))
@@ -206,8 +204,20 @@ def _allow_imports(setup: dict[str, Any] | None) -> None:
         scope["install"](setup["roots"], setup["allowed"])
 
 
+def _confine(job: dict[str, Any]) -> None:
+    """Before the code loads: the allowed packages on sys.path, and the process limit where the
+    runner could not set it (inside bubblewrap's user namespace, as a normal user)."""
+    sys.path[:0] = job["paths"]
+    if job["processes_inside"]:
+        import resource
+
+        limit = job["processes"]
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
+    _confine(job)
     out = os.fdopen(int(sys.argv[1]), "w")
     os.dup2(1, 2)  # the code's stderr joins its stdout; fd 2 was the runner's own log
     sink = CappedSink(1, job["output_keep"], job["output_limit"])

@@ -1,9 +1,15 @@
 """How far the child process is isolated on this machine, and the command line that isolates it.
 
-Probed once per process: which namespaces unshare(1) can make, whether a private mount namespace
-works (set up between fork and exec through libc, see `bot.sandbox.child`), and which Python
-interpreter an unprivileged uid (from `bot.sandbox.uid_pool`) can run with its own standard library.
-`protections()` turns the result into words.
+Probed once per process; the first of these that works is used:
+
+1. bubblewrap (`bot.sandbox.bubblewrap`), as root (dropped to a pool uid first) or as a normal
+   user, with the allow-list filesystem of `bot.sandbox.allow_list`;
+2. as root only: the namespaces unshare(1) can make, a private mount namespace set up between
+   fork and exec through libc (`bot.sandbox.child`), and an unprivileged uid from
+   `bot.sandbox.uid_pool` running an interpreter it can read;
+3. resource limits only.
+
+`bot.sandbox.safeguards` turns the result into words.
 """
 
 from __future__ import annotations
@@ -17,14 +23,18 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
+from bot.sandbox.allow_list import DESCRIBE, AllowListError, mounts, package_mounts
+from bot.sandbox.bubblewrap import Bubblewrap, find_tool, nproc_per_namespace, version_of
 from bot.sandbox.child import LIBC, PRIVATE_DIRS, SAFE_PATH, child_env, child_setup, dropping
-from bot.sandbox.packages import ALLOWED_PACKAGES
-from bot.sandbox.report import Limits, Protection
-from bot.sandbox.uid_pool import POOL, uid_base
+from bot.sandbox.packages import package_dirs
+from bot.sandbox.report import Limits
+from bot.sandbox.uid_pool import POOL
 
 PID_FLAGS = ["--pid", "--fork", "--kill-child", "--mount-proc"]
+NAMESPACE_KEYS = ("network_namespace", "pid_namespace", "private_filesystem", "unprivileged_user")
+Backend = Literal["bubblewrap", "namespaces", "rlimits"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +42,18 @@ class Isolation:
     unshare: str | None  # unshare(1), when at least one of its namespaces works
     network: bool
     pid_namespace: bool
-    filesystem: bool
-    user: bool
+    filesystem: bool  # a private /tmp (and, with bubblewrap, the allow-list filesystem)
+    user: bool  # runs as a uid of the pool (the app is root)
     interpreter: str
     version: str
     missing: dict[str, str]  # protection -> why it is not available
+    bubblewrap: Bubblewrap | None = None  # the backend, when it works here
+
+    @property
+    def backend(self) -> Backend:
+        if self.bubblewrap is not None:
+            return "bubblewrap"
+        return "namespaces" if self.unshare or self.filesystem or self.user else "rlimits"
 
 
 _PROBE_LOCK = threading.Lock()
@@ -58,17 +75,94 @@ def machine() -> Isolation:
 
 
 def _probe() -> Isolation:
+    if sys.platform != "linux":
+        return _bare("only on Linux", "only on Linux")
+    found, why = _probe_bubblewrap()
+    if found is not None:
+        return found
+    if os.geteuid() != 0:
+        uid = os.geteuid()
+        return _bare(why, f"without bubblewrap it needs root, and the app runs as uid {uid}")
+    iso = _probe_namespaces()
+    iso.missing["bubblewrap"] = iso.missing["filesystem_allow_list"] = why
+    return iso
+
+
+def _bare(bubblewrap: str, why: str) -> Isolation:
+    missing = dict.fromkeys(NAMESPACE_KEYS, why)
+    missing["bubblewrap"] = missing["filesystem_allow_list"] = bubblewrap
+    return Isolation(
+        None, False, False, False, False, sys.executable, sys.version.split()[0], missing
+    )
+
+
+# --- 1. bubblewrap -----------------------------------------------------------------------------
+
+
+def _probe_bubblewrap() -> tuple[Isolation | None, str]:
+    """bubblewrap with the first interpreter it can run; else None and why not."""
+    tool = find_tool()
+    if tool is None:
+        return None, "bwrap not found (the Debian package bubblewrap)"
+    uid = POOL.acquire() if os.geteuid() == 0 else None
+    why = "no Python interpreter found"
+    try:
+        for interpreter in dict.fromkeys(os.path.realpath(p) for p in _interpreters()):
+            found, why = _bubblewrap_with(tool, interpreter, uid)
+            if found is not None:
+                return found, ""
+    finally:
+        if uid is not None:
+            POOL.release(uid)
+    return None, why
+
+
+def _bubblewrap_with(tool: str, interpreter: str, uid: int | None) -> tuple[Isolation | None, str]:
+    """bubblewrap running `interpreter` as `uid` (None: as the app), with the allowed packages if
+    it can bind them, else without them (and says so): the sandbox matters more than numpy."""
+    plain = child_setup(Limits(), private_tmp=False, hide=(), owner=uid or 0)
+    setup = plain if uid is None else dropping(plain, uid)
+    runs_as = os.getuid() if uid is None else uid
+    ok, out = _try([interpreter, "-I", "-S", "-c", DESCRIBE], setup)
+    seen = _parse_probe(out) if ok else None
+    if seen is None or not _coherent(seen, runs_as):
+        return None, f"{interpreter} is not usable: {out.strip()[-200:] or 'another Python'}"
+    try:
+        view = mounts(seen)
+    except AllowListError as error:
+        return None, str(error)
+    names, version, nproc = tuple(sorted(package_dirs())), version_of(tool), nproc_per_namespace()
+    tries = [(names, view + package_mounts()), ((), view)] if names else [((), view)]
+    why = ""
+    for packages, args in tries:
+        bwrap = Bubblewrap(tool, version, args, nproc, packages)
+        probe = [str(seen["exe"]), "-I", "-S", "-c", INTERPRETER_PROBE]
+        ok, out = _try(
+            bwrap.wrap(probe, env=child_env("/tmp"), tmp_bytes=Limits().tmp_bytes), setup
+        )
+        inside = _parse_probe(out) if ok else None
+        if inside is not None and _coherent(inside, runs_as):
+            return _in_bubblewrap(bwrap, str(seen["exe"]), str(inside["full"]), uid, why), ""
+        why = f"bwrap failed here: {out.strip()[-200:]}"
+    return None, why
+
+
+def _in_bubblewrap(
+    bwrap: Bubblewrap, interpreter: str, version: str, uid: int | None, packages_failed: str
+) -> Isolation:
+    missing = {}
+    if uid is None:
+        missing["unprivileged_user"] = f"needs root, and the app runs as uid {os.geteuid()}"
+    if packages_failed:
+        missing["allowed_packages"] = f"{', '.join(sorted(package_dirs()))}: {packages_failed}"
+    return Isolation(None, True, True, True, uid is not None, interpreter, version, missing, bwrap)
+
+
+# --- 2. as root: unshare(1), a mount namespace through libc, a pool uid -----------------------
+
+
+def _probe_namespaces() -> Isolation:
     version = sys.version.split()[0]
-    if sys.platform != "linux" or os.geteuid() != 0:
-        why = (
-            "only on Linux"
-            if sys.platform != "linux"
-            else f"needs root, and the app runs as uid {os.geteuid()}"
-        )
-        keys = ("network_namespace", "pid_namespace", "private_filesystem", "unprivileged_user")
-        return Isolation(
-            None, False, False, False, False, sys.executable, version, dict.fromkeys(keys, why)
-        )
     missing: dict[str, str] = {}
     tool = shutil.which("unshare", path=SAFE_PATH)
     interpreter = _outside_private_dirs(_interpreters())
@@ -167,92 +261,7 @@ def _try(argv: list[str], setup: Callable[[], None] | None = None) -> tuple[bool
     return True, text
 
 
-def protections(
-    limits: Limits | None = None, iso: Isolation | None = None
-) -> dict[str, Protection]:
-    """Which protections a run gets on this machine, each with a short description."""
-    limits, iso = limits or Limits(), iso or machine()
-    mb = 1024 * 1024
-    rows = {
-        "rlimits": (
-            True,
-            f"per process: CPU {limits.cpu_seconds} s, memory {limits.memory_bytes // mb} MB, "
-            f"files up to {limits.file_bytes // 1024} KB, {limits.open_files} open files, "
-            "no core dumps",
-        ),
-        "wall_timeout": (
-            True,
-            "each test has its own time limit (2 s unless the question says otherwise) and the "
-            f"whole run at most {limits.wall_seconds:g} s; a test over its limit is killed and "
-            "the rest go on in a new process",
-        ),
-        "scrubbed_env": (
-            True,
-            "the code sees only PATH, LANG, HOME, TMPDIR and PYTHONHASHSEED: API keys and other "
-            "secrets of the app are not passed on",
-        ),
-        "isolated_interpreter": (
-            True,
-            f"{iso.interpreter} -I -S (Python {iso.version}): no PYTHON* variables, no "
-            f"site-packages beyond {', '.join(ALLOWED_PACKAGES)} (any other third-party import is "
-            "refused); the harness is passed as source, not as a file the code could change",
-        ),
-        "output_cap": (
-            True,
-            f"printed output is kept up to {limits.output_bytes // 1024} KB per run, the rest is "
-            "discarded and the test that crossed the limit is an error",
-        ),
-        "network_namespace": (
-            iso.network,
-            "own network namespace with no interface up: no connection at all, not even to "
-            "localhost",
-        ),
-        "pid_namespace": (
-            iso.pid_namespace,
-            "own PID namespace and /proc: other processes are invisible, and everything the code "
-            "starts dies with the test process",
-        ),
-        "private_filesystem": (
-            iso.filesystem,
-            f"own mount namespace: a private {limits.tmp_bytes // mb} MB tmpfs as /tmp, /var/tmp, "
-            "/dev/shm and /run/lock; question bank, knowledge base, labelled answers, data "
-            "directory and .env hidden",
-        ),
-        "unprivileged_user": (
-            iso.user,
-            f"runs as a uid of its own from {uid_base()} up (no groups, no new privileges): it "
-            "cannot write outside its /tmp, read other users' files or signal their processes",
-        ),
-        "process_limit": (
-            iso.user,
-            f"at most {limits.processes} processes and threads (RLIMIT_NPROC on the run's own "
-            "uid); whatever is left when a test ends is killed",
-        ),
-    }
-    missing = dict(iso.missing)
-    missing.setdefault(
-        "process_limit",
-        "RLIMIT_NPROC is ignored for root and counts every process of a shared user, so it needs "
-        "the run's own unprivileged uid",
-    )
-    consequences = {
-        "network_namespace": "the code can open network connections",
-        "pid_namespace": "the code can see other processes, and a child it starts in a new "
-        "session is found by uid only",
-        "private_filesystem": "the code can write to the shared /tmp and read the content files",
-        "unprivileged_user": "the code runs with the app's own user and can read and write what "
-        "the app can",
-        "process_limit": "a fork bomb is stopped only by the time limits",
-    }
-    return {
-        name: Protection(
-            active, detail if active else f"missing ({missing[name]}): {consequences[name]}"
-        )
-        for name, (active, detail) in rows.items()
-    }
-
-
-# --- the command line --------------------------------------------------------------------------
+# --- the command line (unshare) ----------------------------------------------------------------
 
 
 def command(iso: Isolation, uid: int | None, argv: list[str]) -> list[str]:

@@ -21,6 +21,8 @@ class Limits:
     memory_bytes: int = 1024 * 1024 * 1024
     file_bytes: int = 1024 * 1024  # any file the code writes, printed output included
     output_bytes: int = 256 * 1024  # printed output kept per run; the rest is discarded
+    result_line_bytes: int = 1024 * 1024  # one result line from the code's process
+    results_bytes: int = 8 * 1024 * 1024  # all result lines of a run together
     open_files: int = 64
     processes: int = 16  # processes and threads of the run's own uid
     tmp_bytes: int = 32 * 1024 * 1024  # size of the private /tmp

@@ -17,11 +17,14 @@ from pathlib import Path
 
 from bot.content.models import CodeTest, CodingSpec
 from bot.sandbox.collector import Collector, not_run
-from bot.sandbox.isolation import Isolation, machine, protections
+from bot.sandbox.isolation import Isolation, machine
 from bot.sandbox.packages import import_setup
 from bot.sandbox.plan import Run, prepare
 from bot.sandbox.report import Limits, RunReport, SandboxError
+from bot.sandbox.safeguards import protections
 from bot.sandbox.uid_pool import POOL, kill_uid
+
+VALUE_MARGIN = 1024  # room in a result line for what the harness writes besides the value
 
 
 def run_tests(
@@ -72,6 +75,9 @@ def _job(code: str, run: Run, start: int) -> bytes:
         "file_bytes": run.limits.file_bytes,
         "processes": run.limits.processes,
         "imports": import_setup(),
+        "processes_inside": run.processes_inside,
+        "paths": run.import_paths,
+        "value_bytes": run.limits.result_line_bytes - VALUE_MARGIN,
     }
     return json.dumps(job).encode()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT, get_settings, private_dir
 from bot.content.bank import load_bank_cached
+from bot.sandbox import summary as sandbox_summary
 
 ASSETS = Path(__file__).parent / "assets"
 APP = Path(__file__).parent / "app.py"
@@ -66,4 +67,5 @@ def serve(host: str, port: int) -> None:
         private_dir(settings.data_dir) / "web", content_dir=settings.content_dir
     )
     print(f"interview-bot: http://{host}:{port} (data in {settings.data_dir})", flush=True)
+    print(f"interview-bot: {sandbox_summary()}", flush=True)  # says so when code runs unconfined
     os.execve(sys.executable, command(host, port), server_env(root))
