@@ -27,9 +27,9 @@ def extract(question: Question, answer: str) -> str | None:
 
 
 def run_hidden(question: Question, answer: str) -> RunReport:
-    """The answer's code on the question's hidden tests (what Submit and `grade` run)."""
+    """The answer's code on the question's hidden tests and bounds (what Submit and `grade` run)."""
     assert question.coding is not None, f"{question.id} is not a coding question"
-    return _run(question, answer, list(question.coding.tests))
+    return _run(question, answer, list(question.coding.tests), bounds=True)
 
 
 def run_examples(question: Question, answer: str) -> RunReport:
@@ -72,9 +72,11 @@ def summarise(report: RunReport) -> RunSummary:
     )
 
 
-def _run(question: Question, answer: str, tests: list[CodeTest]) -> RunReport:
+def _run(
+    question: Question, answer: str, tests: list[CodeTest], *, bounds: bool = False
+) -> RunReport:
     assert question.coding is not None
     code = extract(question, answer)
     if code is None:
         return RunReport(error=NO_CODE, code_found=False)
-    return run_tests_capped(code, question.coding, tests)
+    return run_tests_capped(code, question.coding, tests, bounds=bounds)
