@@ -98,7 +98,9 @@ def rows(power: float, *, lag: float = 1.0) -> list[list[float]]:
         ({"rows": rows(1.0, lag=30.0)}, True, "n"),  # slower by a constant: the growth decides
         ({"rows": rows(1.15)}, True, "n"),  # a log factor does not fail
         ({"rows": rows(2.0)}, False, "n^2"),
-        ({"rows": rows(2.0)[:2], "over": True}, False, "n^2"),
+        ({"rows": rows(2.0)[:3], "over": True}, False, "n^2"),
+        ({"rows": rows(1.0, lag=60.0)[:1], "over": True}, False, None),  # far behind at once
+        ({"rows": rows(1.0, lag=5.0)[:2], "over": True}, True, None),
         ({"rows": "forged"}, False, None),
     ],
 )

@@ -84,8 +84,8 @@ class StressBound(Strict):
     threads: int = Field(default=8, ge=2, le=12)
     rounds: int = Field(default=3, ge=1, le=20, description="Fresh objects, one after another.")
     invariant: Text = Field(
-        description="Expression of obj and results (per thread, each call's return value) that "
-        "must be true after the threads finish."
+        description="Expression of obj, calls and results (per thread: its [method, args] "
+        "pairs and each call's return value) that must be true after the threads finish."
     )
     asks: Text = Field(description="What the prompt asks: 'safe under concurrent threads'.")
 

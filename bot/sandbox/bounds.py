@@ -132,15 +132,8 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
 
 
-def measured_growth(
-    bound: ScalingBound, rows: list[list[float]], *, over: bool = False
-) -> tuple[Growth, float]:
-    """The growth the rows show (per unit), and the candidate's excess over the reference.
-
-    With `over`, the last row's candidate time is only a lower bound: it is left out of the fit
-    when two complete rows remain."""
-    if over and len(rows) > 2:
-        rows = rows[:-1]
+def measured_growth(bound: ScalingBound, rows: list[list[float]]) -> tuple[Growth, float]:
+    """The growth the rows show (per unit), and the candidate's excess over the reference."""
     xs = [math.log(n) for n, _, _ in rows]
     excess = slope(xs, [math.log(c / r) for _, c, r in rows])
     shift = 1 if bound.unit == "operation" else 0
@@ -158,29 +151,24 @@ def measured_growth(
 def judge_scaling(bound: ScalingBound, facts: Any) -> Verdict:
     rows = _rows(facts)
     if rows is None:
-        return Verdict(False, UNREADABLE + repr(facts)[:300])
-    over = bool(facts.get("over"))
-    stopped = (
-        f" (its run at n={rows[-1][0]:,.0f} was stopped after {rows[-1][1]:.1f} s)" if over else ""
-    )
+        return Verdict(False, UNREADABLE)
     asks = f"the question asks for {bound.asks}"
-    if len(rows) == 1:  # over the budget at the first size: only the lag itself can tell
-        n, cand, ref = rows[0]
+    complete = rows[:-1] if facts.get("over") else rows  # a run cut short gives a lower bound
+    if len(complete) < 2:  # over the budget early: only how far behind it was can tell
+        n, cand, ref = max(rows, key=lambda row: row[1] / row[2])
         if cand / ref < LAG_ALONE:
             return Verdict(True, "")
         message = (
             f"took over {cand:.1f} s at n={n:,.0f}, where a solution within the bound takes "
-            f"{ref * 1000:.0f} ms; {asks}"
+            f"{ref * 1000:.1f} ms; {asks}"
         )
         return Verdict(False, message)
-    growth, excess = measured_growth(bound, rows, over=over)
-    if excess < EXCESS and not (over and rows[-1][1] / rows[-1][2] >= LAG_ALONE):
+    growth, excess = measured_growth(bound, complete)
+    if excess < EXCESS:
         return Verdict(True, "", growth)
     per = "per operation " if bound.unit == "operation" else ""
-    first, last = rows[0][0], rows[-1][0]
-    message = (
-        f"time {per}grows ~{growth.label} between n={first:,.0f} and n={last:,.0f}{stopped}; {asks}"
-    )
+    first, last = complete[0][0], complete[-1][0]
+    message = f"time {per}grows ~{growth.label} between n={first:,.0f} and n={last:,.0f}; {asks}"
     return Verdict(False, message, growth)
 
 

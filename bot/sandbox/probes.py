@@ -237,7 +237,7 @@ def _stress_round(candidate: Any, case: dict[str, Any], round_: int, errors: lis
     errors.extend(failed)
     if failed:
         return False
-    space = {"obj": obj, "results": results}
+    space = {"obj": obj, "results": results, "calls": plans}
     try:
         return bool(eval(case["invariant"], space))  # noqa: S307
     except Exception as err:  # the object is in a state its own methods cannot read
