@@ -37,17 +37,19 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def submit(question: Question, code: str) -> RunReport:
+def submit(question: Question, code: str, *, bounds: bool = True) -> RunReport:
     assert question.coding is not None
-    return run_tests(code, question.coding, list(question.coding.tests), bounds=True)
+    return run_tests(code, question.coding, list(question.coding.tests), bounds=bounds)
 
 
 def reference_runs(question: Question, runs: int) -> dict[str, Any]:
     assert question.coding is not None
     scaling = question.coding.bounds.scaling
-    flaky, degrees, scaling_s, bounds_s = [], [], [], []
+    flaky, degrees, scaling_s, bounds_s, added_s = [], [], [], [], []
     for _ in range(runs):
         report = submit(question, question.coding.reference_solution)
+        plain = submit(question, question.coding.reference_solution, bounds=False)
+        added_s.append(report.seconds - plain.seconds)
         failed = [
             f"{r.name}: {r.status} {r.error or ''}" for r in report.results if r.status != "passed"
         ]
@@ -60,6 +62,7 @@ def reference_runs(question: Question, runs: int) -> dict[str, Any]:
             degrees.append(report.growth.reference)
     row: dict[str, Any] = {"runs": runs, "flaky": len(flaky), "failures": flaky[:3]}
     row["bounds_seconds_p95"] = round(percentile(bounds_s, 0.95), 3)
+    row["submit_added_seconds_p95"] = round(percentile(added_s, 0.95), 3)
     if scaling is not None and degrees:
         measured = statistics.median(degrees)
         declared = degree_label(DEGREE[scaling.growth])
@@ -82,8 +85,14 @@ def wrong_runs(question: Question) -> list[dict[str, Any]]:
         caught = [
             f"{r.name}: {r.error or r.status}" for r in report.results if r.status != "passed"
         ]
+        scaling = [r.seconds for r in report.results if r.check == "scaling"]
         rows.append(
-            {"name": wrong.name, "passed": not caught and not report.error, "caught_by": caught[:3]}
+            {
+                "name": wrong.name,
+                "passed": not caught and not report.error,
+                "caught_by": caught[:3],
+                "scaling_seconds": scaling[0] if scaling else None,
+            }
         )
     return rows
 
@@ -108,6 +117,13 @@ def main() -> None:
         per_question[question.id] = row
         print(question.id, json.dumps(row), flush=True)
     measured = [r for r in per_question.values() if "class_right" in r]
+    added = [row["submit_added_seconds_p95"] for row in per_question.values()]
+    wrong_scaling = [
+        w["scaling_seconds"]
+        for row in per_question.values()
+        for w in row.get("wrong", [])
+        if w["scaling_seconds"] is not None
+    ]
     for row in per_question.values():
         all_bounds.append(row["bounds_seconds_p95"])
         if "scaling_seconds_p95" in row:
@@ -121,6 +137,8 @@ def main() -> None:
         "growth_class_right": sum(r["class_right"] for r in measured),
         "scaling_seconds_p95_worst_question": max(scaling_all, default=0.0),
         "bounds_seconds_p95_worst_question": max(all_bounds, default=0.0),
+        "submit_added_seconds_p95_worst_question": max(added, default=0.0),
+        "wrong_solutions_scaling_seconds_p95": round(percentile(wrong_scaling, 0.95), 3),
         "wrong_solutions": len(wrong),
         "wrong_solutions_passing": [w["name"] for w in wrong if w["passed"]],
         "seconds": round(time.perf_counter() - began, 1),
