@@ -82,7 +82,13 @@ class StressBound(Strict):
         description="Expression of t (the thread's number) and rng: that thread's [method, args]."
     )
     threads: int = Field(default=8, ge=2, le=12)
-    rounds: int = Field(default=3, ge=1, le=20, description="Fresh objects, one after another.")
+    rounds: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description="Fresh objects, one after another, at most; the check stops at the first "
+        "that goes wrong, or after STRESS_BUDGET_S (bot/sandbox/bounds.py).",
+    )
     invariant: Text = Field(
         description="Expression of obj, calls and results (per thread: its [method, args] "
         "pairs and each call's return value) that must be true after the threads finish."

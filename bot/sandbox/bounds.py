@@ -26,6 +26,7 @@ from bot.sandbox.rules import broken
 EXCESS = 0.5  # fail when time grows faster than the reference's by n^EXCESS or more
 BUDGET_S = 2.0  # the candidate's time in the scaling check, before it stops early
 STOP_LAG = 16.0  # ...or once it has fallen this many times further behind the reference
+STRESS_BUDGET_S = 1.0  # rounds of threads on fresh objects, until one goes wrong or this is spent
 LAG_ALONE = 50.0  # over the budget and this many times slower than the reference: too slow
 SCALING_LIMIT_S = 9.0  # the probe's wall-clock limit (both codes, inputs included)
 PROBE_LIMIT_S = 6.0
@@ -66,6 +67,7 @@ def probes(spec: CodingSpec) -> list[Probe]:
     if bounds.stress is not None:
         stress = bounds.stress
         payload = {"probe": "stress", **stress.model_dump(exclude={"asks"})}
+        payload["budget_s"] = STRESS_BUDGET_S
         judge = partial(judge_stress, stress)
         found.append(
             Probe(
@@ -209,8 +211,8 @@ def judge_stress(bound: StressBound, facts: Any) -> Verdict:
         return Verdict(True, "")
     what = f"a call raised {errors[0]}" if errors else "the object's state was inconsistent after"
     message = (
-        f"with {bound.threads} threads calling at once, {broken_runs} of {rounds} runs went wrong "
-        f"({what}); the question asks for {bound.asks}"
+        f"with {bound.threads} threads calling at once, run {rounds} went wrong ({what}); "
+        f"the question asks for {bound.asks}"
     )
     return Verdict(False, message)
 

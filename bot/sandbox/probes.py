@@ -196,18 +196,22 @@ def _memory(
 def _stress(
     candidate: Any, job: dict[str, Any], case: dict[str, Any], given: Any
 ) -> dict[str, Any]:
-    """Threads hammering one object, with a tiny switch interval so that races show up."""
-    interval = sys.getswitchinterval()
+    """Threads hammering one object, with a tiny switch interval so that races show up: fresh
+    objects round after round, until one goes wrong, the rounds run out or the budget does."""
+    interval, began = sys.getswitchinterval(), time.perf_counter()
     errors: list[str] = []
-    broken = 0
+    broken = rounds = 0
     sys.setswitchinterval(1e-6)
     try:
-        for round_ in range(case["rounds"]):
-            if not _stress_round(candidate, case, round_, errors):
+        while rounds < case["rounds"] and not broken:
+            if not _stress_round(candidate, case, rounds, errors):
                 broken += 1
+            rounds += 1
+            if time.perf_counter() - began > case["budget_s"]:
+                break
     finally:
         sys.setswitchinterval(interval)
-    return {"rounds": case["rounds"], "broken": broken, "errors": errors[:5]}
+    return {"rounds": rounds, "broken": broken, "errors": errors[:5]}
 
 
 def _stress_round(candidate: Any, case: dict[str, Any], round_: int, errors: list[str]) -> bool:
