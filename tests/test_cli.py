@@ -161,10 +161,11 @@ def test_check_runs_reference_and_candidate(
         return code, json.loads(out)
 
     code, data = check("--reference")
-    assert code == 0 and data["passed"] == data["total"] == 10
-    assert {"passed", "total", "results", "protections"} <= set(data)
+    assert code == 0 and data["passed"] == data["total"] == 11  # 2 examples, 8 tests, 1 bound
+    assert {"passed", "total", "results", "protections", "growth"} <= set(data)
     assert {r["status"] for r in data["results"]} == {"passed"}
-    assert [r["hidden"] for r in data["results"]] == [False] * 2 + [True] * 8
+    assert [r["hidden"] for r in data["results"]] == [False] * 2 + [True] * 9
+    assert [r["check"] for r in data["results"]][-1] == "scaling"
     assert data["protections"] == {k: p.to_dict() for k, p in protections().items()}
     wrong = tmp_path / "wrong.py"
     wrong.write_text("def pair_sum_indices(nums, target):\n    return [0, 1]\n")
@@ -344,7 +345,10 @@ def test_grade_runs_a_coding_answers_hidden_tests_and_prints_the_table(
     run_ = graded["run"]
     correctness = next(c for c in graded["criteria"] if c["id"] == "correctness")
     assert code == 0 and run_["code_found"] and run_["total"] == 10 == len(run_["tests"])
-    assert all(set(t) == {"name", "category", "status", "seconds"} for t in run_["tests"])
+    assert all(
+        set(t) == {"name", "category", "status", "seconds", "message"} for t in run_["tests"]
+    )
+    assert all(t["message"] is None for t in run_["tests"])  # tests, not bound checks
     code, text, _ = run(capsys, *args, "--grader", "offline")
     table = text[text.index("Hidden tests:") :]
     assert code == 0 and text.index("Score:") < text.index("Hidden tests:")

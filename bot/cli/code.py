@@ -28,7 +28,7 @@ def check(
     root: RootOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run code against a coding question's examples and hidden tests."""
+    """Run code against a coding question's examples, hidden tests and bounds."""
     from bot.sandbox import run_tests, summary
 
     q = content_bank(root).question(question)
@@ -38,7 +38,7 @@ def check(
         raise BotError("give exactly one of --code-file and --reference")
     code = q.coding.reference_solution if code_file is None else _read_code(code_file)
     tests = list(q.coding.examples) + ([] if examples_only else list(q.coding.tests))
-    report = run_tests(code, q.coding, tests)
+    report = run_tests(code, q.coding, tests, bounds=not examples_only)
     if as_json:
         print_json({**report.to_dict(), "sandbox": summary()})
     else:
@@ -67,6 +67,13 @@ def _print_run(report: RunReport) -> None:
             highlight=False,
         )
     out.print(f"{report.passed}/{report.total} passed in {report.seconds:.2f} s")
+    if report.growth is not None:
+        g = report.growth
+        out.print(
+            f"measured growth per {g.unit}: ~{g.label} (degree {g.candidate:.2f}; the reference's "
+            f"{g.reference:.2f}) over n = {', '.join(f'{n:,}' for n in g.sizes)}",
+            highlight=False,
+        )
     missing = [name.replace("_", " ") for name, p in report.protections.items() if not p["active"]]
     if missing:
         err.print(f"[yellow]unprotected here:[/yellow] {', '.join(missing)} (details: --json)")

@@ -9,14 +9,10 @@ from __future__ import annotations
 import keyword
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from bot.content.bounds import Bounds, LinkedIO
+from bot.content.fields import Slug, Strict, Text
 
 Kind = Literal["coding", "system_design", "llm_deep_dive", "behavioral"]
 KINDS: tuple[Kind, ...] = ("coding", "system_design", "llm_deep_dive", "behavioral")
@@ -32,17 +28,6 @@ COMPETENCIES: dict[str, str] = {
 }
 Frequency = Literal["low", "medium", "high"]
 Loc = tuple[int | str, ...]
-
-Slug = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80),
-    Field(description="lower-case letters, digits and dashes"),
-]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class KeyPoint(Strict):
@@ -154,6 +139,18 @@ class CodingSpec(Strict):
         default_factory=list,
         description="Solutions that must fail the hidden tests: one per bound the prompt states.",
     )
+    bounds: Bounds = Field(
+        default_factory=Bounds, description="What Submit enforces beyond right answers."
+    )
+    linked: LinkedIO | None = Field(
+        default=None, description="An argument given as a linked list of the harness's ListNode."
+    )
+    observe_arg: int | None = Field(
+        default=None,
+        ge=0,
+        description="An argument the function must change in place: each test's value is "
+        "[return value, that argument after the call].",
+    )
 
     @field_validator("entry_point")
     @classmethod
@@ -178,6 +175,21 @@ class CodingSpec(Strict):
                     f"{self.style} questions {'need' if needs_calls else 'take no'} 'calls' "
                     f"in every test (test {case.name or case.category!r})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _bounds_fit(self) -> CodingSpec:
+        function = self.style == "function"
+        if self.bounds.stress is not None and function:
+            raise ValueError("a stress bound needs a class question")
+        if self.bounds.relink is not None and self.linked is None:
+            raise ValueError("a relink bound needs linked-list input ('linked')")
+        if (self.linked is not None or self.observe_arg is not None) and not function:
+            raise ValueError("'linked' and 'observe_arg' are for function questions")
+        for name in ("scaling", "memory", "relink"):
+            workload = getattr(self.bounds, name)
+            if workload is not None and (workload.calls_expr is None) == (not function):
+                raise ValueError(f"bounds.{name}: class questions, and only they, need calls_expr")
         return self
 
 

@@ -2,8 +2,10 @@
 
 Any answer gets the configured grader's grade of its text. A coding answer also has its code found
 (bot/sandbox/code_input.py) and run on the question's hidden tests (bot/sandbox/runner.py); the
-share passed sets the rubric's correctness level (bot/grading/correctness.py), and the grade
-carries a summary of the run (`Grade.run`) that never holds a hidden test's input or expected value.
+share passed sets the rubric's correctness level (bot/grading/correctness.py), the growth the
+scaling check measured is set against the complexity the answer claims (bot/grading/complexity.py),
+and the grade carries a summary of the run (`Grade.run`) that never holds a hidden test's input or
+expected value.
 
 The runs go through the runner's blocking entry point, which shares the process's concurrency cap
 (INTERVIEW_BOT_RUNNER_CONCURRENCY) with every other caller, so this is safe in worker threads.
@@ -12,6 +14,7 @@ The runs go through the runner's blocking entry point, which shares the process'
 from __future__ import annotations
 
 from bot.content import CodeTest, Question, Rubric
+from bot.grading.complexity import apply_measured_growth, growth_words
 from bot.grading.correctness import apply_test_results
 from bot.grading.grade import Grade, Grader, RunSummary, TestOutcome
 from bot.sandbox import RunReport, run_tests_capped
@@ -27,9 +30,9 @@ def extract(question: Question, answer: str) -> str | None:
 
 
 def run_hidden(question: Question, answer: str) -> RunReport:
-    """The answer's code on the question's hidden tests (what Submit and `grade` run)."""
+    """The answer's code on the question's hidden tests and bounds (what Submit and `grade` run)."""
     assert question.coding is not None, f"{question.id} is not a coding question"
-    return _run(question, answer, list(question.coding.tests))
+    return _run(question, answer, list(question.coding.tests), bounds=True)
 
 
 def run_examples(question: Question, answer: str) -> RunReport:
@@ -55,6 +58,8 @@ def grade_answer(
         return grader.grade(question, rubric, answer)
     report = run if run is not None else run_hidden(question, answer)
     graded = apply_test_results(grader.grade(question, rubric, answer), rubric, report)
+    if report.growth is not None:
+        graded = apply_measured_growth(graded, rubric, answer, report.growth)
     return graded.model_copy(update={"run": summarise(report)})
 
 
@@ -66,15 +71,24 @@ def summarise(report: RunReport) -> RunSummary:
         total=report.total,
         error=report.error,
         tests=[
-            TestOutcome(name=r.name, category=r.category, status=r.status, seconds=r.seconds)
+            TestOutcome(
+                name=r.name,
+                category=r.category,
+                status=r.status,
+                seconds=r.seconds,
+                message=r.error if r.check is not None else None,
+            )
             for r in report.results
         ],
+        growth=growth_words(report.growth) if report.growth is not None else None,
     )
 
 
-def _run(question: Question, answer: str, tests: list[CodeTest]) -> RunReport:
+def _run(
+    question: Question, answer: str, tests: list[CodeTest], *, bounds: bool = False
+) -> RunReport:
     assert question.coding is not None
     code = extract(question, answer)
     if code is None:
         return RunReport(error=NO_CODE, code_found=False)
-    return run_tests_capped(code, question.coding, tests)
+    return run_tests_capped(code, question.coding, tests, bounds=bounds)

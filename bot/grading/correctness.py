@@ -1,7 +1,9 @@
 """Correctness of a coding answer from what its code does on the hidden tests.
 
 The rubric's `correctness` level comes from the share of hidden tests passed (a run with no hidden
-test at all, such as an examples-only run, uses every test it has):
+test at all, such as an examples-only run, uses every test it has). A bound the question states
+(bot/sandbox/bounds.py: time growth, memory, threads, relinking, structure rules) is checked on
+Submit with a result row of its own, hidden, and counts like a hidden test:
 
     all of them       -> 4   (excellent)
     at least 80 %     -> 3   (strong: a slip on a rare case)
@@ -52,10 +54,15 @@ def run_evidence(report: RunReport) -> tuple[int, str]:
     if not scored:
         return 0, "no test ran"
     passed = sum(r.status == "passed" for r in scored)
+    if any(r.check is not None for r in scored):
+        kind += " and bound checks"
     evidence = f"passed {passed}/{len(scored)} {kind}"
-    failing = failing_categories(report, hidden_only=kind == "hidden tests")
+    failing = failing_categories(report, hidden_only=kind.startswith("hidden tests"))
     if failing:
         evidence += "; failing: " + ", ".join(failing)
+    broken = [r.error for r in scored if r.check is not None and r.status == "failed" and r.error]
+    if broken:
+        evidence += "; " + "; ".join(broken)
     return correctness_level(passed, len(scored)), evidence
 
 

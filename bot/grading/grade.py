@@ -135,6 +135,9 @@ class TestOutcome(_Record):
     category: str
     status: Status
     seconds: float = Field(ge=0)
+    message: str | None = Field(
+        default=None, description="A bound's check: why it failed (sizes, times, the rule)."
+    )
 
 
 class RunSummary(_Record):
@@ -147,6 +150,9 @@ class RunSummary(_Record):
         default=None, description="Why no test ran: no code, or the code did not load."
     )
     tests: list[TestOutcome] = Field(default_factory=list)
+    growth: str | None = Field(
+        default=None, description="How the code's time grew in the scaling check: '~n per call'."
+    )
 
 
 class Grade(_Record):

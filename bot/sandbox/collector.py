@@ -8,9 +8,11 @@ import select
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from typing import Any
 
-from bot.content.models import CodingSpec
+from bot.content.models import CodeTest, CodingSpec
+from bot.sandbox.bounds import Probe
 from bot.sandbox.bubblewrap import signal_of
 from bot.sandbox.harness import same
 from bot.sandbox.plan import Run
@@ -60,7 +62,7 @@ class Collector:
     def _budget(self) -> float:
         limit = self.run.limits.startup_seconds
         if self.running is not None:
-            limit = self.run.tests[self.running].time_limit_s
+            limit = self.run.cases[self.running].time_limit_s
         return min(self.began + limit, self.run.deadline)
 
     def _event(self, line: bytes) -> int | None:
@@ -77,8 +79,8 @@ class Collector:
         self.heard = True
         if index == -1 and status == "error" and self.running is None and self.next == self.start:
             self.report.error = str(event.get("error"))
-            return len(self.run.tests)
-        started = status == "started" and index == self.next < len(self.run.tests)
+            return len(self.run.cases)
+        started = status == "started" and index == self.next < len(self.run.cases)
         if started and self.running is None:
             self.running, self.began = index, time.monotonic()
             return None
@@ -86,11 +88,14 @@ class Collector:
             self._result(index, event)
             self.running, self.next, self.began = None, index + 1, time.monotonic()
             # done: no need to wait for the pipe to close (a child the code left may hold it)
-            return self.next if self.next >= len(self.run.tests) else None
+            return self.next if self.next >= len(self.run.cases) else None
         return self._tampered(f"an unexpected event {status!r} for test {index}")
 
     def _result(self, index: int, event: dict[str, Any]) -> None:
-        test, seconds = self.run.tests[index], _seconds(event.get("seconds"))
+        test, seconds = self.run.cases[index], _seconds(event.get("seconds"))
+        if isinstance(test, Probe) and event["status"] == "returned":
+            self._verdict(index, test, event.get("value"), seconds)
+            return
         if event["status"] == "error":
             _record(
                 self.report,
@@ -102,6 +107,7 @@ class Collector:
             )
             return
         value = event.get("value")
+        assert isinstance(test, CodeTest)
         expected = json.loads(json.dumps(test.expected))
         try:
             reason = mismatch(value, expected, self.run.spec)
@@ -118,6 +124,15 @@ class Collector:
             error=reason or None,
         )
 
+    def _verdict(self, index: int, probe: Probe, facts: Any, seconds: float) -> None:
+        verdict = probe.judge(facts)
+        status: Status = "passed" if verdict.passed else "failed"
+        _record(
+            self.report, self.run, index, status, seconds=seconds, error=verdict.message or None
+        )
+        if verdict.growth is not None:
+            self.report.growth = verdict.growth
+
     def _unreadable(self) -> int | None:
         index = self.running
         if index is None:
@@ -131,7 +146,7 @@ class Collector:
         total = f"the run's time limit of {self.run.limits.wall_seconds:g} s was used up"
         over_run = time.monotonic() >= self.run.deadline
         if self.running is not None:
-            limit = self.run.tests[self.running].time_limit_s
+            limit = self.run.cases[self.running].time_limit_s
             reason = total if over_run else f"time limit exceeded ({limit:g} s)"
             _record(self.report, self.run, self.running, "timeout", error=reason)
             return self.running + 1
@@ -142,8 +157,8 @@ class Collector:
                 f"the code did not finish loading within {self.run.limits.startup_seconds:g} s "
                 "(is something running at import time?)"
             )
-            return len(self.run.tests)
-        if self.next >= len(self.run.tests):
+            return len(self.run.cases)
+        if self.next >= len(self.run.cases):
             return self.next
         _record(self.report, self.run, self.next, "killed", error="the test runner stalled")
         return self.next + 1
@@ -157,8 +172,8 @@ class Collector:
             self.report.error = (
                 f"the code stopped the interpreter while loading: {_death(returncode)[1]}"
             )
-            return len(self.run.tests)
-        if self.next < len(self.run.tests) and self.next == self.start:
+            return len(self.run.cases)
+        if self.next < len(self.run.cases) and self.next == self.start:
             _record(self.report, self.run, self.next, "killed", error=_death(returncode)[1])
             return self.next + 1
         return self.next
@@ -171,15 +186,15 @@ class Collector:
             "results in this run, so it was stopped"
         )
         index = self.running if self.running is not None else self.next
-        if index < len(self.run.tests):
+        if index < len(self.run.cases):
             _record(self.report, self.run, index, "killed", error=reason)
-        for rest in range(index + 1, len(self.run.tests)):
+        for rest in range(index + 1, len(self.run.cases)):
             _record(self.report, self.run, rest, "killed", error=f"not run: {reason}")
-        return len(self.run.tests)
+        return len(self.run.cases)
 
     def _tampered(self, what: str) -> int:
         index = self.running if self.running is not None else self.next
-        if index >= len(self.run.tests):
+        if index >= len(self.run.cases):
             return index
         reason = f"the code wrote to the test runner's result channel ({what})"
         _record(self.report, self.run, index, "killed", error=reason)
@@ -206,16 +221,21 @@ def _short(value: Any, limit: int = 300) -> str:
 
 
 def _record(report: RunReport, run: Run, index: int, status: Status, **extra: Any) -> None:
-    test = run.tests[index]
-    hidden = not any(test is ex or test == ex for ex in run.spec.examples)
-    name = test.name or f"test {index + 1}"
-    report.results.append(TestResult(index, name, test.category, status, hidden=hidden, **extra))
+    case = run.cases[index]
+    if isinstance(case, Probe):  # a bound's check: always hidden, named by the question
+        row = TestResult(index, case.name, case.category, status, hidden=True, check=case.check)
+        report.results.append(replace(row, **extra))
+        return
+    hidden = not any(case is ex or case == ex for ex in run.spec.examples)
+    name = case.name or f"test {index + 1}"
+    report.results.append(TestResult(index, name, case.category, status, hidden=hidden, **extra))
 
 
-def not_run(report: RunReport, run: Run, start: int) -> None:
-    reason = f"not run: the run's time limit of {run.limits.wall_seconds:g} s was used up"
-    for index in range(start, len(run.tests)):
-        _record(report, run, index, "timeout", error=reason)
+def not_run(report: RunReport, run: Run, start: int, *, reason: str | None = None) -> None:
+    reason = reason or f"not run: the run's time limit of {run.limits.wall_seconds:g} s was used up"
+    status: Status = "timeout" if reason.startswith("not run") else "error"
+    for index in range(start, len(run.cases)):
+        _record(report, run, index, status, error=reason)
 
 
 def _returncode(returncode: int, run: Run) -> int:

@@ -23,7 +23,12 @@ def _slots(size: int) -> threading.BoundedSemaphore:
 
 
 def run_tests_capped(
-    code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
+    code: str,
+    spec: CodingSpec,
+    tests: list[CodeTest],
+    *,
+    limits: Limits | None = None,
+    bounds: bool = False,
 ) -> RunReport:
     """`run_tests` in one of the process's `runner_concurrency()` slots, waiting for a free one.
 
@@ -31,11 +36,16 @@ def run_tests_capped(
     alike, so the cap counts the processes that really run.
     """
     with _slots(runner_concurrency()):
-        return run_tests(code, spec, tests, limits=limits)
+        return run_tests(code, spec, tests, limits=limits, bounds=bounds)
 
 
 async def run_tests_async(
-    code: str, spec: CodingSpec, tests: list[CodeTest], *, limits: Limits | None = None
+    code: str,
+    spec: CodingSpec,
+    tests: list[CodeTest],
+    *,
+    limits: Limits | None = None,
+    bounds: bool = False,
 ) -> RunReport:
     """`run_tests_capped` in a worker thread, so the event loop keeps serving meanwhile.
 
@@ -43,6 +53,6 @@ async def run_tests_async(
     its slot.
     """
     work = asyncio.get_running_loop().run_in_executor(
-        None, functools.partial(run_tests_capped, code, spec, tests, limits=limits)
+        None, functools.partial(run_tests_capped, code, spec, tests, limits=limits, bounds=bounds)
     )
     return await asyncio.shield(work)

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -112,10 +113,26 @@ class CappedStream(io.TextIOBase):
         return len(text)
 
 
-def _call(namespace: dict[str, Any], job: dict[str, Any], case: dict[str, Any]) -> Any:
+def _modules(job: dict[str, Any]) -> dict[str, Any]:
+    """The child-side modules the job ships (bot/sandbox/given.py, probes.py), loaded by name."""
+    loaded: dict[str, Any] = {}
+    for name, source in job.get("modules", {}).items():
+        module = types.ModuleType(name)
+        exec(compile(source, f"{name}.py", "exec"), module.__dict__)  # noqa: S102
+        loaded[name] = module
+    return loaded
+
+
+def _call(
+    namespace: dict[str, Any], job: dict[str, Any], case: dict[str, Any], modules: dict[str, Any]
+) -> Any:
+    if "probe" in case:  # a bound's measurement, not a test
+        return modules["probes"].run_probe(namespace, job, case, modules["given"])
     target = namespace[job["entry_point"]]
     args = eval(case["args_expr"], {}) if case.get("args_expr") else case["args"]  # noqa: S307
     if job["style"] == "function":
+        if "given" in modules:  # linked-list input or an argument changed in place
+            return modules["given"].call(target, args, job)
         return target(*args)
     obj = target(*args)
     return [getattr(obj, method)(*margs) for method, margs in case["calls"]]
@@ -158,7 +175,10 @@ def _only_the_harness(pid: int) -> None:
 
 
 def run(job: dict[str, Any], out: IO[str], sink: CappedSink) -> None:
+    modules = _modules(job)
     namespace = {"__name__": "solution"}
+    if "given" in modules:
+        namespace.update(modules["given"].names(job))
     pid, state = os.getpid(), {"index": -1, "began": time.perf_counter()}
 
     def overflow() -> None:
@@ -186,7 +206,7 @@ def run(job: dict[str, Any], out: IO[str], sink: CappedSink) -> None:
         sink.printed, state["index"], state["began"] = 0, index, time.perf_counter()
         record: dict[str, Any] = {"index": index}
         try:
-            actual = _call(namespace, job, job["tests"][index])
+            actual = _call(namespace, job, job["tests"][index], modules)
             _only_the_harness(pid)
             record.update(_returned(actual, job["value_bytes"]))
         except BaseException as err:  # report the candidate's exception as data

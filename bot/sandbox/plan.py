@@ -1,6 +1,7 @@
 """One run, prepared before its first process starts.
 
-A run holds the tests, the limits, the command line, the child's setup, the working directory,
+A run holds its cases (the tests, or the probes of a question's bounds), the limits, the command
+line, the child's setup, the working directory, what the job tells the harness beyond the cases,
 and the files its printed output and its log go to. Under bubblewrap the allowed packages are
 bound at a fixed path; without it their site-packages directory goes on the child's sys.path
 (every package there is then importable: only bubblewrap's allow-list narrows that down).
@@ -12,13 +13,14 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.content.models import CodeTest, CodingSpec
 from bot.sandbox.allow_list import PACKAGES_MOUNT
+from bot.sandbox.bounds import Probe
 from bot.sandbox.bubblewrap import Bubblewrap
 from bot.sandbox.child import child_env, child_setup, dropping, hidden_paths
 from bot.sandbox.isolation import Isolation, command
@@ -26,12 +28,15 @@ from bot.sandbox.packages import search_roots
 from bot.sandbox.report import Limits
 
 HARNESS = Path(__file__).resolve().with_name("harness.py")
+# Child-side modules the harness loads from the job: what the code is given, and the probes.
+CHILD_MODULES = {name: HARNESS.with_name(f"{name}.py") for name in ("given", "probes")}
+Case = CodeTest | Probe
 
 
 @dataclass
 class Run:
     spec: CodingSpec
-    tests: list[CodeTest]
+    cases: Sequence[Case]
     limits: Limits
     argv: Callable[[int], list[str]]
     setup: Callable[[], None]
@@ -45,6 +50,7 @@ class Run:
     processes_inside: bool  # the harness sets the process limit itself (see harness._confine)
     wrapped: bool  # runs inside bubblewrap, which reports a death by signal N as exit 128 + N
     received: int = 0  # bytes of results read back so far, over every process of the run
+    job: dict[str, Any] = field(default_factory=dict)  # for the harness, beside the cases
 
 
 class _Launch(NamedTuple):
@@ -59,12 +65,13 @@ class _Launch(NamedTuple):
 
 def prepare(
     spec: CodingSpec,
-    tests: list[CodeTest],
+    cases: Sequence[Case],
     limits: Limits,
     iso: Isolation,
     uid: int | None,
     workdir: Path,
 ) -> Run:
+    workdir.mkdir(exist_ok=True)
     home = workdir / "home"
     home.mkdir()
     sink = workdir / "output.txt"
@@ -78,7 +85,7 @@ def prepare(
         setup = dropping(setup, uid)
     return Run(
         spec=spec,
-        tests=tests,
+        cases=cases,
         limits=limits,
         argv=launch.argv,
         setup=setup,
@@ -91,7 +98,22 @@ def prepare(
         import_paths=launch.import_paths,
         processes_inside=launch.processes_inside,
         wrapped=iso.bubblewrap is not None,
+        job=_job_extra(spec, probing=any(isinstance(case, Probe) for case in cases)),
     )
+
+
+def _job_extra(spec: CodingSpec, *, probing: bool) -> dict[str, Any]:
+    """What the harness needs beyond the cases: the child-side modules, the I/O of linked-list
+    and in-place questions, and for probes the reference solution (never an expected value)."""
+    names = ["given", "probes"] if probing else ["given"]
+    if not probing and spec.linked is None and spec.observe_arg is None:
+        return {}
+    extra: dict[str, Any] = {"modules": {name: _child_source(name) for name in names}}
+    extra["linked"] = spec.linked.model_dump() if spec.linked else None
+    extra["observe_arg"] = spec.observe_arg
+    if probing:
+        extra["reference"] = spec.reference_solution
+    return extra
 
 
 def _bubblewrapped(iso: Isolation, bwrap: Bubblewrap, limits: Limits, uid: int | None) -> _Launch:
@@ -134,3 +156,8 @@ def _unshared(iso: Isolation, limits: Limits, uid: int | None, home: Path) -> _L
 @functools.cache
 def _harness_source() -> str:
     return HARNESS.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _child_source(name: str) -> str:
+    return CHILD_MODULES[name].read_text(encoding="utf-8")

@@ -41,11 +41,33 @@ class TestResult:
     actual: str | None = None
     error: str | None = None
     hidden: bool = False  # a hidden test (not one of the question's examples)
+    check: str | None = None  # a bound's check (scaling, memory, threads, relink, rule), not a test
 
     def __post_init__(self) -> None:
         # The time comes from the child, which can forge it: NaN, infinite or negative is 0.
         if not (math.isfinite(self.seconds) and self.seconds >= 0):
             self.seconds = 0.0
+
+
+@dataclass
+class Growth:
+    """How the code's time grew in the scaling check, as a power of n per call or operation."""
+
+    unit: str  # "call" or "operation"
+    asks: str  # what the question asks, e.g. "O(n) time"
+    candidate: float  # the candidate's measured degree (the reference's class plus its excess)
+    reference: float  # the reference's measured degree
+    sizes: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The candidate's growth class: "1", "n", "n^2" or "n^3" (logarithms do not show)."""
+        return degree_label(self.candidate)
+
+
+def degree_label(degree: float) -> str:
+    rounded = max(0, min(3, math.floor(degree + 0.5)))
+    return {0: "1", 1: "n"}.get(rounded, f"n^{rounded}")
 
 
 @dataclass
@@ -57,6 +79,7 @@ class RunReport:
     output_truncated: bool = False  # it printed more than Limits.output_bytes
     seconds: float = 0.0
     protections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    growth: Growth | None = None  # measured by the scaling check, when the question has one
 
     @property
     def passed(self) -> int:
@@ -86,6 +109,7 @@ class RunReport:
             output_truncated=data.get("output_truncated", False),
             seconds=data.get("seconds", 0.0),
             protections=data.get("protections", {}),
+            growth=Growth(**data["growth"]) if data.get("growth") else None,
         )
 
 

@@ -32,6 +32,8 @@ def render_run(report: RunReport, tests: Sequence[CodeTest], *, hidden: bool) ->
     if report.error is not None:
         return _load_error(report.error)
     kind = "hidden tests" if hidden else "tests"
+    if any(r.check is not None for r in report.results):
+        kind += " and bound checks"
     icon = "✅" if report.passed == report.total and report.total else "❌"
     lines = [
         f"{icon} **{report.passed}/{report.total} {kind} passed** in {report.seconds:.2f} s",
@@ -43,6 +45,9 @@ def render_run(report: RunReport, tests: Sequence[CodeTest], *, hidden: bool) ->
         failing = failing_categories(report)
         if failing:
             lines += ["", "Failing: " + ", ".join(failing)]
+        if report.growth is not None:
+            g = report.growth
+            lines += ["", f"Measured growth: time per {g.unit} ~{g.label} ({g.asks} asked)."]
     else:
         lines += ["| | Test | Input | Expected | Got | ms |", "|---|---|---|---|---|---:|"]
         lines += [_shown_row(r, _test(tests, r.index)) for r in report.results]
@@ -62,13 +67,16 @@ def failing_categories(report: RunReport, *, hidden_only: bool = False) -> list[
 
 def _hidden_row(r: TestResult) -> str:
     reason = _hidden_reason(r)
-    result = WORD[r.status] + (f": {reason}" if reason else "")
+    word = "bound broken" if r.check is not None and r.status == "failed" else WORD[r.status]
+    result = word + (f": {reason}" if reason else "")
     return (
         f"| {ICON[r.status]} | {_cell(r.name)} | {_cell(r.category)} | {_cell(result)} | {_ms(r)} |"
     )
 
 
 def _hidden_reason(r: TestResult) -> str:
+    if r.check is not None and r.status == "failed" and r.error:
+        return r.error  # a bound's own message: sizes, times and rules, never a test's data
     if r.status in ("passed", "failed") or not r.error:
         return ""
     if r.status != "error" or r.error.startswith(OWN_MESSAGES):

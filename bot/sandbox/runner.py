@@ -16,6 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from bot.content.models import CodeTest, CodingSpec
+from bot.sandbox.bounds import Probe, probes, rule_results
 from bot.sandbox.collector import Collector, not_run
 from bot.sandbox.isolation import Isolation, machine
 from bot.sandbox.packages import import_setup
@@ -34,8 +35,10 @@ def run_tests(
     *,
     limits: Limits | None = None,
     isolation: Isolation | None = None,
+    bounds: bool = False,
 ) -> RunReport:
-    """Run `code` against `tests`; never raises for anything the code does.
+    """Run `code` against `tests`, and with `bounds` check the question's bounds after them
+    (bot/sandbox/bounds.py); never raises for anything the code does.
 
     `isolation` is what the machine supports, probed once per process when not given."""
     limits, iso = limits or Limits(), isolation or machine()
@@ -46,15 +49,13 @@ def run_tests(
     try:
         with tempfile.TemporaryDirectory(prefix="ib-run-") as workdir:
             run = prepare(spec, tests, limits, iso, uid, Path(workdir))
-            start = 0
-            while start < len(tests) and report.error is None:
-                if time.monotonic() >= run.deadline:
-                    not_run(report, run, start)
-                    break
-                start = _run_from(code, run, start, report)
+            _run_all(code, run, report)
             size = run.sink.stat().st_size
             report.output = _read_head(run.sink)
             report.output_truncated = size >= limits.output_bytes
+            if bounds and report.error is None:
+                checks = prepare(spec, probes(spec), limits, iso, uid, Path(workdir) / "bounds")
+                _check_bounds(code, checks, report)
     finally:
         if uid is not None:
             POOL.release(uid)
@@ -62,9 +63,39 @@ def run_tests(
     return report
 
 
+def _run_all(code: str, run: Run, report: RunReport) -> None:
+    start = 0
+    while start < len(run.cases) and report.error is None:
+        if time.monotonic() >= run.deadline:
+            not_run(report, run, start)
+            break
+        start = _run_from(code, run, start, report)
+
+
+def _check_bounds(code: str, run: Run, report: RunReport) -> None:
+    """The structure rules, then the probes in processes of their own (their own CPU limit)."""
+    first = len(report.results)
+    report.results += rule_results(code, run.spec, first)
+    measured = RunReport()
+    _run_all(code, run, measured)
+    if measured.error is not None:  # the code loaded for the tests: this is the probes' failure
+        not_run(measured, run, 0, reason=f"the check could not start: {measured.error}")
+    base = len(report.results)
+    for offset, result in enumerate(measured.results):
+        result.index = base + offset
+    report.results += measured.results
+    report.growth = measured.growth
+
+
 def _job(code: str, run: Run, start: int) -> bytes:
-    cases = [t.model_dump(include={"args", "args_expr", "calls"}) for t in run.tests]
+    cases = [
+        case.payload
+        if isinstance(case, Probe)
+        else case.model_dump(include={"args", "args_expr", "calls"})
+        for case in run.cases
+    ]
     job = {
+        **run.job,
         "code": code,
         "style": run.spec.style,
         "entry_point": run.spec.entry_point,
@@ -113,7 +144,7 @@ def _run_from(code: str, run: Run, start: int, report: RunReport) -> int:
         try:
             return collector.collect(proc, pipe.fileno())
         finally:
-            _stop(proc, run.uid, grace=0.5 if collector.next >= len(run.tests) else 0.0)
+            _stop(proc, run.uid, grace=0.5 if collector.next >= len(run.cases) else 0.0)
 
 
 def _stop(proc: subprocess.Popen[bytes], uid: int | None, *, grace: float) -> None:
