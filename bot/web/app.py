@@ -29,10 +29,12 @@ from bot.store import (
     export_key_points_csv,
 )
 from bot.web import chat, choices, render
+from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
 EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
 KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
+guard_chainlit()
 
 
 @lru_cache(maxsize=1)
