@@ -9,6 +9,7 @@ next is `bot.interview.flow`; answering clarifying questions is `bot.interview.c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 
@@ -37,10 +38,16 @@ from bot.interview.flow import SessionFlow
 from bot.interview.followups import choose_follow_ups
 from bot.interview.state import Current, DrillSpec, RoundState, SessionState
 from bot.sandbox import RunReport
-from bot.store import LOCAL_USER, AttemptStore
+from bot.store import GRADED, LOCAL_USER, SAVED, SUBMITTED, UNGRADED, AttemptStore
+from bot.text import ANSWER_CUT, MAX_ANSWER_BYTES, capped_answer
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
+HEALED = "The server stopped while grading your answer; it was graded when it restarted."
+RESUBMIT = (
+    "The server stopped before your submitted answer was graded. It is saved: press **Submit** "
+    "to have it graded."
+)
 
 
 class InterviewSession(SessionFlow):
@@ -129,10 +136,15 @@ class InterviewSession(SessionFlow):
             return session, session._advance()
         event = session._asked_event(current, resumed=True)
         if current.phase == "follow_up":
+            if current.follow_up_index >= len(current.follow_ups):  # stopped grading the last
+                return session, session._finish(current, session._asked(current))
             ask = current.follow_ups[current.follow_up_index]
             n, total = current.follow_up_index + 1, len(current.follow_ups)
             return session, [event, FollowUpAsked(ask.prompt, n, total)]
-        return session, [event]
+        status = None if current.attempt_id is None else ctx.store.status(current.attempt_id)
+        if status == GRADED:  # a restart graded what a crash left waiting
+            return session, [Notice(HEALED), *session._graded_on_restart(current)]
+        return session, [event, Notice(RESUBMIT)] if status in (SUBMITTED, UNGRADED) else [event]
 
     @staticmethod
     def unfinished(store: AttemptStore, user_id: str = LOCAL_USER) -> list[str]:
@@ -156,9 +168,13 @@ class InterviewSession(SessionFlow):
         if clarify.is_clarifying(question, text):
             found = clarify.clarify_for(self.ctx, self.state.grader, question, text)
             return [ClarificationGiven(found.reply, found.source)]
-        current.draft.append(text)
+        room = MAX_ANSWER_BYTES - len(current.answer.encode("utf-8", "surrogatepass"))
+        kept, cut = capped_answer(text, room - 2)  # the parts are joined by a blank line
+        if kept.strip():
+            current.draft.append(kept)
         self._save()
-        return [DraftNoted(len(current.answer.split()))]
+        noted: list[Event] = [DraftNoted(len(current.answer.split()))]
+        return [*noted, Notice(ANSWER_CUT)] if cut else noted
 
     def hint(self) -> list[Event]:
         current, question = self.state.current, self.question
@@ -180,9 +196,7 @@ class InterviewSession(SessionFlow):
         if not timed_out and not current.answer.strip():
             return [Notice("Nothing to submit yet: write your answer first, or press Skip.")]
         events: list[Event] = []
-        attempt_id = self._save_answer(current, question)
-        current.attempt_id = attempt_id
-        self._save()  # the answer is stored and the state knows its attempt before grading
+        self._submission(current, question)  # stored, and the state knows it, before grading
         language = detect(current.answer)
         if not language.is_english:  # told before the grade, never a silent near-zero
             events.append(Notice(notice(language)))
@@ -190,6 +204,8 @@ class InterviewSession(SessionFlow):
             graded = self._grade(current, question, current.answer, timed_out)
         except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
             log.exception("grading failed")
+            assert current.attempt_id is not None
+            self.ctx.store.set_status(current.attempt_id, UNGRADED)
             events.append(Notice(f"Grading failed ({error}); your answer is saved."))
             return events + self._finish(current, question, graded=False)
         events.append(graded)
@@ -208,7 +224,7 @@ class InterviewSession(SessionFlow):
             return self._finish(current, question)
         saved = bool(current.answer.strip())
         if saved:
-            current.attempt_id = self._save_answer(current, question)
+            current.attempt_id = self._save_answer(current, question, status=SAVED)
         events: list[Event] = [Skipped(question.id, saved)]
         return events + self._finish(current, question, graded=False)
 
@@ -216,7 +232,7 @@ class InterviewSession(SessionFlow):
         current, question = self.state.current, self.question
         if current is not None and question is not None:
             if current.attempt_id is None and current.answer.strip():
-                current.attempt_id = self._save_answer(current, question)
+                current.attempt_id = self._save_answer(current, question, status=SAVED)
             if current.phase == "follow_up":
                 self._finish(current, question, advance=False)
             else:
@@ -233,7 +249,7 @@ class InterviewSession(SessionFlow):
         if deadline is None:
             return []
         left = (deadline - self.ctx.clock()).total_seconds()
-        if left <= 0:
+        if left <= 0:  # (out_of_time says so to the front end before it calls tick)
             events: list[Event] = [TimedOut(round_.name)]
             if current.phase == "answering":
                 return events + self.submit(timed_out=True)
@@ -247,6 +263,28 @@ class InterviewSession(SessionFlow):
             return [TimerWarning(round_.name, max(1, round(left / 60)))]
         return []
 
+    def out_of_time(self) -> bool:
+        """Whether the next `tick` submits (a mock round's time is up on an open question)."""
+        current = self.state.current
+        if self.state.mode != "mock" or current is None or current.round_index is None:
+            return False
+        deadline = self.state.rounds[current.round_index].deadline()
+        return deadline is not None and deadline <= self.ctx.clock()
+
+    def prepare_submit(self) -> None:
+        """The part of `submit` that runs code: store the answer, run a coding answer's hidden
+        tests. A front end calls it first where code runs apart from grading; `submit` then only
+        grades (it does both when called alone)."""
+        current, question = self.state.current, self.question
+        if current is None or question is None or current.phase != "answering":
+            return
+        if not current.answer.strip():
+            return
+        self._submission(current, question)
+        if question.coding is not None:
+            self._hidden_run(current, question)
+            self._save()
+
     def run_examples(self) -> dict[str, object] | None:
         """Run the visible examples on the code in the draft (coding questions only)."""
         current, question = self.state.current, self.question
@@ -256,7 +294,7 @@ class InterviewSession(SessionFlow):
 
     # --- saving and grading answers -----------------------------------------------------------
 
-    def _save_answer(self, current: Current, question: Question) -> str:
+    def _save_answer(self, current: Current, question: Question, *, status: str) -> str:
         return Attempt.save(
             self.ctx.store,
             session_id=self.id,
@@ -265,7 +303,13 @@ class InterviewSession(SessionFlow):
             round_name=self._round_name(current),
             hints_used=current.hints_used,
             duration_s=self._elapsed(current),
+            status=status,
         ).id
+
+    def _submission(self, current: Current, question: Question) -> None:
+        """The answer stored as the session's attempt of the question, waiting for its grade."""
+        current.attempt_id = self._save_answer(current, question, status=SUBMITTED)
+        self._save()
 
     def _grade(self, current: Current, question: Question, text: str, timed_out: bool) -> Graded:
         """Grade `text` on the saved attempt; a coding answer's code runs once per question."""
@@ -282,9 +326,23 @@ class InterviewSession(SessionFlow):
         """The hidden tests on the answer's code, kept in the state for re-grades and resumes."""
         if question.coding is None:
             return None
-        if current.tests_json is None:
+        ran_on = hashlib.sha256(current.answer.encode("utf-8", "surrogatepass")).hexdigest()
+        if current.tests_json is None or current.tests_for != ran_on:
             current.tests_json = json.dumps(coding.run_hidden(question, current.answer).to_dict())
+            current.tests_for = ran_on
         return RunReport.from_dict(json.loads(current.tests_json))
+
+    def _asked(self, current: Current) -> Question:
+        return self.ctx.bank.question(current.question_id)
+
+    def _graded_on_restart(self, current: Current) -> list[Event]:
+        """The feedback of an answer graded at a restart, then on to the next question."""
+        question, grade = self._asked(current), self._grade_of(current)
+        assert current.attempt_id is not None and grade is not None
+        tests = json.loads(current.tests_json) if current.tests_json else None
+        elapsed, hints = self._elapsed(current), current.hints_used
+        graded = Graded(grade, question, current.attempt_id, elapsed, hints, False, tests)
+        return [graded, *self._finish(current, question, grade=grade)]
 
     def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
         ask = current.follow_ups[current.follow_up_index]

@@ -57,6 +57,7 @@ class Current(_State):
     follow_up_index: int = 0
     follow_up_answers: list[str] = Field(default_factory=list)
     tests_json: str | None = None  # the hidden-test run of a coding answer, as JSON
+    tests_for: str | None = None  # sha256 of the answer that run was made on
 
     @property
     def answer(self) -> str:

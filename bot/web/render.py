@@ -11,7 +11,7 @@ from bot.content.marks import strip_marks
 from bot.grading.report import grade_markdown
 from bot.interview import events as ev
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
-from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary
+from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary, ScorePoint
 
 KIND_NAMES = {
     "coding": "Coding",
@@ -111,7 +111,9 @@ def history_markdown(summary: dict[str, CompetencySummary], attempts: int) -> st
     return "\n".join(lines)
 
 
-def recent_attempts_markdown(attempts: Sequence[AttemptRecord], limit: int = 10) -> str:
+def recent_attempts_markdown(
+    attempts: Sequence[AttemptRecord | ScorePoint], limit: int = 10
+) -> str:
     """The latest attempts, newest first; a retry made after seeing the key points is marked."""
     if not attempts:
         return ""
@@ -123,11 +125,11 @@ def recent_attempts_markdown(attempts: Sequence[AttemptRecord], limit: int = 10)
     return "\n".join(lines)
 
 
-def score_history_figure(attempts: Iterable[AttemptRecord]) -> Any:
+def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
     """A Plotly line chart of graded scores over time, one line per competency."""
     import plotly.graph_objects as go
 
-    by: dict[str, list[AttemptRecord]] = {}
+    by: dict[str, list[AttemptRecord | ScorePoint]] = {}
     for a in attempts:
         if a.score is not None:
             by.setdefault(a.competency, []).append(a)
