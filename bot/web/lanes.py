@@ -3,8 +3,9 @@
 Chainlit's handlers share the event loop's few worker threads (6 on 2 cores): six slow code
 runs used to hold them all, and another candidate's Start waited for one. So a lane has its own
 bounded threads, off that pool. Within a lane each user (see `user_key`) has a queue of their
-own and at most one job in flight; free threads take the next job from the users in turn, so
-one user's big or slow work delays only their own next job, never another user's.
+own and at most one job in flight; a free thread takes the next job of the user served least
+recently, so one user's big or slow work delays only their own next job, never another user's
+beyond the one running.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bot.interview import InterviewSession
 
 T = TypeVar("T")
+FORGET_AFTER = 1024  # users whose last turn is remembered before old turns are pruned
 GRADING_THREADS = 4  # an LLM grade waits on the network; offline grades queue in the grader
 
 
@@ -36,8 +38,9 @@ class _Job:
 
 
 class FairQueue:
-    """Bounded worker threads taking jobs from per-user queues in turn (round robin), never two
-    of one user's at once. Threads start with the first job and live as long as the process."""
+    """Bounded worker threads taking jobs from per-user queues, the least recently served user
+    first, never two of one user's at once. Threads start with the first jobs and live as long
+    as the process."""
 
     def __init__(self, name: str, threads: int) -> None:
         self.name = name
@@ -45,6 +48,8 @@ class FairQueue:
         self._ready = threading.Condition()
         self._queues: OrderedDict[str, deque[_Job]] = OrderedDict()  # users waiting, in turn
         self._running: set[str] = set()
+        self._served: dict[str, int] = {}  # user -> the turn their last job was taken at
+        self._turn = 0
         self._threads: list[threading.Thread] = []
 
     def submit(self, user: str, fn: Callable[[], T]) -> Future[T]:
@@ -70,18 +75,31 @@ class FairQueue:
         thread.start()
 
     def _next(self) -> tuple[str, _Job]:
+        """The next job of the user served least recently (never served: first), among users
+        with work queued and none in flight; ties go to who queued first."""
         with self._ready:
             while True:
-                user = next((u for u in self._queues if u not in self._running), None)
-                if user is not None:
+                waiting = [u for u in self._queues if u not in self._running]
+                if waiting:
                     break
                 self._ready.wait()
-            queue = self._queues.pop(user)  # to the back of the turn order, if more is queued
+            user = min(waiting, key=lambda u: self._served.get(u, -1))
+            queue = self._queues.pop(user)
             job = queue.popleft()
             if queue:
                 self._queues[user] = queue
             self._running.add(user)
+            self._turn += 1
+            self._served[user] = self._turn
+            self._forget_old_turns()
             return user, job
+
+    def _forget_old_turns(self) -> None:
+        """Turns older than every waiting user's are forgotten: they change no choice."""
+        if len(self._served) <= FORGET_AFTER:
+            return
+        oldest = min((self._served.get(u, -1) for u in self._queues), default=self._turn)
+        self._served = {u: t for u, t in self._served.items() if t >= oldest}
 
     def _work(self) -> None:
         while True:
