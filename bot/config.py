@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError, read_secrets_from
@@ -18,6 +18,7 @@ GraderChoice = Literal["auto", "offline", "openai", "anthropic", "openai_compati
 GRADER_CHOICES: tuple[GraderChoice, ...] = get_args(GraderChoice)
 GRADERS_NAMED = ", ".join(GRADER_CHOICES[:-1]) + " or " + GRADER_CHOICES[-1]
 RUNNER_UID_POOL = 64  # uids the code runner may use, from Settings.runner_uid up
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8000  # where `interview-bot serve` listens by default
 
 
 def _home(base: str | None, fallback: str) -> Path:
@@ -77,6 +78,12 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = Field(default=None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(default=8000, validation_alias=_env("CHROMA_PORT"))
+    public_origin: str | None = Field(
+        default=None,
+        validation_alias=_env("INTERVIEW_BOT_PUBLIC_ORIGIN"),
+        description="The origin browsers reach the app at when it is not loopback on the "
+        "served port (a proxy or a public name), e.g. https://interview.example.com.",
+    )
     runner_concurrency: int = Field(
         default=2, ge=1, validation_alias=_env("INTERVIEW_BOT_RUNNER_CONCURRENCY")
     )
@@ -87,6 +94,17 @@ class Settings(BaseSettings):
         validation_alias=_env("INTERVIEW_BOT_RUNNER_UID"),
         description="First uid of the runner's pool (as root); uids with an account are skipped.",
     )
+
+    @field_validator("public_origin")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        """scheme://host[:port] and nothing more, the way a browser writes its Origin header."""
+        if not value:
+            return None
+        parts = urlsplit(value.strip().lower())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ValueError("an origin is http(s)://host[:port], with no path")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def effective_database_url(self) -> str:

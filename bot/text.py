@@ -1,12 +1,14 @@
-"""Text shared by search and grading: stop words, answer units with exact spans, stems."""
+"""Text shared by search and grading: stop words, answer units with exact spans, stems; and the
+largest answer kept."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, BinaryIO
 
 import snowballstemmer
 
@@ -254,3 +256,30 @@ def overlap(needles: list[str], haystack: set[str]) -> float:
     if not needles:
         return 0.0
     return sum(n in haystack for n in needles) / len(needles)
+
+
+# An answer is kept up to this many bytes of UTF-8 (a thorough answer is about 10 KB; grading
+# reads the first 30,000 characters); past it the text is cut, saved, and the candidate told.
+MAX_ANSWER_BYTES = 1_000_000
+ANSWER_CUT = (
+    f"Your answer passed the {MAX_ANSWER_BYTES:,}-byte limit: the first {MAX_ANSWER_BYTES:,} "
+    "bytes are kept and the rest was not saved."
+)
+
+
+def capped_answer(text: str, room: int = MAX_ANSWER_BYTES) -> tuple[str, bool]:
+    """`text` cut (at a character boundary) to `room` bytes of UTF-8; whether it was cut."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= room:
+        return text, False
+    return raw[: max(room, 0)].decode("utf-8", "ignore"), True
+
+
+def read_answer(stream: BinaryIO, *, errors: str = "strict") -> tuple[str, bool]:
+    """At most MAX_ANSWER_BYTES of the stream as text (a stream that never ends, like
+    /dev/zero, is read no further); whether there was more. Undecodable bytes follow `errors`.
+    """
+    raw = stream.read(MAX_ANSWER_BYTES + 1)
+    cut = len(raw) > MAX_ANSWER_BYTES
+    decoder = codecs.getincrementaldecoder("utf-8")(errors)
+    return decoder.decode(raw[:MAX_ANSWER_BYTES], final=not cut), cut

@@ -377,3 +377,30 @@ def test_grade_of_a_coding_answer_without_code_says_no_code_was_found(
     assert correctness["level"] == 0 and correctness["evidence"] == ["no code found in the answer"]
     code, text, _ = run(capsys, *args)
     assert code == 0 and "No code to run: no Python code found in the answer" in text
+
+
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_an_endless_answer_file_is_read_only_up_to_the_cap(how: str) -> None:
+    """/dev/zero as the answer: read no further than MAX_ANSWER_BYTES, graded, and said so
+    (the process is held to 3 GB of address space, so reading on without end fails)."""
+    import resource
+
+    from bot.text import ANSWER_CUT
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    source = "/dev/zero" if how == "file" else "-"
+    args = ["grade", "--question", "dd-kv-cache", "--grader", "offline", "--answer-file", source]
+    with open("/dev/zero", "rb") as zeros:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=PROJECT_ROOT,
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=limited,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ANSWER_CUT in " ".join(done.stderr.split()) and "Score" in done.stdout

@@ -612,3 +612,19 @@ def test_no_follow_up_after_an_answer_with_nothing_to_build_on(ctx: EngineContex
         session.say(answer)
         out = session.submit()
         assert of(out, ev.Graded) and not of(out, ev.FollowUpAsked), answer
+
+
+def test_an_answer_past_the_cap_is_cut_saved_and_the_candidate_told(ctx: EngineContext) -> None:
+    from bot.text import ANSWER_CUT, MAX_ANSWER_BYTES
+
+    session, _ = InterviewSession.start_single(ctx, "dd-kv-cache", grader="offline")
+    first = session.say("word " * (MAX_ANSWER_BYTES // 10))
+    assert not any(isinstance(e, ev.Notice) for e in first)
+    events = session.say("é" * MAX_ANSWER_BYTES)  # two bytes each: the rest of the room and more
+    assert ev.Notice(ANSWER_CUT) in events
+    assert session.say("more") == [ev.DraftNoted(len(session.state.current.answer.split())),
+                                   ev.Notice(ANSWER_CUT)]  # fmt: skip
+    session.submit()
+    [attempt] = ctx.store.attempts()
+    assert MAX_ANSWER_BYTES - 4 < len(attempt.answer.encode()) <= MAX_ANSWER_BYTES
+    assert attempt.answer.endswith("é") and attempt.score is not None

@@ -437,3 +437,38 @@ async def _until(condition: Callable[[], bool], seconds: float = 20) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the timer did not act in time")
+
+
+def test_history_comes_in_pages_read_off_the_event_loop() -> None:
+    in_chainlit(_history_comes_in_pages_read_off_the_event_loop)
+
+
+async def _history_comes_in_pages_read_off_the_event_loop(ui: Recorder) -> None:
+    import threading
+
+    store = app.engine_context().store
+    sid = store.start_session("drill")
+    fields = {"kind": "llm_deep_dive", "competency": "C6", "difficulty": 3}
+    for n in range(23):
+        store.save_answer(session_id=sid, question_id=f"q{n:02d}", answer=f"answer {n}", **fields)
+    loop_thread, reads = threading.current_thread(), []
+    for name in ("score_points", "history_page", "attempts", "summary"):
+        real = getattr(store, name)
+
+        def watched(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            reads.append((_name, threading.current_thread() is loop_thread))
+            return _real(*args, **kw)
+
+        setattr(store, name, watched)
+
+    await app.on_history(act("history"))
+    shown = [line.split("|")[2].strip() for line in ui.last().splitlines() if "| q" in line]
+    assert shown == [f"q{n:02d}" for n in range(22, 12, -1)]  # the newest ten
+    assert "Older attempts (11-20 of 23)" in ui.labels()
+    older = next(a for a in ui.actions if a["label"].startswith("Older"))
+    await app.on_older(act("older", **older["payload"]))
+    shown = [line.split("|")[2].strip() for line in ui.last().splitlines() if "| q" in line]
+    assert shown == [f"q{n:02d}" for n in range(12, 2, -1)]
+    assert "Older attempts (21-23 of 23)" in ui.labels()
+    assert "attempts" not in {name for name, _ in reads}, "no answers nor grades read"
+    assert reads and not any(on_loop for _, on_loop in reads), reads

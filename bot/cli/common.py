@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.config import GRADERS_NAMED, get_settings
 from bot.content.bank import ContentBank, load_bank_cached
 from bot.errors import BotError, public, scrub
+from bot.text import ANSWER_CUT, MAX_ANSWER_BYTES, capped_answer, read_answer
 
 app = typer.Typer(
     add_completion=False,
@@ -52,17 +54,21 @@ _TERMINAL_ACTIVE = re.compile(
 
 
 def read_stdin() -> str:
-    """All of standard input as text; bytes that are not UTF-8 are a BotError, not a crash."""
-    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        bad = raw[error.start : error.start + 1].hex()
-        raise BotError(
-            f"standard input is not UTF-8 text (byte 0x{bad} at offset {error.start})"
-        ) from None
+    """Standard input as text, up to the answer cap (past it: cut, and said on stderr); bytes
+    that are not UTF-8 are a BotError, not a crash."""
+    if not hasattr(sys.stdin, "buffer"):  # a text stream (tests): no bytes to decode
+        text, cut = capped_answer(sys.stdin.read(MAX_ANSWER_BYTES + 1))
+    else:
+        try:
+            text, cut = read_answer(sys.stdin.buffer)
+        except UnicodeDecodeError as error:
+            bad = error.object[error.start : error.start + 1].hex()
+            raise BotError(
+                f"standard input is not UTF-8 text (byte 0x{bad} at offset {error.start})"
+            ) from None
+    if cut:
+        err.print(escape(ANSWER_CUT))
+    return text
 
 
 def shown(text: str) -> str:

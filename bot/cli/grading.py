@@ -28,6 +28,7 @@ from bot.content.bank import ContentBank
 from bot.content.select import select_questions
 from bot.errors import BotError
 from bot.grading.grade import Grade, RunSummary
+from bot.text import ANSWER_CUT, read_answer
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow"}
 
@@ -42,9 +43,13 @@ def _read_answer(answer: str | None, answer_file: Path | None) -> str:
     if str(answer_file) == "-":
         return read_stdin()
     try:
-        return answer_file.read_bytes().decode("utf-8", "replace")
+        with answer_file.open("rb") as stream:
+            text, cut = read_answer(stream, errors="replace")
     except OSError as error:
         raise BotError(f"cannot read {answer_file}: {error.strerror}") from None
+    if cut:
+        err.print(escape(ANSWER_CUT))
+    return text
 
 
 @app.command()

@@ -7,14 +7,19 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import app
+from bot.config import SERVE_HOST, SERVE_PORT
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = SERVE_HOST,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = SERVE_PORT,
 ) -> None:
-    """Start the browser app (Chainlit) on http://HOST:PORT."""
+    """Start the browser app (Chainlit) on http://HOST:PORT.
+
+    Browsers may reach it at loopback names on PORT (127.0.0.1, localhost, [::1]), at HOST:PORT,
+    and at INTERVIEW_BOT_PUBLIC_ORIGIN when set; a page from any other origin is refused.
+    """
     from bot.web.server import serve as run_server
 
     run_server(host, port)

@@ -4,7 +4,7 @@ Every place that grades a candidate's answer goes through here: the interview en
 follow-ups), `interview-bot practice`, and the screenshot tool's seeded history. The answer is
 stored first, so a grader or sandbox failure never loses it; the grade comes from the one grading
 path (bot/grading/coding.py: the hidden tests run for a coding question) and is recorded on the
-attempt.
+attempt. Until then the attempt is SUBMITTED (a restart grades it), UNGRADED when grading failed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.content import Question, Rubric
 from bot.grading.coding import grade_answer
 from bot.grading.grade import Grade, Grader
 from bot.sandbox import RunReport
-from bot.store import AttemptStore
+from bot.store import SUBMITTED, UNGRADED, AttemptStore, Submission
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,15 @@ class Attempt:
         round_name: str | None = None,
         hints_used: int = 0,
         duration_s: float | None = None,
+        status: str = SUBMITTED,
     ) -> Attempt:
-        """Store the candidate's answer (ungraded) and return the attempt."""
-        attempt_id = store.save_answer(
-            session_id=session_id,
-            question_id=question.id,
-            kind=question.kind,
-            competency=question.competency,
-            difficulty=question.difficulty,
-            answer=answer,
-            round_name=round_name,
-            hints_used=hints_used,
-            duration_s=duration_s,
-        )
-        return cls(store, attempt_id, question)
+        """Store the candidate's answer (ungraded) and return the attempt: the session's one
+        attempt of the question, updated in place when it was submitted before."""
+        submission = Submission(
+            session_id, question.id, question.kind, question.competency, question.difficulty,
+            answer, round_name, hints_used, duration_s, status,
+        )  # fmt: skip
+        return cls(store, store.submit_answer(submission), question)
 
     def grade(
         self,
@@ -67,7 +62,11 @@ class Attempt:
         `run` is the answer's hidden-test run when it was already made (see `grade_answer`);
         each hint taken costs the rubric's `hint_discount`.
         """
-        grade = grade_answer(grader, self.question, rubric, text, run=run)
+        try:
+            grade = grade_answer(grader, self.question, rubric, text, run=run)
+        except Exception:
+            self.store.set_status(self.id, UNGRADED)  # saved; the candidate may submit it again
+            raise
         grade = grade.with_hints(rubric, hints_used)
         self.store.record_grade(self.id, grade)
         return grade
@@ -93,6 +92,11 @@ def single_attempt(
         attempt = Attempt.save(
             store, session_id=session_id, question=question, answer=answer, duration_s=duration_s
         )
-        return attempt.grade(grader(), rubric, answer)
+        try:
+            chosen = grader()
+        except Exception:
+            store.set_status(attempt.id, UNGRADED)
+            raise
+        return attempt.grade(chosen, rubric, answer)
     finally:
         store.end_session(session_id)

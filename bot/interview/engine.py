@@ -9,7 +9,6 @@ next is `bot.interview.flow`; answering clarifying questions is `bot.interview.c
 
 from __future__ import annotations
 
-import json
 import logging
 
 from bot.content import Question
@@ -18,7 +17,7 @@ from bot.errors import BotError
 from bot.grading import coding
 from bot.grading.language import detect, notice
 from bot.interview import clarify, editor
-from bot.interview.attempt import Attempt
+from bot.interview.answering import AnswerFlow
 from bot.interview.choose import Choice, drill_pool
 from bot.interview.context import EngineContext
 from bot.interview.events import (
@@ -26,27 +25,29 @@ from bot.interview.events import (
     DraftNoted,
     Event,
     FollowUpAsked,
-    FollowUpGraded,
-    Graded,
     HintShown,
     Notice,
     Skipped,
     TimedOut,
     TimerWarning,
 )
-from bot.interview.flow import SessionFlow
 from bot.interview.followups import choose_follow_ups
-from bot.interview.state import Current, DrillSpec, RoundState, SessionState
-from bot.sandbox import RunReport
-from bot.store import LOCAL_USER, AttemptStore
+from bot.interview.state import DrillSpec, RoundState, SessionState
+from bot.store import GRADED, LOCAL_USER, SAVED, SUBMITTED, UNGRADED, AttemptStore
+from bot.text import ANSWER_CUT, MAX_ANSWER_BYTES, capped_answer
 
 log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
 DEFAULT_WARN_MINUTES = 5
 WARN_SHARE = 0.25  # a round's time warning comes at most this share of its minutes before the end
+HEALED = "The server stopped while grading your answer; it was graded when it restarted."
+RESUBMIT = (
+    "The server stopped before your submitted answer was graded. It is saved: press **Submit** "
+    "to have it graded."
+)
 
 
-class InterviewSession(SessionFlow):
+class InterviewSession(AnswerFlow):
     # --- starting and resuming ---------------------------------------------------------------
 
     @classmethod
@@ -145,10 +146,15 @@ class InterviewSession(SessionFlow):
             return session, session._advance()
         event = session._asked_event(current, resumed=True)
         if current.phase == "follow_up":
+            if current.follow_up_index >= len(current.follow_ups):  # stopped grading the last
+                return session, session._finish(current, session._asked(current))
             ask = current.follow_ups[current.follow_up_index]
             n, total = current.follow_up_index + 1, len(current.follow_ups)
             return session, [event, FollowUpAsked(ask.prompt, n, total)]
-        return session, [event]
+        status = None if current.attempt_id is None else ctx.store.status(current.attempt_id)
+        if status == GRADED:  # a restart graded what a crash left waiting
+            return session, [Notice(HEALED), *session._graded_on_restart(current)]
+        return session, [event, Notice(RESUBMIT)] if status in (SUBMITTED, UNGRADED) else [event]
 
     @staticmethod
     def unfinished(store: AttemptStore, user_id: str = LOCAL_USER) -> list[str]:
@@ -175,9 +181,13 @@ class InterviewSession(SessionFlow):
                 current.clarified.append(found.fact)
                 self._save()
             return [ClarificationGiven(found.reply, found.source)]
-        current.draft.append(text)
+        room = MAX_ANSWER_BYTES - len(current.answer.encode("utf-8", "surrogatepass"))
+        kept, cut = capped_answer(text, room - 2)  # the parts are joined by a blank line
+        if kept.strip():
+            current.draft.append(kept)
         self._save()
-        return [DraftNoted(len(current.answer.split()))]
+        noted: list[Event] = [DraftNoted(len(current.answer.split()))]
+        return [*noted, Notice(ANSWER_CUT)] if cut else noted
 
     def write_code(self, code: str) -> list[Event]:
         """The code editor's text (or an uploaded file) replaces the answer's code: saved first,
@@ -213,9 +223,7 @@ class InterviewSession(SessionFlow):
         if not timed_out and not current.answer.strip():
             return [Notice("Nothing to submit yet: write your answer first, or press Skip.")]
         events: list[Event] = []
-        attempt_id = self._save_answer(current, question)
-        current.attempt_id = attempt_id
-        self._save()  # the answer is stored and the state knows its attempt before grading
+        self._submission(current, question)  # stored, and the state knows it, before grading
         language = detect(current.answer)
         if not language.is_english:  # told before the grade, never a silent near-zero
             events.append(Notice(notice(language)))
@@ -223,6 +231,8 @@ class InterviewSession(SessionFlow):
             graded = self._grade(current, question, current.answer, timed_out)
         except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
             log.exception("grading failed")
+            assert current.attempt_id is not None
+            self.ctx.store.set_status(current.attempt_id, UNGRADED)
             events.append(Notice(f"Grading failed ({error}); your answer is saved."))
             return events + self._finish(current, question, graded=False)
         events.append(graded)
@@ -241,7 +251,7 @@ class InterviewSession(SessionFlow):
             return self._finish(current, question)
         saved = bool(current.answer.strip())
         if saved:
-            current.attempt_id = self._save_answer(current, question)
+            current.attempt_id = self._save_answer(current, question, status=SAVED)
         events: list[Event] = [Skipped(question.id, saved)]
         return events + self._finish(current, question, graded=False)
 
@@ -249,7 +259,7 @@ class InterviewSession(SessionFlow):
         current, question = self.state.current, self.question
         if current is not None and question is not None:
             if current.attempt_id is None and current.answer.strip():
-                current.attempt_id = self._save_answer(current, question)
+                current.attempt_id = self._save_answer(current, question, status=SAVED)
             if current.phase == "follow_up":
                 self._finish(current, question, advance=False)
             elif current.attempt_id is not None:  # a partial answer: saved, in the report
@@ -268,7 +278,7 @@ class InterviewSession(SessionFlow):
         if deadline is None:
             return []
         left = (deadline - self.ctx.clock()).total_seconds()
-        if left <= 0:
+        if left <= 0:  # (out_of_time says so to the front end before it calls tick)
             events: list[Event] = [TimedOut(round_.name)]
             if current.phase == "answering":
                 return events + self.submit(timed_out=True)
@@ -287,6 +297,27 @@ class InterviewSession(SessionFlow):
         plan = self.ctx.bank.plans.get(self.state.plan_id or "")
         plan_warn = (plan.warn_minutes if plan else DEFAULT_WARN_MINUTES) * 60
         return min(plan_warn, round_.minutes * 60 * WARN_SHARE)
+    def out_of_time(self) -> bool:
+        """Whether the next `tick` submits (a mock round's time is up on an open question)."""
+        current = self.state.current
+        if self.state.mode != "mock" or current is None or current.round_index is None:
+            return False
+        deadline = self.state.rounds[current.round_index].deadline()
+        return deadline is not None and deadline <= self.ctx.clock()
+
+    def prepare_submit(self) -> None:
+        """The part of `submit` that runs code: store the answer, run a coding answer's hidden
+        tests. A front end calls it first where code runs apart from grading; `submit` then only
+        grades (it does both when called alone)."""
+        current, question = self.state.current, self.question
+        if current is None or question is None or current.phase != "answering":
+            return
+        if not current.answer.strip():
+            return
+        self._submission(current, question)
+        if question.coding is not None:
+            self._hidden_run(current, question)
+            self._save()
 
     def run_examples(self) -> dict[str, object] | None:
         """Run the visible examples on the code in the draft (coding questions only)."""
@@ -294,66 +325,3 @@ class InterviewSession(SessionFlow):
         if current is None or question is None or question.coding is None:
             return None
         return coding.run_examples(question, current.answer).to_dict()
-
-    # --- saving and grading answers -----------------------------------------------------------
-
-    def _save_answer(self, current: Current, question: Question) -> str:
-        return Attempt.save(
-            self.ctx.store,
-            session_id=self.id,
-            question=question,
-            answer=current.answer,
-            round_name=self._round_name(current),
-            hints_used=current.hints_used,
-            duration_s=self._elapsed(current),
-        ).id
-
-    def _grade(self, current: Current, question: Question, text: str, timed_out: bool) -> Graded:
-        """Grade `text` on the saved attempt; a coding answer's code runs once per question."""
-        assert current.attempt_id is not None
-        run = self._hidden_run(current, question)
-        attempt = Attempt(self.ctx.store, current.attempt_id, question)
-        rubric = self.ctx.bank.rubric(question.rubric)
-        grader = self.ctx.grader(self.state.grader)
-        grade = attempt.grade(grader, rubric, text, run=run, hints_used=current.hints_used)
-        if current.clarified:
-            grade = clarify.credit_clarifying(grade, rubric, question, current.clarified)
-            self.ctx.store.record_grade(attempt.id, grade)
-        tests = run.to_dict() if run is not None else None
-        elapsed, hints = self._elapsed(current), current.hints_used
-        return Graded(grade, question, attempt.id, elapsed, hints, timed_out, tests)
-
-    def _hidden_run(self, current: Current, question: Question) -> RunReport | None:
-        """The hidden tests on the answer's code, kept in the state for re-grades and resumes."""
-        if question.coding is None:
-            return None
-        if current.tests_json is None:
-            current.tests_json = json.dumps(coding.run_hidden(question, current.answer).to_dict())
-        return RunReport.from_dict(json.loads(current.tests_json))
-
-    def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
-        ask = current.follow_ups[current.follow_up_index]
-        assert current.attempt_id is not None
-        self.ctx.store.save_follow_up(current.attempt_id, ask.prompt, text)
-        current.follow_up_answers.append(text)
-        current.follow_up_index += 1
-        self._save()
-        before = self._grade_of(current)
-        combined = "\n\n".join([current.answer, *current.follow_up_answers])
-        graded = self._grade(current, question, combined, False)
-        was = {k.id for k in before.key_points if k.covered} if before else set()
-        now = {k.id for k in graded.grade.key_points if k.covered}
-        probes = [p for a in current.follow_ups for p in a.probes]
-        texts = {k.id: k.text for k in question.key_points}
-        events: list[Event] = [
-            FollowUpGraded(
-                graded.grade,
-                [texts[p] for p in probes if p in now - was],
-                [texts[p] for p in dict.fromkeys(probes) if p not in now],
-            )
-        ]
-        if current.follow_up_index < len(current.follow_ups):
-            nxt = current.follow_ups[current.follow_up_index]
-            n = current.follow_up_index + 1
-            return [*events, FollowUpAsked(nxt.prompt, n, len(current.follow_ups))]
-        return events + self._finish(current, question, grade=graded.grade)

@@ -79,7 +79,8 @@ class Progress:
 def user_progress(ctx: EngineContext, level: TargetLevel = "mid") -> Progress:
     """The progress of the context's user, now."""
     now = ctx.clock()
-    return progress(ctx.bank, ctx.store.attempts(ctx.user_id), ctx.schedule.due(now), now, level)
+    points = ctx.store.score_points(ctx.user_id)  # scores only: no answer text is read
+    return progress(ctx.bank, points, ctx.schedule.due(now), now, level)
 
 
 def progress(

@@ -66,6 +66,7 @@ class Current(_State):
     tests_json: str | None = None  # the hidden-test run of a coding answer, as JSON
     clarified: list[int] = Field(default_factory=list)  # facts the candidate asked about
     code: str = ""  # the code editor's text, when the candidate wrote some (bot.interview.editor)
+    tests_for: str | None = None  # sha256 of the answer that run was made on
 
     @property
     def answer(self) -> str:

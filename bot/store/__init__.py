@@ -6,7 +6,7 @@ schema's history), `database` (opening a URL), `records` (what queries return), 
 """
 
 from bot.errors import StoreError
-from bot.store.attempts import AttemptStore, storable_text
+from bot.store.attempts import AttemptStore
 from bot.store.export import (
     ATTEMPT_COLUMNS,
     EXPORT_FORMAT_VERSION,
@@ -25,27 +25,47 @@ from bot.store.records import (
     AttemptRecord,
     CompetencySummary,
     FollowUpRecord,
+    ScorePoint,
     SessionRecord,
 )
-from bot.store.schema import LOCAL_USER, Clock, UTCDateTime, metadata, migrations_table, utcnow
+from bot.store.schema import (
+    GRADED,
+    LOCAL_USER,
+    SAVED,
+    SUBMITTED,
+    UNGRADED,
+    Clock,
+    UTCDateTime,
+    metadata,
+    migrations_table,
+    utcnow,
+)
+from bot.store.submissions import Revision, Submission, storable_text
 
 __all__ = [
     "ATTEMPT_COLUMNS",
     "EXPORT_FORMAT_VERSION",
+    "GRADED",
     "KEY_POINT_COLUMNS",
     "LIST_SEPARATOR",
     "LOCAL_USER",
     "MIGRATIONS",
     "RETRY_AFTER_FEEDBACK",
+    "SAVED",
+    "SUBMITTED",
     "TREND_WINDOW",
+    "UNGRADED",
     "AttemptRecord",
     "AttemptStore",
     "Clock",
     "CompetencySummary",
     "Export",
     "FollowUpRecord",
+    "Revision",
+    "ScorePoint",
     "SessionRecord",
     "StoreError",
+    "Submission",
     "UTCDateTime",
     "collect_export",
     "export_csv",

@@ -4,8 +4,8 @@ review cards, over SQLAlchemy Core on SQLite (a file in the data dir) or Postgre
 from __future__ import annotations
 
 import json
-import re
 import uuid
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +20,16 @@ from bot.store.records import (
     AttemptRecord,
     CompetencySummary,
     FollowUpRecord,
+    ScorePoint,
     SessionRecord,
     attempt_from_row,
     session_from_row,
     summarise,
 )
 from bot.store.schema import (
+    GRADED,
     LOCAL_USER,
+    SAVED,
     Clock,
     attempts_table,
     follow_ups_table,
@@ -35,12 +38,12 @@ from bot.store.schema import (
     users_table,
     utcnow,
 )
+from bot.store.submissions import Submission, Submissions, insert_attempt, storable_text
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 EMPTY_STATE = json.dumps({})
 
 
-class AttemptStore:
+class AttemptStore(Submissions):
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
@@ -133,46 +136,25 @@ class AttemptStore:
         round_name: str | None = None,
         hints_used: int = 0,
         duration_s: float | None = None,
+        status: str = SAVED,
     ) -> str:
-        """Store the answer as given, before any grading; returns the attempt id.
+        """Store the answer as given, as a new attempt, before any grading; returns its id.
 
-        The text is kept exactly, except where a database cannot hold it: PostgreSQL refuses
-        NUL characters in text, so they are stripped there (SQLite keeps them), and lone
-        surrogates (undecodable input read with `surrogateescape`) cannot be UTF-8 encoded
-        anywhere, so they become U+FFFD.
-
+        The text is kept exactly, except where a database cannot hold it (see `storable_text`).
         The attempt is marked `seen_key_points` when an earlier attempt of the same question
-        by the same user has been graded: its feedback listed the key points.
+        by the same user has been graded: its feedback listed the key points. The engine
+        submits through `submit_answer` instead (one attempt per question per session).
         """
-        attempt_id = _new_id()
-        now = self.clock()
-        s = sessions_table
+        submission = Submission(
+            session_id, question_id, kind, competency, difficulty, answer,
+            round_name, hints_used, duration_s, status,
+        )  # fmt: skip
         with self.engine.begin() as conn:
-            user_id = conn.scalar(sa.select(s.c.user_id).where(s.c.id == session_id))
-            if user_id is None:
-                raise NotFoundError("session", session_id, [])
-            conn.execute(
-                attempts_table.insert().values(
-                    id=attempt_id,
-                    session_id=session_id,
-                    user_id=user_id,
-                    question_id=question_id,
-                    kind=kind,
-                    competency=competency,
-                    difficulty=difficulty,
-                    round=round_name,
-                    answer=storable_text(answer, self.engine.dialect.name),
-                    created_at=now,
-                    submitted_at=now,
-                    hints_used=hints_used,
-                    duration_s=duration_s,
-                    seen_key_points=_graded_before(conn, user_id, question_id),
-                )
-            )
-        return attempt_id
+            return insert_attempt(conn, submission, self.clock())
 
     def record_grade(self, attempt_id: str, grade: Grade) -> None:
         values = {
+            "status": GRADED,
             "graded_at": self.clock(),
             "score": grade.score,
             "grade_json": grade.model_dump_json(),
@@ -216,10 +198,31 @@ class AttemptStore:
 
     def summary(self, user_id: str = LOCAL_USER) -> dict[str, CompetencySummary]:
         """Per competency: attempts, mean graded score, and the trend of the last five."""
-        grouped: dict[str, list[AttemptRecord]] = {}
-        for a in self.attempts(user_id):
+        grouped: dict[str, list[ScorePoint]] = {}
+        for a in self.score_points(user_id):
             grouped.setdefault(a.competency, []).append(a)
         return {name: summarise(name, rows) for name, rows in sorted(grouped.items())}
+
+    def score_points(self, user_id: str = LOCAL_USER) -> list[ScorePoint]:
+        """Every attempt of the user, oldest first, without its text or grade."""
+        return self._points(_point_query().where(attempts_table.c.user_id == user_id))
+
+    def history_page(
+        self, user_id: str = LOCAL_USER, *, offset: int, limit: int
+    ) -> list[ScorePoint]:
+        """One page of the user's attempts, newest first: `limit` of them after `offset`."""
+        a = attempts_table
+        query = (
+            _point_query(newest_first=True)
+            .where(a.c.user_id == user_id)
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+        return self._points(query)
+
+    def _points(self, query: sa.Select[Any]) -> list[ScorePoint]:
+        with self.engine.connect() as conn:
+            return [ScorePoint(**r._mapping) for r in conn.execute(query)]
 
     # follow-ups and spaced-repetition cards
 
@@ -318,24 +321,6 @@ class AttemptStore:
                 raise NotFoundError("session", session_id, [])
 
 
-def storable_text(text: str, dialect: str) -> str:
-    """The answer as the database can hold it (see `AttemptStore.save_answer`)."""
-    if dialect == "postgresql":
-        text = text.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = LONE_SURROGATE.sub("\ufffd", text)
-    return text
-
-
-def _graded_before(conn: Connection, user_id: str, question_id: str) -> bool:
-    """Whether the user already has a graded attempt of this question (feedback was shown)."""
-    a = attempts_table
-    earlier = (a.c.user_id == user_id) & (a.c.question_id == question_id)
-    return bool(conn.scalar(sa.select(sa.exists().where(earlier, a.c.graded_at.is_not(None)))))
-
-
 def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT (both backends the store supports have it)."""
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
@@ -343,6 +328,13 @@ def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Ins
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def _point_query(*, newest_first: bool = False) -> sa.Select[Any]:
+    a = attempts_table
+    columns = [a.c[f.name] for f in fields(ScorePoint)]
+    order = [a.c.created_at.desc(), a.c.id.desc()] if newest_first else [a.c.created_at, a.c.id]
+    return sa.select(*columns).order_by(*order)
 
 
 def _attempt_query() -> sa.Select[Any]:

@@ -145,3 +145,43 @@ def m004_attempts_seen_key_points(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE attempts ADD COLUMN {column}"))
     # The store looks up earlier attempts of the same user and question on every save.
     sa.Index("ix_attempts_user_question", attempts.c.user_id, attempts.c.question_id).create(conn)
+
+
+@migration
+def m005_attempt_status_and_revisions(conn: Connection) -> None:
+    """Where each attempt stands (graded ones "graded", the others "saved": an old database
+    cannot tell a crash from a skip), and the table of the versions an attempt replaced."""
+    md = sa.MetaData()
+    attempts = sa.Table(
+        "attempts",
+        md,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("session_id", sa.Text),
+        sa.Column("question_id", sa.Text),
+        sa.Column("grade_json", sa.Text),
+        sa.Column("status", sa.Text, nullable=False, server_default="saved"),
+    )
+    column = sa.schema.CreateColumn(attempts.c.status).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE attempts ADD COLUMN {column}"))
+    graded = attempts.c.grade_json.is_not(None)
+    conn.execute(attempts.update().where(graded).values(status="graded"))
+    # a submission looks up its session's attempt of the question; the restart, the waiting ones
+    sa.Index("ix_attempts_session_question", attempts.c.session_id, attempts.c.question_id).create(
+        conn
+    )
+    sa.Index("ix_attempts_status", attempts.c.status).create(conn)
+    sa.Table(
+        "attempt_revisions",
+        md,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("attempt_id", sa.Text, sa.ForeignKey("attempts.id"), nullable=False),
+        sa.Column("answer", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("submitted_at", sa.DateTime),
+        sa.Column("graded_at", sa.DateTime),
+        sa.Column("score", sa.Float),
+        sa.Column("grade_json", sa.Text),
+        sa.Column("replaced_at", sa.DateTime, nullable=False),
+        sa.Index("ix_attempt_revisions_attempt", "attempt_id"),
+    )
+    md.tables["attempt_revisions"].create(conn)

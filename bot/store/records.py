@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.grading.grade import Grade
-from bot.store.schema import attempts_table
+from bot.store.schema import SAVED, attempts_table
 
 TREND_WINDOW = 5
 RETRY_AFTER_FEEDBACK = "retry after feedback"  # how history shows an attempt that saw key points
@@ -48,11 +48,26 @@ class AttemptRecord:
     rubric_id: str | None
     rubric_version: int | None
     seen_key_points: bool = False
+    status: str = SAVED
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: _jsonable(v) for k, v in vars(self).items() if k != "grade"}
         out["grade"] = None if self.grade is None else self.grade.model_dump(mode="json")
         return out
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """An attempt without its text or grade: what the history's summary, chart and pages show."""
+
+    id: str
+    question_id: str
+    competency: str
+    difficulty: int
+    score: float | None
+    created_at: datetime
+    graded_at: datetime | None
+    seen_key_points: bool
 
 
 @dataclass(frozen=True)
@@ -121,7 +136,7 @@ def session_from_row(row: sa.RowMapping, attempts: list[AttemptRecord]) -> Sessi
     )
 
 
-def summarise(name: str, rows: Sequence[AttemptRecord]) -> CompetencySummary:
+def summarise(name: str, rows: Sequence[AttemptRecord | ScorePoint]) -> CompetencySummary:
     """Attempts, mean graded score, and the last five graded scores against the five before."""
     scores = [a.score for a in rows if a.score is not None]
     mean = round(sum(scores) / len(scores), 1) if scores else None

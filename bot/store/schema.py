@@ -14,6 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 LOCAL_USER = "local"  # the one user of a single-user install; migration m002 creates it
+# Where an attempt stands. SUBMITTED: saved and waiting for its grade (one left so by a crash is
+# graded at the next start); GRADED; UNGRADED: grading failed, the candidate may submit it again;
+# SAVED: kept without grading (skipped, or the session ended first).
+SUBMITTED, GRADED, UNGRADED, SAVED = "submitted", "graded", "ungraded", "saved"
 Clock = Callable[[], datetime]
 
 
@@ -86,6 +90,22 @@ attempts_table = sa.Table(
     sa.Column("rubric_version", sa.Integer),
     # A retry made after the feedback of an earlier attempt (listing the key points) was shown.
     sa.Column("seen_key_points", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.Text, nullable=False, server_default=SAVED),
+)
+# An attempt's earlier versions: what it held before it was submitted again (one attempt per
+# question per session is updated in place, and what it replaced is kept here).
+attempt_revisions_table = sa.Table(
+    "attempt_revisions",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("attempt_id", sa.Text, sa.ForeignKey("attempts.id"), nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("submitted_at", UTCDateTime),
+    sa.Column("graded_at", UTCDateTime),
+    sa.Column("score", sa.Float),
+    sa.Column("grade_json", sa.Text),
+    sa.Column("replaced_at", UTCDateTime, nullable=False),
 )
 follow_ups_table = sa.Table(
     "follow_ups",

@@ -11,7 +11,7 @@ import asyncio
 import io
 import json
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import chainlit as cl
@@ -21,6 +21,7 @@ from bot.content.bank import load_bank_cached
 from bot.errors import BotError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
+from bot.interview.healing import heal
 from bot.interview.progress import progress_markdown, user_progress
 from bot.store import (
     AttemptStore,
@@ -29,11 +30,15 @@ from bot.store import (
     export_json,
     export_key_points_csv,
 )
-from bot.web import chat, choices, render, room, upload
+from bot.web import chat, choices, lanes, render, room, upload
+from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
 EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
 KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
+HISTORY_PAGE = 10  # attempts in one page of the history
+RESTART = "restart"  # whose work the grading of answers a crash left waiting is, in its lane
+guard_chainlit()
 
 
 @lru_cache(maxsize=1)
@@ -44,11 +49,12 @@ def engine_context() -> EngineContext:
     return EngineContext(settings, bank, AttemptStore.open(settings.effective_database_url))
 
 
-async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Engine calls block (grading, code runs, the database): run them off the event loop."""
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Engine calls block (grading, code runs, the database): run them off the event loop, the
+    slow ones in their lanes (bot.web.lanes), one at a time per chat."""
     lock: asyncio.Lock = cl.user_session.get("lock")
     async with lock:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await lanes.perform(fn, *args)
 
 
 # --- chat lifecycle ---------------------------------------------------------------------------
@@ -59,15 +65,16 @@ async def on_app_startup() -> None:
     """Load the content and warm the grader in the background, so the first grade is quick."""
     ctx = await asyncio.to_thread(engine_context)
     asyncio.get_running_loop().run_in_executor(None, ctx.grader, "auto")
+    lanes.lanes().grading.submit(RESTART, partial(heal, ctx))  # what a crash left ungraded
 
 
 @cl.on_chat_start
 async def on_chat_start() -> None:
-    ctx = engine_context()
+    ctx = await asyncio.to_thread(engine_context)
     cl.user_session.set("lock", asyncio.Lock())
     settings = await cl.ChatSettings(choices.widgets(ctx)).send()
     cl.user_session.set("settings", settings)
-    unfinished = InterviewSession.unfinished(ctx.store, ctx.user_id)
+    unfinished = await asyncio.to_thread(InterviewSession.unfinished, ctx.store, ctx.user_id)
     actions = chat.actions("start", "history", "export_csv", "export_json")
     if unfinished:
         actions.insert(1, cl.Action(name="resume", payload={"id": unfinished[0]}, label="Resume"))
@@ -227,25 +234,53 @@ async def on_run_examples(action: cl.Action) -> None:
 
 @cl.action_callback("history")
 async def on_history(action: cl.Action) -> None:
+    """The summary and chart (scores only, no answer text), then the newest page of attempts."""
     ctx = engine_context()
-    attempts = await asyncio.to_thread(ctx.store.attempts, ctx.user_id)
+    points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
     summary = await asyncio.to_thread(ctx.store.summary, ctx.user_id)
     elements: list[Any] = []
-    if any(a.score is not None for a in attempts):
-        figure = render.score_history_figure(attempts)
+    if any(a.score is not None for a in points):
+        figure = render.score_history_figure(points)
         elements.append(cl.Plotly(name="score-history", figure=figure, display="inline"))
     level = choices.clean(cl.user_session.get("settings"))["level"]
     standing = await asyncio.to_thread(user_progress, ctx, level)
     parts = [
         progress_markdown(standing),
-        render.history_markdown(summary, len(attempts)),
-        render.recent_attempts_markdown(attempts),
+        render.history_markdown(summary, len(points)),
+        await _page_markdown(0),
     ]
     await cl.Message(
         content="\n\n".join(part for part in parts if part),
         elements=elements,
-        actions=chat.actions("export_csv", "export_json", "start"),
+        actions=_page_actions(0, len(points)) + chat.actions("export_csv", "export_json", "start"),
     ).send()
+
+
+@cl.action_callback("older")
+async def on_older(action: cl.Action) -> None:
+    offset = int(action.payload.get("offset", 0))
+    ctx = engine_context()
+    total = len(await asyncio.to_thread(ctx.store.score_points, ctx.user_id))
+    await cl.Message(
+        content=await _page_markdown(offset) or "No older attempts.",
+        actions=_page_actions(offset, total),
+    ).send()
+
+
+async def _page_markdown(offset: int) -> str:
+    ctx = engine_context()
+    page = await asyncio.to_thread(
+        ctx.store.history_page, ctx.user_id, offset=offset, limit=HISTORY_PAGE
+    )
+    return render.recent_attempts_markdown(page[::-1], limit=HISTORY_PAGE)
+
+
+def _page_actions(offset: int, total: int) -> list[cl.Action]:
+    after = offset + HISTORY_PAGE
+    if after >= total:
+        return []
+    label = f"Older attempts ({after + 1}-{min(after + HISTORY_PAGE, total)} of {total})"
+    return [cl.Action(name="older", payload={"offset": after}, label=label)]
 
 
 async def _export(fmt: str) -> None:

@@ -54,12 +54,12 @@ def running_app(workdir: Path, *, data_dir: Path | None = None) -> Iterator[Runn
     it exits or does not answer within START_SECONDS.
     """
     data = data_dir or workdir / "data"
-    env = server_env(prepare_app_root(workdir / "web"))
+    port = free_port()
+    env = server_env(prepare_app_root(workdir / "web", host=HOST, port=port))
     env["INTERVIEW_BOT_DATA_DIR"] = str(data)
     # the server imports the same `bot` as the caller, not whichever one is installed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
     log = workdir / "server.log"
-    port = free_port()
     with log.open("wb") as sink:
         proc = subprocess.Popen(command(HOST, port), env=env, stdout=sink, stderr=subprocess.STDOUT)
         app = RunningApp(f"http://{HOST}:{port}", data, proc.pid, log)

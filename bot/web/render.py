@@ -13,7 +13,7 @@ from bot.grading.report import grade_markdown
 from bot.interview import events as ev
 from bot.interview.editor import fenced
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
-from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary
+from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary, ScorePoint
 
 KIND_NAMES = {
     "coding": "Coding",
@@ -156,7 +156,9 @@ def history_markdown(summary: dict[str, CompetencySummary], attempts: int) -> st
     return "\n".join(lines)
 
 
-def recent_attempts_markdown(attempts: Sequence[AttemptRecord], limit: int = 10) -> str:
+def recent_attempts_markdown(
+    attempts: Sequence[AttemptRecord | ScorePoint], limit: int = 10
+) -> str:
     """The latest attempts, newest first; a retry made after seeing the key points is marked."""
     if not attempts:
         return ""
@@ -168,11 +170,11 @@ def recent_attempts_markdown(attempts: Sequence[AttemptRecord], limit: int = 10)
     return "\n".join(lines)
 
 
-def score_history_figure(attempts: Iterable[AttemptRecord]) -> Any:
+def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
     """A Plotly line chart of graded scores over time, one line per competency."""
     import plotly.graph_objects as go
 
-    by: dict[str, list[AttemptRecord]] = {}
+    by: dict[str, list[AttemptRecord | ScorePoint]] = {}
     for a in attempts:
         if a.score is not None:
             by.setdefault(a.competency, []).append(a)

@@ -1,31 +1,99 @@
-"""`interview-bot serve`: prepare Chainlit's app root in the data dir and start the app.
+"""`interview-bot serve`: prepare Chainlit's app root in the data dir and start the app; and the
+guard that lets only the served origin talk to it.
 
 Chainlit reads its config, `chainlit.md` and custom elements from an app root and writes
 uploads there, so the app root lives in the data dir (never in the source tree) and is refreshed
-at every start: the config and custom elements from bot/web/assets, the welcome page from the
-content dir's `chainlit.md` (the repository's when the content dir has none).
+at every start: the config (its `allow_origins` set to the served origin) and custom elements
+from bot/web/assets, the welcome page from the content dir's `chainlit.md` (the repository's
+when the content dir has none).
+
+A browser sends every page's requests to the app, whichever site the page came from, and DNS
+rebinding can point another name at 127.0.0.1. So every HTTP request and websocket (the
+socket.io handshake and its upgrade included) must name an allowed Host, and an Origin, when the
+browser sends one, that is allowed too; anything else gets 403 before Chainlit sees it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, get_settings, private_dir
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.config import PROJECT_ROOT, SERVE_HOST, SERVE_PORT, get_settings, private_dir
 from bot.content.bank import load_bank_cached
 from bot.sandbox import summary as sandbox_summary
 
 ASSETS = Path(__file__).parent / "assets"
 APP = Path(__file__).parent / "app.py"
 WELCOME = "chainlit.md"  # Chainlit's name for the welcome page, at the root of an app
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+ANY_INTERFACE = ("0.0.0.0", "::", "[::]")
+ALLOW_ORIGINS = "allow_origins = "  # the line of the asset config that is written per start
 
 
-def prepare_app_root(root: Path, *, content_dir: Path | None = None) -> Path:
-    """Copy the config, the welcome page and the custom elements into `root`."""
+def allowed_origins(host: str, port: int, public: str | None = None) -> list[str]:
+    """The origins a browser may use: loopback names and `host` on `port`, and `public`."""
+    named = host if ":" not in host or host.startswith("[") else f"[{host}]"
+    names = [*LOOPBACK, *([named] if named not in (*LOOPBACK, *ANY_INTERFACE) else [])]
+    return [f"http://{name}:{port}" for name in names] + ([public] if public else [])
+
+
+class OriginGuard:
+    """ASGI middleware: 403 for a request or websocket whose Host or Origin is not allowed."""
+
+    def __init__(self, app: ASGIApp, *, origins: Iterable[str]) -> None:
+        self.app = app
+        self.origins = {o.lower().rstrip("/") for o in origins}
+        self.hosts = {o.split("://", 1)[1] for o in self.origins}
+
+    def permits(self, headers: dict[bytes, bytes]) -> bool:
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        origin = headers.get(b"origin")
+        if host not in self.hosts:
+            return False
+        return origin is None or origin.decode("latin-1").lower() in self.origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.permits(dict(scope["headers"])):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+        else:
+            await _forbidden(send)
+
+
+async def _forbidden(send: Send) -> None:
+    body = b"Forbidden: this app answers only pages from its own origin.\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    await send({"type": "http.response.start", "status": 403, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def prepare_app_root(
+    root: Path,
+    *,
+    host: str = SERVE_HOST,
+    port: int = SERVE_PORT,
+    content_dir: Path | None = None,
+) -> Path:
+    """Copy the config (allowing the origins served on `host`:`port`), the welcome page and the
+    custom elements into `root`."""
     (root / ".chainlit").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ASSETS / "config.toml", root / ".chainlit" / "config.toml")
+    origins = allowed_origins(host, port, get_settings().public_origin)
+    config = (ASSETS / "config.toml").read_text(encoding="utf-8").splitlines(keepends=True)
+    config = [
+        ALLOW_ORIGINS + json.dumps(origins) + "\n" if line.startswith(ALLOW_ORIGINS) else line
+        for line in config
+    ]
+    (root / ".chainlit" / "config.toml").write_text("".join(config), encoding="utf-8")
     shutil.copyfile(welcome_page(content_dir or get_settings().content_dir), root / WELCOME)
     shutil.copytree(ASSETS / "public", root / "public", dirs_exist_ok=True)
     return root
@@ -64,8 +132,24 @@ def serve(host: str, port: int) -> None:
     settings = get_settings()
     load_bank_cached(settings.content_dir.resolve())  # a content error stops here, with its line
     root = prepare_app_root(
-        private_dir(settings.data_dir) / "web", content_dir=settings.content_dir
+        private_dir(settings.data_dir) / "web",
+        host=host,
+        port=port,
+        content_dir=settings.content_dir,
     )
     print(f"interview-bot: http://{host}:{port} (data in {settings.data_dir})", flush=True)
     print(f"interview-bot: {sandbox_summary()}", flush=True)  # says so when code runs unconfined
     os.execve(sys.executable, command(host, port), server_env(root))
+
+
+def guard_chainlit() -> None:
+    """Put an OriginGuard in front of Chainlit's app, for the host and port it serves on.
+
+    Called when `chainlit run` imports the app module: after its options are read, before the
+    server starts (Starlette takes no middleware once it has).
+    """
+    from chainlit.config import config
+    from chainlit.server import app
+
+    origins = allowed_origins(config.run.host, config.run.port, get_settings().public_origin)
+    app.add_middleware(OriginGuard, origins=origins)

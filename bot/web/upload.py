@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.interview.editor import MAX_CODE_CHARS, fenced
+from bot.text import read_answer
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ async def read(element: Any) -> Upload | None:
     path = getattr(element, "path", None)
     if not path:
         return None
-    raw = await asyncio.to_thread(Path(path).read_bytes)
-    text = raw[:MAX_CODE_CHARS].decode("utf-8", "replace")
+    text = await asyncio.to_thread(_read_capped, Path(path))
     return Upload(getattr(element, "name", None) or "upload.py", text)
+
+
+def _read_capped(path: Path) -> str:
+    """Never more than the answer cap, whatever the file is (/dev/zero included)."""
+    with path.open("rb") as stream:
+        return read_answer(stream, errors="replace")[0][:MAX_CODE_CHARS]
