@@ -39,7 +39,8 @@ PROMISED = [
     "attempt_id", "question_id", "question_title", "question_prompt", "kind", "competency",
     "difficulty", "session_id", "mode", "round", "created_at", "submitted_at", "graded_at",
     "answer", "follow_up_questions", "follow_up_answers", "key_points_covered",
-    "key_points_partial", "key_points_missed", "red_flags", "set_aside", "language",
+    "key_points_partial", "key_points_missed", "key_points_contradicted", "red_flags", "set_aside",
+    "language",
     "strengths", "improvements", "notes", "score", "passed", "grader", "grader_model",
     "grader_version", "seen_key_points",
 ]  # fmt: skip

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from bot.grading.grade import Grade, SetAside
 
-MARK = {"covered": "[x]", "partial": "[~]", "missed": "[ ]"}
+MARK = {"covered": "[x]", "partial": "[~]", "missed": "[ ]", "contradicted": "[!]"}
+ICON = {"covered": "✔", "partial": "◐", "missed": "✘", "contradicted": "⚠"}
 SET_ASIDE_SHOWN = 5
 # What an offline grade is and is not, said with every offline grade.
 OFFLINE_SCOPE = (
-    "The offline grader checks which key points the answer makes in its own words and sets "
-    "aside copies, repeats, lists of terms and text addressed to the grader; it does not judge "
-    "whether the reasoning is right. An LLM grader can (see Configuration in the README)."
+    "The offline grader checks which key points the answer makes in its own words, catches the "
+    "question's known misconceptions and key points said backwards, and sets aside copies, "
+    "repeats, lists of terms and text addressed to the grader; it does not judge whether the "
+    "reasoning is right. An LLM grader can (see Configuration in the README)."
 )
 WHY = {
     "injected": "addressed to the grader",
@@ -48,7 +50,11 @@ def render_grade(grade: Grade) -> str:
         lines.append(f"  {MARK[k.status]} {k.text}")
         if k.evidence:
             lines.append(f'        "{k.evidence}"')
+        if k.correction:
+            lines.append(f"        wrong: {k.correction}")
+    flags = [f'"{f.quote}" - {f.correction}' for f in grade.red_flags]
     for title, items in (
+        ("Red flags", flags),
         ("Strengths", grade.strengths),
         ("To improve", grade.improvements),
         ("Notes", grade.notes),
@@ -85,9 +91,12 @@ def grade_markdown(grade: Grade) -> str:
         out.append(f"| {c.name} | {c.level}/4 {c.label} | {_fresh_quote(c.evidence, shown)} |")
     out += ["", "**Key points**"]
     for k in grade.key_points:
-        icon = {"covered": "✔", "partial": "◐", "missed": "✘"}[k.status]
         quote = f" — “{k.evidence}”" if k.evidence else ""
-        out.append(f"- {icon} {k.text}{quote}")
+        fix = f" **Wrong:** {k.correction}" if k.correction else ""
+        out.append(f"- {ICON[k.status]} {k.text}{quote}{fix}")
+    if grade.red_flags:
+        out += ["", "**Red flags — what an interviewer would stop you on**"]
+        out += [f"- ⚠ “{_escape(f.quote)}” — {f.correction}" for f in grade.red_flags]
     if grade.notes:
         out += ["", *(f"> {note}" for note in grade.notes)]
     aside = set_aside_lines(grade)

@@ -32,8 +32,9 @@ ATTEMPT_COLUMNS = [
     "difficulty", "session_id", "mode", "plan", "round", "created_at", "submitted_at",
     "graded_at", "hints_used", "duration_s", "answer", "follow_up_questions",
     "follow_up_answers", "score", "passed", "key_points_covered", "key_points_partial",
-    "key_points_missed", "red_flags", "set_aside", "language", "strengths", "improvements",
-    "notes", "grader", "grader_model", "grader_version", "rubric_id", "rubric_version",
+    "key_points_missed", "key_points_contradicted", "red_flags", "set_aside", "language",
+    "strengths", "improvements", "notes", "grader", "grader_model", "grader_version", "rubric_id",
+    "rubric_version",
     "seen_key_points",
 ]  # fmt: skip
 KEY_POINT_COLUMNS = [
@@ -113,7 +114,7 @@ def _grade_fields(grade: dict[str, Any] | None) -> dict[str, Any]:
     points = grade.get("key_points", [])
     found: dict[str, Any] = {
         f"key_points_{status}": [k["text"] for k in points if k["status"] == status]
-        for status in ("covered", "partial", "missed")
+        for status in ("covered", "partial", "missed", "contradicted")
     }
     found |= {k: [str(x) for x in grade.get(k, [])] for k in ("strengths", "improvements", "notes")}
     return found | {
@@ -125,7 +126,8 @@ def _grade_fields(grade: dict[str, Any] | None) -> dict[str, Any]:
 
 
 _GRADE_LISTS = [
-    "key_points_covered", "key_points_partial", "key_points_missed", "red_flags", "set_aside",
+    "key_points_covered", "key_points_partial", "key_points_missed", "key_points_contradicted",
+    "red_flags", "set_aside",
     "strengths", "improvements", "notes",
 ]  # fmt: skip
 
