@@ -27,6 +27,7 @@ MIN_RUN = 7  # content stems in a row shared with a document: shorter is a commo
 KEY_POINT_SHARE = 0.8  # of a key point's stems, in a row, to be a copy of it
 MAX_LABELS = 3  # sources remembered per shingle
 WHOLE_UNIT_MIN = 4  # content stems a unit needs before it can be a copy on its own
+WHOLE_POINT_MIN = 12  # stems of a unit taken whole from a key point: shorter may be one's own
 RESTATE_MIN = 6  # a key point of 6+ stems, KEY_POINT_SHARE of them in order (words slipped in)
 
 
@@ -104,11 +105,13 @@ class CopyIndex:
             for start, end in _stretches(marks[label, need, whole], need):
                 for j in range(start, end):
                     covered[j], source_at[j] = True, source_at[j] or label
-        by_label: dict[str, set[int]] = {}  # documents only: a key point needs most of it
+        documents: dict[str, set[int]] = {}
+        points: dict[str, set[int]] = {}
         for (label, _, whole), positions in marks.items():
-            if not whole:
-                by_label.setdefault(label, set()).update(positions)
-        _whole_units(owner, by_label, own, covered, source_at)
+            (points if whole else documents).setdefault(label, set()).update(positions)
+        _whole_units(owner, documents, own, covered, source_at, WHOLE_UNIT_MIN)
+        # a long unit made only of the question's own key point text is a paste of part of it
+        _whole_units(owner, points, own, covered, source_at, WHOLE_POINT_MIN)
         return [_unit_copy(k, owner, covered, source_at) for k in range(len(texts))]
 
 
@@ -118,14 +121,16 @@ def _whole_units(
     own: Collection[str],
     covered: list[bool],
     source_at: list[str | None],
+    least: int,
 ) -> None:
-    """A short unit whose every content stem, in order, comes from the question's own reference
-    answer is a copy even when shorter than a stretch (a reordered reference)."""
+    """A unit of at least `least` stems whose every content stem comes from one of the question's
+    own sources is a copy even when shorter than a stretch (a reordered reference, a key point
+    pasted in pieces)."""
     positions: dict[int, list[int]] = {}
     for i, k in enumerate(owner):
         positions.setdefault(k, []).append(i)
     for mine in positions.values():
-        if len(mine) < WHOLE_UNIT_MIN:
+        if len(mine) < least:
             continue
         label = next((x for x in own if x in marks and marks[x].issuperset(mine)), None)
         for i in mine if label else ():

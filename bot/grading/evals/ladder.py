@@ -117,10 +117,17 @@ def gibberish(seed: str, words: int = 80) -> str:
 
 def off_topic_source(bank: ContentBank, question: Question) -> Question:
     """Another competency's question on a clearly different topic: among those, the one at the
-    first quartile of topic similarity (technical and fluent, but about something else)."""
+    first quartile of topic similarity (technical and fluent, but about something else). Not a
+    story for a technical question (a project story may be about the very same system), and not
+    a coding walk-through for a story (it narrates what "I" do, step by step)."""
     own = topic_vector(list(question.key_points))
+    unlike = {"coding"} if question.kind == "behavioral" else {"behavioral"}
     others = sorted(
-        (q for q in bank.questions.values() if q.competency != question.competency),
+        (
+            q
+            for q in bank.questions.values()
+            if q.competency != question.competency and q.kind not in unlike
+        ),
         key=lambda q: (float(topic_vector(list(q.key_points)) @ own), q.id),
     )
     return others[len(others) // 4]
