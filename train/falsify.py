@@ -12,60 +12,9 @@ import random
 import re
 from collections.abc import Callable
 
-PAIRS = [
-    ("faster", "slower"),
-    ("increase", "decrease"),
-    ("increases", "decreases"),
-    ("increasing", "decreasing"),
-    ("increased", "decreased"),
-    ("before", "after"),
-    ("more", "less"),
-    ("higher", "lower"),
-    ("linear", "quadratic"),
-    ("larger", "smaller"),
-    ("largest", "smallest"),
-    ("better", "worse"),
-    ("first", "last"),
-    ("minimum", "maximum"),
-    ("shortest", "longest"),
-    ("shorter", "longer"),
-    ("highest", "lowest"),
-    ("most", "least"),
-    ("always", "never"),
-    ("true", "false"),
-    ("correct", "incorrect"),
-    ("stable", "unstable"),
-    ("synchronous", "asynchronous"),
-    ("sorted", "unsorted"),
-    ("cheaper", "costlier"),
-    ("consistent", "inconsistent"),
-    ("safe", "unsafe"),
-    ("early", "late"),
-    ("fewer", "more"),
-    ("add", "remove"),
-    ("adds", "removes"),
-    ("read", "write"),
-    ("reads", "writes"),
-    ("push", "pop"),
-    ("left", "right"),
-    ("small", "large"),
-    ("low", "high"),
-    ("rises", "falls"),
-    ("grows", "shrinks"),
-    ("helps", "hurts"),
-    ("accept", "reject"),
-    ("inside", "outside"),
-    ("start", "end"),
-    ("enable", "disable"),
-    ("open", "close"),
-    ("overestimate", "underestimate"),
-    ("precision", "recall"),
-    ("latency", "throughput"),
-    ("ascending", "descending"),
-    ("min", "max"),
-    ("top", "bottom"),
-    ("worst", "best"),
-]
+from bot.grading.polarity import OPPOSITES
+
+PAIRS = OPPOSITES  # one list of opposites for the falsifier and the grader's stance check
 SWAP = {a: b for a, b in PAIRS} | {b: a for a, b in PAIRS}
 AUX = r"(is|are|was|were|can|will|should|must|does|do|did|has|have|would|could)"
 COMPLEXITY = ["O(1)", "O(log n)", "O(n)", "O(n log n)", "O(n^2)", "O(2^n)"]
