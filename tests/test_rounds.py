@@ -232,3 +232,16 @@ def test_good_clarifying_questions_are_credited_in_the_design_grade(ctx: EngineC
     assert any("credited under" in n for n in after.notes)
     stored = ctx.store.grade(ctx.store.attempts()[-1].id)
     assert stored is not None and stored.score == after.score
+
+
+def test_genai_drills_leave_classic_designs_out_unless_asked(bank: ContentBank) -> None:
+    from bot.content.select import CLASSIC, select_questions
+
+    classic = [q for q in bank.questions.values() if CLASSIC in q.tags]
+    assert len(classic) >= 10 and {q.competency for q in classic} == {"C6"}
+    c6 = select_questions(bank.questions, competency="C6")
+    assert c6 and not any(CLASSIC in q.tags for q in c6)
+    asked = select_questions(bank.questions, competency="C6", tag=CLASSIC)
+    assert {q.id for q in asked} == {q.id for q in classic}
+    any_design = select_questions(bank.questions, kind="system_design")  # a round open to all
+    assert {q.id for q in classic} <= {q.id for q in any_design}

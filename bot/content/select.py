@@ -6,6 +6,11 @@ from collections.abc import Collection, Mapping
 
 from bot.content.models import Question
 
+# Classic distributed-systems designs (news feed, key-value store...) sit in C6 for their
+# engineering, but a GenAI drill or round chosen by competency does not ask them: they come when
+# asked for by this tag, or in a round open to every competency.
+CLASSIC = "distributed-systems"
+
 
 def select_questions(
     questions: Mapping[str, Question],
@@ -19,9 +24,11 @@ def select_questions(
     """The questions that match every filter given, in the bank's order.
 
     `competency` is one id (any case, as typed by a user); `competencies` is a set to draw from,
-    empty meaning any; `exclude` holds question ids already used.
+    empty meaning any; `exclude` holds question ids already used. Chosen by competency and not
+    by the CLASSIC tag, classic designs are left out.
     """
     wanted = competency.upper() if competency is not None else None
+    by_competency = wanted is not None or bool(competencies)
     return [
         q
         for q in questions.values()
@@ -29,5 +36,6 @@ def select_questions(
         and (wanted is None or q.competency == wanted)
         and (not competencies or q.competency in competencies)
         and (tag is None or tag in q.tags)
+        and not (by_competency and tag != CLASSIC and CLASSIC in q.tags)
         and q.id not in exclude
     ]
