@@ -344,24 +344,25 @@ def test_grade_runs_a_coding_answers_hidden_tests_and_prints_the_table(
     graded = json.loads(out)
     run_ = graded["run"]
     correctness = next(c for c in graded["criteria"] if c["id"] == "correctness")
-    assert code == 0 and run_["code_found"] and run_["total"] == 10 == len(run_["tests"])
+    total = 10 + 1  # the 10 hidden tests, then the question's scaling bound
+    assert code == 0 and run_["code_found"] and run_["total"] == total == len(run_["tests"])
     assert all(
         set(t) == {"name", "category", "status", "seconds", "message"} for t in run_["tests"]
     )
-    assert all(t["message"] is None for t in run_["tests"])  # tests, not bound checks
+    assert all(t["message"] is None for t in run_["tests"][:10])  # tests, then the bound
     code, text, _ = run(capsys, *args, "--grader", "offline")
     table = text[text.index("Hidden tests:") :]
     assert code == 0 and text.index("Score:") < text.index("Hidden tests:")
     status = {t["name"]: t["status"] for t in run_["tests"]}
-    assert f"Hidden tests: {run_['passed']}/10 passed" in table
+    assert f"Hidden tests: {run_['passed']}/{total} passed" in table
     for name in status:
         row = next(line for line in table.splitlines() if f" {name} " in line)
         assert status[name] in row
     if solution == "reference":
-        assert run_["passed"] == 10 and correctness["level"] == 4
+        assert run_["passed"] == total and correctness["level"] == 4
     else:
         assert status["greedy trap"] == "failed" and status["zero amount"] == "passed"
-        assert 0 < run_["passed"] < 10 and correctness["level"] < 4
+        assert 0 < run_["passed"] < total and correctness["level"] < 4
         assert "greedy fails" in correctness["evidence"][0]
 
 

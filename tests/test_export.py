@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content import Question, load_bank
-from bot.grading.grade import Grade, KeyPointResult, SetAside
+from bot.grading.grade import Grade, KeyPointResult, RedFlagResult, SetAside
 from bot.store import (
     EXPORT_FORMAT_VERSION,
     KEY_POINT_COLUMNS,
@@ -211,22 +211,21 @@ def test_the_key_point_csv_has_a_row_per_graded_attempt_and_key_point(
     assert covered["evidence"] == "stores the keys and values" and rows[1]["evidence"] == ""
 
 
-class FlaggedGrade(Grade):
-    """A grade as it may look once the grader reports red flags."""
-
-    red_flags: list[dict[str, str]]
-
-
 def test_red_flags_are_listed_when_the_grade_has_them(
     history: AttemptStore, questions: dict[str, Question]
 ) -> None:
     data = collect_export(history, questions)
     first = data.attempts[0]
     assert first.grade is not None
-    flags = [{"id": "kv-for-queries", "text": "caches the queries too"}, {"id": "no-text"}]
-    flagged = FlaggedGrade(**first.grade.model_dump(), red_flags=flags)
+    flag = RedFlagResult(
+        id="kv-for-queries",
+        text="caches the queries too",
+        correction="only keys and values are cached",
+        quote="it caches Q, K and V",
+    )
+    flagged = first.grade.model_copy(update={"red_flags": [flag]})
     fields = attempt_fields(data, dataclasses.replace(first, grade=flagged))
-    assert fields["red_flags"] == ["caches the queries too", "no-text"]
+    assert fields["red_flags"] == ["caches the queries too"]
     assert attempt_fields(data, first)["red_flags"] == []
 
 

@@ -33,7 +33,9 @@ def test_an_ml_question_is_complete(question: Question) -> None:
 
 
 @pytest.mark.parametrize(("question", "name", "code"), WRONG)
-def test_a_wrong_solution_fails_a_hidden_test_or_bound(question: Question, name: str, code: str) -> None:
+def test_a_wrong_solution_fails_a_hidden_test_or_bound(
+    question: Question, name: str, code: str
+) -> None:
     from bot.sandbox import run_tests
 
     assert question.coding is not None

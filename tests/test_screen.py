@@ -167,8 +167,11 @@ def test_discussing_prompts_and_injection_is_graded_like_any_subject() -> None:
     neutral = answer.replace("system prompt", "configuration")
     screened = GRADER.screen(answer, question)
     assert len(screened.units) == 3 and screened.dropped == [None, None, None]  # all kept
-    mine = GRADER.grade(question, rubric, answer).score
-    assert abs(mine - GRADER.grade(question, rubric, neutral).score) <= 5
+    # without the bank's other questions: dd-system-prompt-vs-user-content is about system
+    # prompts, so the topic check would (rightly) see that wording as closer to it
+    alone = OfflineGrader()
+    mine = alone.grade(question, rubric, answer).score
+    assert abs(mine - alone.grade(question, rubric, neutral).score) <= 5
     assert not any(addressed_to_grader(s) for s in answer.split(". "))
 
 

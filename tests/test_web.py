@@ -120,7 +120,7 @@ async def _a_drill_from_start_to_feedback(ui: Recorder) -> None:
         ui.settings[0]
     )
     assert "Welcome to interview-bot" in ui.last()
-    assert {"Start", "History", "Export CSV", "Export JSON"} <= set(ui.labels())
+    assert {"Start", "Progress & history", "Export CSV", "Export JSON"} <= set(ui.labels())
 
     await app.on_settings_update({"mode": "drill", "competency": "C6", "difficulty": 3})
     assert "Drill C6" in ui.last()
@@ -346,8 +346,8 @@ async def _the_room_takes_the_editors_code_and_follows_the_question(ui: Recorder
     shown = next(s for s in ui.steps.values() if "Submitted from the editor" in str(s["output"]))
     assert shown["type"] == "user_message" and "seen" in shown["output"]
     feedback = next(t for t in ui.texts() if t.startswith("**Feedback on"))
-    hidden = len(q.coding.tests)
-    assert f"**{hidden}/{hidden} hidden tests passed**" in feedback
+    hidden = len(q.coding.tests) + 1  # the hidden tests and pair-sum's scaling check
+    assert f"**{hidden}/{hidden} hidden tests and bound checks passed**" in feedback
     [attempt] = ctx.store.attempts()
     assert q.coding.reference_solution.strip() in attempt.answer and "[0, 0]" not in attempt.answer
 
@@ -423,6 +423,8 @@ def test_the_round_timer_warns_and_submits_at_time_out() -> None:
         now[0] += timedelta(minutes=2)
         await _until(lambda: any(t.startswith("**Time is up**") for t in ui.texts()))
         await _until(lambda: any(t.startswith("**Feedback on") for t in ui.texts()))
+        await _until(lambda: "is over. Next: round 2/2" in ui.last())  # the pause between rounds
+        await app.on_next_round(act("next_round"))
         await _until(lambda: "Round 2/2" in ui.last())
         [attempt] = ctx.store.attempts()
         assert attempt.answer == "A hash map from value to index, one pass."

@@ -25,9 +25,10 @@ SHINGLE = 3
 COPIED_SHARE = 0.6  # of a unit's content stems inside shared stretches
 MIN_RUN = 7  # content stems in a row shared with a document: shorter is a common phrase
 KEY_POINT_SHARE = 0.8  # of a key point's stems, in a row, to be a copy of it
-MAX_LABELS = 3  # sources remembered per shingle
+# Sources remembered per shingle: with 300 questions a common run ("the kv cache grows") is in
+# many key points, and a cap of 3 left later questions' key points unprotected.
+MAX_LABELS = 16
 WHOLE_UNIT_MIN = 4  # content stems a unit needs before it can be a copy on its own
-WHOLE_POINT_MIN = 12  # stems of a unit taken whole from a key point: shorter may be one's own
 RESTATE_MIN = 6  # a key point of 6+ stems, KEY_POINT_SHARE of them in order (words slipped in)
 
 
@@ -105,13 +106,11 @@ class CopyIndex:
             for start, end in _stretches(marks[label, need, whole], need):
                 for j in range(start, end):
                     covered[j], source_at[j] = True, source_at[j] or label
-        documents: dict[str, set[int]] = {}
-        points: dict[str, set[int]] = {}
+        by_label: dict[str, set[int]] = {}  # documents only: a key point needs most of it
         for (label, _, whole), positions in marks.items():
-            (points if whole else documents).setdefault(label, set()).update(positions)
-        _whole_units(owner, documents, own, covered, source_at, WHOLE_UNIT_MIN)
-        # a long unit made only of the question's own key point text is a paste of part of it
-        _whole_units(owner, points, own, covered, source_at, WHOLE_POINT_MIN)
+            if not whole:
+                by_label.setdefault(label, set()).update(positions)
+        _whole_units(owner, by_label, own, covered, source_at, WHOLE_UNIT_MIN)
         return [_unit_copy(k, owner, covered, source_at) for k in range(len(texts))]
 
 
@@ -123,9 +122,9 @@ def _whole_units(
     source_at: list[str | None],
     least: int,
 ) -> None:
-    """A unit of at least `least` stems whose every content stem comes from one of the question's
-    own sources is a copy even when shorter than a stretch (a reordered reference, a key point
-    pasted in pieces)."""
+    """A unit of at least `least` stems whose every content stem, in order, comes from the
+    question's own reference answer is a copy even when shorter than a stretch (a reordered
+    reference)."""
     positions: dict[int, list[int]] = {}
     for i, k in enumerate(owner):
         positions.setdefault(k, []).append(i)

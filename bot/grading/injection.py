@@ -59,7 +59,10 @@ SELF_GRADE = re.compile(
     r"\s+(is|was|should|must|deserves?|has|covers|merits|will)\b[^.!?\n]{0,60}?\b"
     r"(100|full|maximum|perfect|top|highest|every|all|graded|scored|marks?|points|credit"
     r"|covered|pass|complete|correct|excellent)\b"
-    r"|\b(dear|attention|note (to|for) (the )?)\s*(grader|evaluator|assessor|examiner|judge|model)"
+    r"|\bdear\s+(grader|evaluator|assessor|examiner|judge|model)\b"
+    # "attention model" is an ML term: only "note to the model" addresses a model
+    r"|\b(attention|note (to|for) (the )?)\s*(grader|evaluator|assessor|examiner|judge)\b"
+    r"|\bnote (to|for) (the )?model\b"
     r"|\b(you are|you're|act as|as the|you must act as)\s+(now\s+)?(an?\s+|the\s+)?"
     r"(lenient\s+|generous\s+)?(grader|evaluator|assessor|examiner|judge)\b"
     r"|\b(grader|evaluator|assessor|examiner|judge)\s*[:,]\s",

@@ -111,7 +111,7 @@ DENIAL = re.compile(
     r"|\bit\s+is\s+not\s+the\s+case\s+that\b|\b(?:people|some|many)\s+(?:wrongly|mistakenly)\b",
     re.IGNORECASE,
 )
-NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
+NUMBER_THEN_WORD = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*(?:\.\d+)?)\s*([a-z][a-z/]*)")
 WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in OPPOSITES:
@@ -202,26 +202,30 @@ def _one_sided(
 
 
 def _numbers_clash(unit: str, statement: str, shared: set[str], s_all: set[str]) -> str:
-    mine, theirs = _values(statement), _values(unit)
-    if len(theirs) > MAX_NUMBERS:
-        return ""  # a list of figures (vocabulary sizes, error codes) is not one claim
-    mine = {m for m in mine if not any(_close(m, t) for t in theirs)}
-    theirs = {t for t in theirs if not any(_close(t, m) for m in _values(statement))}
-    if not mine or not theirs:
-        return ""
+    """Other figures for the same thing: a number followed by the same word on both sides
+    ("64 calls" against "27 calls"), with no figure of the statement for it in the unit."""
     if len(shared) < NUMBER_OVERLAP * len(s_all):
         return ""
-    said, instead = (", ".join(f"{v:g}" for v in sorted(vs)) for vs in (mine, theirs))
-    return f"{said} -> {instead}"
+    mine, theirs = _measures(statement), _measures(unit)
+    if sum(len(v) for v in theirs.values()) > MAX_NUMBERS:
+        return ""  # a list of figures (vocabulary sizes, error codes) is not one claim
+    for word in sorted(mine.keys() & theirs.keys()):
+        said, instead = mine[word], theirs[word]
+        if not any(_close(a, b) for a in said for b in instead):
+            old, new = (", ".join(f"{v:g}" for v in sorted(vs)) for vs in (said, instead))
+            return f"{old} -> {new} {word}"
+    return ""
 
 
-def _values(text: str) -> set[float]:
-    found = set()
-    for raw in NUMBER.findall(text):
+def _measures(text: str) -> dict[str, set[float]]:
+    """Each figure of the text by the stem of the word that follows it (its unit or noun)."""
+    found: dict[str, set[float]] = {}
+    for match in NUMBER_THEN_WORD.finditer(text.lower()):
         try:
-            found.add(float(raw.replace(",", "")))
+            value = float(match[1].replace(",", ""))
         except ValueError:
             continue
+        found.setdefault(stem(match[2]), set()).add(value)
     return found
 
 

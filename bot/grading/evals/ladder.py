@@ -130,6 +130,8 @@ def off_topic_source(bank: ContentBank, question: Question) -> Question:
         ),
         key=lambda q: (float(topic_vector(list(q.key_points)) @ own), q.id),
     )
+    if question.kind == "behavioral":  # any technical text with numbers sounds like "impact"
+        return others[0]
     return others[len(others) // 4]
 
 
