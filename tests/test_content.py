@@ -286,6 +286,8 @@ def test_a_roots_own_plan_with_an_empty_round_is_an_error(mini_root: Path) -> No
     assert [str(i) for i in caught.value.issues] == [
         f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: coding')}: "
         "rounds[0].kind: no coding question tagged 'ml-coding' for this round",
+        f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: system_design')}: "
+        "rounds[1].kind: no system_design question for this round",  # its only one is classic
         f"{PLANS_DIR}/genai-design.yaml:{line_of(GENAI, 'kind: llm_deep_dive')}: "
         "rounds[2].kind: no llm_deep_dive question for this round",
     ]

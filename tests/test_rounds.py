@@ -240,13 +240,15 @@ def test_good_clarifying_questions_are_credited_in_the_design_grade(ctx: EngineC
 
 
 def test_genai_drills_leave_classic_designs_out_unless_asked(bank: ContentBank) -> None:
-    from bot.content.select import CLASSIC, select_questions
+    from bot.content.select import CLASSIC, practice_pool, select_questions
 
     classic = [q for q in bank.questions.values() if CLASSIC in q.tags]
     assert len(classic) >= 10 and {q.competency for q in classic} == {"C6"}
-    c6 = select_questions(bank.questions, competency="C6")
+    c6 = practice_pool(bank.questions, competency="C6")
     assert c6 and not any(CLASSIC in q.tags for q in c6)
-    asked = select_questions(bank.questions, competency="C6", tag=CLASSIC)
+    listed = select_questions(bank.questions, competency="C6")  # `questions` lists them all
+    assert {q.id for q in classic} <= {q.id for q in listed}
+    asked = practice_pool(bank.questions, competency="C6", tag=CLASSIC)
     assert {q.id for q in asked} == {q.id for q in classic}
-    any_design = select_questions(bank.questions, kind="system_design")  # a round open to all
+    any_design = practice_pool(bank.questions, kind="system_design")  # a round open to all
     assert {q.id for q in classic} <= {q.id for q in any_design}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from bot.config import PROJECT_ROOT
 from bot.content.marks import first_marks
 from bot.content.models import KbDoc, LabelledSet, Loc, Question, RoundPlan, Rubric
-from bot.content.select import select_questions
+from bot.content.select import practice_pool
 from bot.content.source import Parsed, parse_yaml, read_text, split_front_matter
 from bot.errors import ContentError, ContentIssue, NotFoundError
 
@@ -375,5 +375,5 @@ def _unfilled_rounds(plan: RoundPlan, questions: dict[str, Question]) -> list[in
     return [
         i
         for i, r in enumerate(plan.rounds)
-        if not select_questions(questions, kind=r.kind, competencies=r.competencies, tag=r.tag)
+        if not practice_pool(questions, kind=r.kind, competencies=r.competencies, tag=r.tag)
     ]

@@ -24,11 +24,9 @@ def select_questions(
     """The questions that match every filter given, in the bank's order.
 
     `competency` is one id (any case, as typed by a user); `competencies` is a set to draw from,
-    empty meaning any; `exclude` holds question ids already used. Chosen by competency and not
-    by the CLASSIC tag, classic designs are left out.
+    empty meaning any; `exclude` holds question ids already used.
     """
     wanted = competency.upper() if competency is not None else None
-    by_competency = wanted is not None or bool(competencies)
     return [
         q
         for q in questions.values()
@@ -36,6 +34,29 @@ def select_questions(
         and (wanted is None or q.competency == wanted)
         and (not competencies or q.competency in competencies)
         and (tag is None or tag in q.tags)
-        and not (by_competency and tag != CLASSIC and CLASSIC in q.tags)
         and q.id not in exclude
     ]
+
+
+def practice_pool(
+    questions: Mapping[str, Question],
+    *,
+    kind: str | None = None,
+    competency: str | None = None,
+    competencies: Collection[str] = (),
+    tag: str | None = None,
+    exclude: Collection[str] = (),
+) -> list[Question]:
+    """What a drill or a mock round draws from: `select_questions`, except that chosen by
+    competency (and not by the CLASSIC tag) it leaves the classic designs out."""
+    chosen = select_questions(
+        questions,
+        kind=kind,
+        competency=competency,
+        competencies=competencies,
+        tag=tag,
+        exclude=exclude,
+    )
+    if (competency is None and not competencies) or tag == CLASSIC:
+        return chosen
+    return [q for q in chosen if CLASSIC not in q.tags]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.content import ContentBank, KeyPoint, Question
-from bot.content.select import select_questions
+from bot.content.select import practice_pool
 from bot.grading.grade import HOLD_MARK, STRONG_MARK, whole
 from bot.interview.spacing import DueItem
 from bot.interview.state import DrillSpec, Result, RoundState
@@ -30,7 +30,7 @@ class Choice:
 
 
 def drill_pool(bank: ContentBank, spec: DrillSpec) -> list[Question]:
-    return select_questions(bank.questions, competency=spec.competency, tag=spec.tag)
+    return practice_pool(bank.questions, competency=spec.competency, tag=spec.tag)
 
 
 def next_drill_question(
@@ -85,7 +85,7 @@ def plan_round(
     design round does not open a 45-minute question); more follow, nearest in difficulty and
     different in topic, while they fit in the minutes left, so a 30-minute deep dive asks two or
     three questions and a behavioral round two or three stories."""
-    pool = select_questions(
+    pool = practice_pool(
         bank.questions,
         kind=round_.kind,
         competencies=round_.competencies,
