@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from bot.content.models import Question
 
@@ -38,25 +39,12 @@ def select_questions(
     ]
 
 
-def practice_pool(
-    questions: Mapping[str, Question],
-    *,
-    kind: str | None = None,
-    competency: str | None = None,
-    competencies: Collection[str] = (),
-    tag: str | None = None,
-    exclude: Collection[str] = (),
-) -> list[Question]:
-    """What a drill or a mock round draws from: `select_questions`, except that chosen by
-    competency (and not by the CLASSIC tag) it leaves the classic designs out."""
-    chosen = select_questions(
-        questions,
-        kind=kind,
-        competency=competency,
-        competencies=competencies,
-        tag=tag,
-        exclude=exclude,
-    )
-    if (competency is None and not competencies) or tag == CLASSIC:
+
+def practice_pool(questions: Mapping[str, Question], **filters: Any) -> list[Question]:
+    """What a drill or a mock round draws from: `select_questions` with the same filters, except
+    that chosen by competency (and not by the CLASSIC tag) it leaves the classic designs out."""
+    chosen = select_questions(questions, **filters)
+    by_competency = filters.get("competency") is not None or bool(filters.get("competencies"))
+    if not by_competency or filters.get("tag") == CLASSIC:
         return chosen
     return [q for q in chosen if CLASSIC not in q.tags]

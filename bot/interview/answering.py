@@ -11,6 +11,7 @@ import json
 
 from bot.content import Question
 from bot.grading import coding
+from bot.grading.grade import Grade
 from bot.interview import clarify
 from bot.interview.attempt import Attempt
 from bot.interview.events import Event, FollowUpAsked, FollowUpGraded, Graded
@@ -45,10 +46,14 @@ class AnswerFlow(SessionFlow):
         attempt = Attempt(self.ctx.store, current.attempt_id, question)
         rubric = self.ctx.bank.rubric(question.rubric)
         grader = self.ctx.grader(self.state.grader)
-        grade = attempt.grade(grader, rubric, text, run=run, hints_used=current.hints_used)
-        if current.clarified:
-            grade = clarify.credit_clarifying(grade, rubric, question, current.clarified)
-            self.ctx.store.record_grade(attempt.id, grade)
+        facts = current.clarified
+
+        def credit(grade: Grade) -> Grade:
+            return clarify.credit_clarifying(grade, rubric, question, facts)
+
+        grade = attempt.grade(
+            grader, rubric, text, run=run, hints_used=current.hints_used, adjust=credit
+        )
         tests = run.to_dict() if run is not None else None
         elapsed, hints = self._elapsed(current), current.hints_used
         return Graded(grade, question, attempt.id, elapsed, hints, timed_out, tests)

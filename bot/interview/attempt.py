@@ -56,6 +56,7 @@ class Attempt:
         *,
         run: RunReport | None = None,
         hints_used: int = 0,
+        adjust: Callable[[Grade], Grade] | None = None,
     ) -> Grade:
         """Grade `text` (the answer, or the answer with its follow-ups), record it, return it.
 
@@ -68,6 +69,8 @@ class Attempt:
             self.store.set_status(self.id, UNGRADED)  # saved; the candidate may submit it again
             raise
         grade = grade.with_hints(rubric, hints_used)
+        if adjust is not None:  # e.g. the credit for clarifying questions, before it is recorded
+            grade = adjust(grade)
         self.store.record_grade(self.id, grade)
         return grade
 
