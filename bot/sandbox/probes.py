@@ -25,6 +25,8 @@ SEED = 20261206
 LONG_RUN = 0.2  # seconds: one run this long is measured once, not best of k
 MIN_RUNS, MAX_RUNS = 3, 9  # runs per size: at least MIN_RUNS, more while they are short...
 SHORT_TOTAL = 0.03  # ...until they add up to this many seconds
+FEW_ROWS = 3  # complete sizes the scaling check wants before it reads a growth
+MIN_SIZE = 16  # the smallest n it measures when it has to go below the question's sizes
 
 
 def run_probe(
@@ -128,25 +130,45 @@ def _scaling(
     candidate: Any, job: dict[str, Any], case: dict[str, Any], given: Any
 ) -> dict[str, Any]:
     """[n, candidate's best time, reference's best time] per size, smallest first. The candidate
-    stops when its time runs past the budget (`over`) or its lag has grown far enough."""
+    stops when its time runs past the budget (`over`) or its lag has grown far enough. When that
+    leaves fewer than FEW_ROWS complete sizes (slow code on a busy machine), smaller sizes are
+    measured too, on a budget of their own, so growth is still read from several points."""
     reference = _reference(job, given)
-    rows: list[list[float]] = []
-    spent, over = 0.0, False
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
-        for n in case["sizes"]:
-            inputs = _inputs(case, n)
-            ref, _ = _best(partial(_job_of, reference, case, inputs, job, given), cap=None)
-            began = time.perf_counter()
-            make = partial(_job_of, candidate, case, inputs, job, given)
-            cand, over = _best(make, cap=case["budget_s"] - spent)
-            spent += time.perf_counter() - began
-            rows.append([n, cand, ref])
-            if over or (len(rows) >= 2 and _no_further(rows, case, spent)):
-                break
+        sizes = case["sizes"]
+        rows, over = _rows_of(candidate, reference, job, case, given, sizes)
+        smaller = [sizes[0] >> shift for shift in (3, 2, 1) if sizes[0] >> shift >= MIN_SIZE]
+        if len(rows) - over < FEW_ROWS and smaller:
+            extra, extra_over = _rows_of(candidate, reference, job, case, given, smaller)
+            rows = extra[: len(extra) - extra_over] + rows
     finally:
         signal.signal(signal.SIGALRM, previous)
     return {"rows": rows, "over": over}
+
+
+def _rows_of(
+    candidate: Any,
+    reference: Any,
+    job: dict[str, Any],
+    case: dict[str, Any],
+    given: Any,
+    sizes: list[int],
+) -> tuple[list[list[float]], bool]:
+    """The rows of one pass over `sizes`, and whether the last one ran past the budget."""
+    rows: list[list[float]] = []
+    spent, over = 0.0, False
+    for n in sizes:
+        inputs = _inputs(case, n)
+        ref, _ = _best(partial(_job_of, reference, case, inputs, job, given), cap=None)
+        began = time.perf_counter()
+        make = partial(_job_of, candidate, case, inputs, job, given)
+        cand, over = _best(make, cap=case["budget_s"] - spent)
+        spent += time.perf_counter() - began
+        rows.append([n, cand, ref])
+        if over or (len(rows) >= 2 and _no_further(rows, case, spent)):
+            break
+    return rows, over
 
 
 def _no_further(rows: list[list[float]], case: dict[str, Any], spent: float) -> bool:
