@@ -31,6 +31,7 @@ from bot.grading.grade import (
     prompt_hash,
 )
 from bot.grading.screen import Screened, screen, screen_notes, set_aside
+from bot.grading.story import story_factor, story_note
 from bot.grading.structure import load_structure_model
 from bot.knowledge.embeddings import MODEL_NAME, get_encoder
 
@@ -128,7 +129,8 @@ class OfflineGrader:
             evidence.key_point_coverage(weights),
             calibration.scale_for(rubric.id, INTERVIEW_SCALE),
         )
-        substance *= self._on_topic(question, evidence)
+        story = self._story(question, evidence)
+        substance *= self._on_topic(question, evidence) * story
         said = check_claims(question, evidence)  # red flags, key points said backwards
         substance *= 1 - wrong_share(question, said)
         results = [_key_point(kp, evidence, i) for i, kp in enumerate(question.key_points)]
@@ -145,7 +147,7 @@ class OfflineGrader:
             strengths=[f"Covered: {r.text}" for r in results if r.status == "covered"][:3],
             improvements=_improvements(results),
             follow_up=_follow_up(question, results),
-            notes=[*screen_notes(screened), *_notes(evidence)],
+            notes=[*screen_notes(screened), *_notes(evidence), *story_note(story)],
             red_flags=flag_results(said),
             set_aside=set_aside(screened),
             language=screened.language.name,
@@ -179,6 +181,13 @@ class OfflineGrader:
         others = [s for qid, s in zip(ids, sims, strict=True) if qid != question.id]
         margin = max(others, default=own) - own - OFF_TOPIC_MARGIN
         return float(np.clip(1 - margin / OFF_TOPIC_SPAN, 0, 1)) if margin > 0 else 1.0
+
+    @staticmethod
+    def _story(question: Question, evidence: Evidence) -> float:
+        """For a story question, how much the answer is told as the candidate's own story."""
+        if question.kind not in SUBJECT_FREE:
+            return 1.0
+        return story_factor([evidence.units[j] for j in evidence.screened.kept])
 
     def warm_up(self) -> None:
         """Load the model and embed the bank's topics now, not in a candidate's first grade."""

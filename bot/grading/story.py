@@ -1,0 +1,53 @@
+"""Whether a behavioral answer tells what the candidate did, or explains a subject.
+
+A behavioral question asks for a story: what you (or your team) faced, did, decided and learnt. A
+technical explanation, however good and however many numbers it quotes, is not one; the key-point
+closeness alone cannot tell the two apart, because stories may be about any technical subject.
+
+The share of the answer's sentences that narrate, in the first person and the past tense ("I
+split the launch", "we were paged"), separates them; technical answers written in the first
+person speak in the present ("I share one semaphore"). Measured on the bank (2026-12-06): the 20
+behavioral references 0.38-0.70; the 35 hand-scored stories 0.33-1.00 (two non-answers scored 4
+and 5: 0); the 287 technical references 0 up to the 75th percentile, the highest 0.17.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.text import Unit
+
+# "I" only as a capital: a lowercase i is a loop variable in an explanation of code.
+FIRST_PERSON = re.compile(r"\bI\b|(?i:\b(?:we|my|our|me|us|myself|ourselves)\b)")
+PAST_WORDS = (
+    "was were had did made took got went told said saw found ran led built wrote gave chose knew "
+    "thought felt kept left met paid sent spent understood began brought bought caught fell grew "
+    "held lost rose sat spoke stood taught won became came drove broke ago"
+).split()
+PAST = re.compile(r"\b(?:\w+ed|" + "|".join(PAST_WORDS) + r")\b", re.IGNORECASE)
+MIN_WORDS = 4  # shorter units (headings, list labels) are not sentences of a story
+STORY_START, STORY_FULL = 0.10, 0.30  # narrated share: no credit at the first, full from the second
+
+
+def narrated_share(units: list[Unit]) -> float:
+    """The share of sentences (MIN_WORDS words or more) told in the first person, past tense."""
+    sentences = [u.text for u in units if len(u.text.split()) >= MIN_WORDS]
+    if not sentences:
+        return 0.0
+    return sum(1 for s in sentences if FIRST_PERSON.search(s) and PAST.search(s)) / len(sentences)
+
+
+def story_factor(units: list[Unit]) -> float:
+    """1.0 for an answer told as a story, falling to 0 for an impersonal explanation."""
+    share = narrated_share(units)
+    return min(max((share - STORY_START) / (STORY_FULL - STORY_START), 0.0), 1.0)
+
+
+def story_note(factor: float) -> list[str]:
+    """What the candidate is told when the answer is not told as their story."""
+    if factor >= 1.0:
+        return []
+    return [
+        "This reads as an explanation, not a story: a behavioral answer is scored on what you "
+        "did, decided and learnt in a real situation (tell it in the first person)."
+    ]
