@@ -1,4 +1,4 @@
-"""A behavioral answer is scored as a story: a technical explanation is not one (bot/grading/story)."""
+"""A behavioral answer is scored as a story; a technical explanation is not one."""
 
 from __future__ import annotations
 
