@@ -101,6 +101,10 @@ def rows(power: float, *, lag: float = 1.0) -> list[list[float]]:
         ({"rows": rows(2.0)[:3], "over": True}, False, "n^2"),
         ({"rows": rows(1.0, lag=60.0)[:1], "over": True}, False, None),  # far behind at once
         ({"rows": rows(1.0, lag=5.0)[:2], "over": True}, True, None),
+        # sizes below the question's, added by a probe that ran out of time: the lag counts too
+        ({"rows": rows(1.0, lag=60.0), "smaller": 2}, False, None),
+        ({"rows": rows(1.0, lag=30.0), "smaller": 2}, True, "n"),
+        ({"rows": rows(2.0), "smaller": 2}, False, "n^2"),
         ({"rows": "forged"}, False, None),
     ],
 )

@@ -156,15 +156,20 @@ def judge_scaling(bound: ScalingBound, facts: Any) -> Verdict:
         return Verdict(False, UNREADABLE)
     asks = f"the question asks for {bound.asks}"
     complete = rows[:-1] if facts.get("over") else rows  # a run cut short gives a lower bound
-    if len(complete) < 2:  # over the budget early: only how far behind it was can tell
-        n, cand, ref = max(rows, key=lambda row: row[1] / row[2])
-        if cand / ref < LAG_ALONE:
-            return Verdict(True, "")
+    # With sizes below the question's (the probe's fallback) or too few sizes, a lag far beyond
+    # the reference's also fails: small sizes can hide a growth that the question's sizes show.
+    lag_counts = len(complete) < 2 or bool(facts.get("smaller"))
+    worst = max(rows, key=lambda row: row[1] / row[2])
+    n, cand, ref = worst
+    if lag_counts and cand / ref >= LAG_ALONE:
+        took = "over " if worst is rows[-1] and facts.get("over") else ""
         message = (
-            f"took over {cand:.1f} s at n={n:,.0f}, where a solution within the bound takes "
+            f"took {took}{cand:.2f} s at n={n:,.0f}, where a solution within the bound takes "
             f"{ref * 1000:.1f} ms; {asks}"
         )
         return Verdict(False, message)
+    if len(complete) < 2:
+        return Verdict(True, "")
     growth, excess = measured_growth(bound, complete)
     if excess < EXCESS:
         return Verdict(True, "", growth)

@@ -25,7 +25,7 @@ SEED = 20261206
 LONG_RUN = 0.2  # seconds: one run this long is measured once, not best of k
 MIN_RUNS, MAX_RUNS = 3, 9  # runs per size: at least MIN_RUNS, more while they are short...
 SHORT_TOTAL = 0.03  # ...until they add up to this many seconds
-FEW_ROWS = 3  # complete sizes the scaling check wants before it reads a growth
+FEW_ROWS = 2  # complete sizes the scaling check needs to read a growth
 MIN_SIZE = 16  # the smallest n it measures when it has to go below the question's sizes
 
 
@@ -132,19 +132,22 @@ def _scaling(
     """[n, candidate's best time, reference's best time] per size, smallest first. The candidate
     stops when its time runs past the budget (`over`) or its lag has grown far enough. When that
     leaves fewer than FEW_ROWS complete sizes (slow code on a busy machine), smaller sizes are
-    measured too, on a budget of their own, so growth is still read from several points."""
+    measured too, on a budget of their own, so growth can still be read (`smaller` says how
+    many were added: small sizes can hide a growth that shows only at the question's sizes)."""
     reference = _reference(job, given)
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
         sizes = case["sizes"]
         rows, over = _rows_of(candidate, reference, job, case, given, sizes)
         smaller = [sizes[0] >> shift for shift in (3, 2, 1) if sizes[0] >> shift >= MIN_SIZE]
+        added = 0
         if len(rows) - over < FEW_ROWS and smaller:
             extra, extra_over = _rows_of(candidate, reference, job, case, given, smaller)
-            rows = extra[: len(extra) - extra_over] + rows
+            added = len(extra) - extra_over
+            rows = extra[:added] + rows
     finally:
         signal.signal(signal.SIGALRM, previous)
-    return {"rows": rows, "over": over}
+    return {"rows": rows, "over": over, "smaller": added}
 
 
 def _rows_of(
