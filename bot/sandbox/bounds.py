@@ -24,11 +24,11 @@ from bot.sandbox.report import Growth, Status, TestResult
 from bot.sandbox.rules import broken
 
 EXCESS = 0.5  # fail when time grows faster than the reference's by n^EXCESS or more
-BUDGET_S = 2.0  # the candidate's time in the scaling check, before it stops early
+BUDGET_S = 2.0  # the candidate's CPU time in the scaling check, before it stops early
 STOP_LAG = 16.0  # ...or once it has fallen this many times further behind the reference
 STRESS_BUDGET_S = 1.0  # rounds of threads on fresh objects, until one goes wrong or this is spent
 LAG_ALONE = 50.0  # over the budget and this many times slower than the reference: too slow
-SCALING_LIMIT_S = 9.0  # the probe's wall-clock limit (both codes, inputs included)
+SCALING_LIMIT_S = 20.0  # the probe's clock limit (both codes, inputs; a busy machine's wait)
 PROBE_LIMIT_S = 6.0
 UNREADABLE = "the check's measurements could not be read"
 

@@ -26,6 +26,7 @@ LONG_RUN = 0.2  # seconds: one run this long is measured once, not best of k
 MIN_RUNS, MAX_RUNS = 3, 9  # runs per size: at least MIN_RUNS, more while they are short...
 SHORT_TOTAL = 0.03  # ...until they add up to this many seconds
 FEW_ROWS = 2  # complete sizes the scaling check needs to read a growth
+WALL_PER_CPU = 4.0  # a run's clock limit, as a multiple of the CPU time it has left
 MIN_SIZE = 16  # the smallest n it measures when it has to go below the question's sizes
 
 
@@ -100,16 +101,20 @@ def _alarm(signum: int, frame: Any) -> None:
 def _best(make: Callable[[], Callable[[], Any]], *, cap: float | None) -> tuple[float, bool]:
     """The best CPU time (of this thread) of a few runs (more when they are short), so that time
     spent waiting for a busy machine's CPU does not count; with `cap`, the runs stop after `cap` s
-    of wall-clock time in all, and the second value says so (the time is then a lower bound)."""
+    of CPU time in all (or WALL_PER_CPU times that on the clock, against code that sleeps), and
+    the second value says so (the time is then a lower bound). A budget in CPU time measures the
+    same sizes on a busy machine as on a quiet one: only the wait is longer."""
     best, total, runs = math.inf, 0.0, 0
     gc.collect()
     while runs < MIN_RUNS or (total < SHORT_TOTAL and runs < MAX_RUNS):
         go = make()
         gc.disable()
-        began, cpu = time.perf_counter(), time.thread_time()
+        cpu = time.thread_time()
         try:
             if cap is not None:
-                signal.setitimer(signal.ITIMER_REAL, max(cap - total, 1e-3))
+                left = max(cap - total, 1e-3)
+                signal.setitimer(signal.ITIMER_PROF, left)
+                signal.setitimer(signal.ITIMER_REAL, left * WALL_PER_CPU)
             go()
             took = time.thread_time() - cpu
         except _Overtime:
@@ -117,10 +122,10 @@ def _best(make: Callable[[], Callable[[], Any]], *, cap: float | None) -> tuple[
             return (best, False) if runs else (took, True)
         finally:
             if cap is not None:
+                signal.setitimer(signal.ITIMER_PROF, 0)
                 signal.setitimer(signal.ITIMER_REAL, 0)
             gc.enable()
-        best, runs = min(best, took), runs + 1
-        total += time.perf_counter() - began
+        best, runs, total = min(best, took), runs + 1, total + took
         if took > LONG_RUN:
             break
     return best, False
@@ -135,7 +140,7 @@ def _scaling(
     measured too, on a budget of their own, so growth can still be read (`smaller` says how
     many were added: small sizes can hide a growth that shows only at the question's sizes)."""
     reference = _reference(job, given)
-    previous = signal.signal(signal.SIGALRM, _alarm)
+    previous = {sig: signal.signal(sig, _alarm) for sig in (signal.SIGALRM, signal.SIGPROF)}
     try:
         sizes = case["sizes"]
         rows, over = _rows_of(candidate, reference, job, case, given, sizes)
@@ -146,7 +151,8 @@ def _scaling(
             added = len(extra) - extra_over
             rows = extra[:added] + rows
     finally:
-        signal.signal(signal.SIGALRM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return {"rows": rows, "over": over, "smaller": added}
 
 
@@ -164,10 +170,10 @@ def _rows_of(
     for n in sizes:
         inputs = _inputs(case, n)
         ref, _ = _best(partial(_job_of, reference, case, inputs, job, given), cap=None)
-        began = time.perf_counter()
+        began = time.thread_time()
         make = partial(_job_of, candidate, case, inputs, job, given)
         cand, over = _best(make, cap=case["budget_s"] - spent)
-        spent += time.perf_counter() - began
+        spent += time.thread_time() - began
         rows.append([n, cand, ref])
         if over or (len(rows) >= 2 and _no_further(rows, case, spent)):
             break
