@@ -51,6 +51,10 @@ class AnthropicProvider:
                 )
         except anthropic.AnthropicError as error:
             raise ProviderError(self.name, f"{type(error).__name__}: {error}") from error
+        except ValueError as error:  # a body that is not JSON (the SDK lets it through)
+            raise ProviderError(self.name, f"malformed reply: {error}") from error
+        if not isinstance(response.content, list) or response.usage is None:
+            raise ProviderError(self.name, "malformed reply: no content or usage")
         return Completion(
             text=_text(response),
             usage=reported_or_counted(

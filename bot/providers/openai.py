@@ -71,6 +71,8 @@ class OpenAIProvider:
             )
         except openai.OpenAIError as error:
             raise ProviderError(self.name, f"{type(error).__name__}: {error}") from error
+        except ValueError as error:  # a body that is not JSON (the SDK lets it through)
+            raise ProviderError(self.name, f"malformed reply: {error}") from error
         usage = response.usage
         return Completion(
             text=(response.choices[0].message.content or "") if response.choices else "",
