@@ -93,7 +93,7 @@ def spoken(ctx: EngineContext, choice: str, request: Request) -> Spoken:
 
 def tidy(text: str) -> str:
     """The reply as one line, without quotes around it or a speaker's label in front."""
-    text = LABEL.sub("", " ".join(text.split()))
+    text = LABEL.sub("", " ".join(text.split())).strip()
     while len(text) > 1 and text[0] == text[-1] and text[0] in "\"'`":
         text = text[1:-1].strip()
     return text
