@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.content import ContentBank, Question
 from bot.content.marks import strip_marks
-from bot.errors import BotError
+from bot.errors import BotError, scrub
 from bot.interview.context import EngineContext
 from bot.providers import Message
 
@@ -75,10 +75,11 @@ def spoken(ctx: EngineContext, choice: str, request: Request) -> Spoken:
     every check; else the offline wording (with the reason when an LLM was asked)."""
     from bot.grading.graders import resolve_choice
 
-    if not ctx.settings.llm_voice or resolve_choice(ctx.settings, choice) == OFFLINE:
+    resolved = resolve_choice(ctx.settings, choice)
+    if not ctx.settings.llm_voice or resolved == OFFLINE:
         return Spoken(request.offline, OFFLINE)
     try:
-        provider = ctx.provider(resolve_choice(ctx.settings, choice))
+        provider = ctx.provider(resolved)
         reply = provider.complete(request.messages, timeout_s=ctx.settings.llm_voice_timeout_s)
     except BotError as error:  # the voice is optional: the offline wording is always there
         log.warning("the LLM voice fell back offline: %s", error)
@@ -86,7 +87,7 @@ def spoken(ctx: EngineContext, choice: str, request: Request) -> Spoken:
     text = tidy(reply.text)
     problem = problem_with(text, request)
     if problem is not None:
-        log.warning("the LLM voice fell back offline: %s: %r", problem, text[:200])
+        log.warning("the LLM voice fell back offline: %s: %r", problem, scrub(text, limit=200))
         return Spoken(request.offline, OFFLINE, problem)
     return Spoken(text, provider.name)
 
