@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     llm_format_retries: int = Field(
         default=1, ge=0, validation_alias=_env("INTERVIEW_BOT_LLM_FORMAT_RETRIES")
     )
+    llm_voice: bool = Field(
+        default=True,
+        validation_alias=_env("INTERVIEW_BOT_LLM_VOICE"),
+        description="With an LLM grader, the LLM also words follow-ups and clarification replies.",
+    )
+    llm_voice_timeout_s: float = Field(
+        default=8.0,
+        gt=0,
+        validation_alias=_env("INTERVIEW_BOT_LLM_VOICE_TIMEOUT"),
+        description="One try of this many seconds to word a follow-up or a clarification; "
+        "after it, the offline wording.",
+    )
     database_url: str | None = Field(
         default=None, validation_alias=_env("INTERVIEW_BOT_DATABASE_URL", "DATABASE_URL")
     )

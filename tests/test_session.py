@@ -541,10 +541,14 @@ def test_one_llm_client_serves_the_clarifications_and_the_grades(
             self.inner, self.name, self.model, self.calls = inner, inner.name, inner.model, 0
 
         def complete(
-            self, messages: Sequence[Message], *, json_schema: JsonSchema | None = None
+            self,
+            messages: Sequence[Message],
+            *,
+            json_schema: JsonSchema | None = None,
+            timeout_s: float | None = None,
         ) -> Completion:
             self.calls += 1
-            return self.inner.complete(messages, json_schema=json_schema)
+            return self.inner.complete(messages, json_schema=json_schema, timeout_s=timeout_s)
 
     q = bank.question("sd-url-shortener")
     with FakeLLMServer() as server:
@@ -563,10 +567,10 @@ def test_one_llm_client_serves_the_clarifications_and_the_grades(
         session, _ = InterviewSession.start_single(ctx, q.id, grader="auto")
         server.replies = [
             Reply(body=openai_completion("About 100 million a month.")),
-            Reply(body=openai_completion("Reads outnumber writes 100 to 1.")),
+            Reply(body=openai_completion("Roughly 10 billion redirects a month.")),
             Reply(body=openai_completion(json.dumps(llm_grade_output(bank, q, 2, "base62")))),
         ]
-        for asked in ("How many links are created?", "How many reads are there?"):
+        for asked in ("How many links are created?", "How many links are followed?"):
             reply = of(session.say(asked), ev.ClarificationGiven)[0]
             assert reply.source == "openai_compatible"
         session.say("A hash of the URL in base62 keyed in a replicated store, cached at the edge.")

@@ -12,7 +12,7 @@ import json
 from bot.content import Question
 from bot.grading import coding
 from bot.grading.grade import Grade
-from bot.interview import clarify
+from bot.interview import clarify, voice
 from bot.interview.attempt import Attempt
 from bot.interview.events import Event, FollowUpAsked, FollowUpGraded, Graded
 from bot.interview.flow import SessionFlow
@@ -83,7 +83,7 @@ class AnswerFlow(SessionFlow):
     def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
         ask = current.follow_ups[current.follow_up_index]
         assert current.attempt_id is not None
-        self.ctx.store.save_follow_up(current.attempt_id, ask.prompt, text)
+        self.ctx.store.save_follow_up(current.attempt_id, ask.shown, text)
         current.follow_up_answers.append(text)
         current.follow_up_index += 1
         self._save()
@@ -102,7 +102,23 @@ class AnswerFlow(SessionFlow):
             )
         ]
         if current.follow_up_index < len(current.follow_ups):
-            nxt = current.follow_ups[current.follow_up_index]
-            n = current.follow_up_index + 1
-            return [*events, FollowUpAsked(nxt.prompt, n, len(current.follow_ups))]
+            return [*events, self._follow_up_asked(current)]
         return events + self._finish(current, question, grade=graded.grade)
+
+    def _follow_up_asked(self, current: Current) -> FollowUpAsked:
+        """The follow-up due now, worded once (by the LLM when the session grades with one, in
+        reply to the candidate's last words) and asked again in the same words on a resume."""
+        ask = current.follow_ups[current.follow_up_index]
+        if ask.said is None:
+            request = voice.follow_up_request(
+                self.ctx.bank,
+                self._asked(current),
+                offline=ask.prompt,
+                probes=ask.probes,
+                said=[current.answer, *current.follow_up_answers],
+            )
+            words = voice.spoken(self.ctx, self.state.grader, request)
+            ask.said, ask.voice, ask.note = words.text, words.source, words.note
+            self._save()
+        n, total = current.follow_up_index + 1, len(current.follow_ups)
+        return FollowUpAsked(ask.shown, n, total, ask.voice, ask.note)

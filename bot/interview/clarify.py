@@ -1,9 +1,9 @@
 """Answer a candidate's clarifying question from the question's clarification facts.
 
 Offline, the closest fact wins (sentence embeddings of its `ask` and `answer`; see WEIGHTS).
-With an LLM configured, the model phrases the reply from the facts only, and any failure falls
-back to the offline match. Nothing outside the facts is ever invented: an unknown detail gets
-"make an assumption and state it", as a real interviewer would say.
+With an LLM configured, the model words the matched fact (bot.interview.voice); any failure
+falls back to the fact as written. Nothing outside the facts is ever invented: an unknown detail
+gets "make an assumption and state it", as a real interviewer would say.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass
 
 from bot.content import Question, Rubric
-from bot.errors import ProviderError
 from bot.grading.evidence import embed_fixed
 from bot.grading.grade import CriterionScore, Grade
+from bot.interview import voice
 from bot.interview.context import EngineContext
-from bot.providers import Message, Provider
 
 # How a clarifying question is matched to a fact: cosine similarity of the question with the
 # fact's own `ask`, with the answer sentence closest to it, and with the whole answer, weighted
@@ -42,6 +41,7 @@ class Clarification:
     reply: str
     source: str  # "offline" or the LLM provider's name
     fact: int | None = None  # the fact that answers it (matched offline, whoever phrases it)
+    note: str = ""  # why the offline wording stands when an LLM was asked
 
 
 def is_clarifying(question: Question, message: str) -> bool:
@@ -76,23 +76,6 @@ def clarify_offline(question: Question, message: str) -> Clarification:
     index = best_fact(question, message)
     reply = NO_FACT if index is None else question.clarifications[index].answer
     return Clarification(reply, "offline", index)
-
-
-def clarify_with_llm(provider: Provider, question: Question, message: str) -> Clarification:
-    """Ask the LLM to answer from the facts only; fall back offline when it fails."""
-    offline = clarify_offline(question, message)
-    facts = "\n".join(f"- ({f.topic}) {f.answer}" for f in question.clarifications)
-    system = (
-        "You are the interviewer in a system design interview. Answer the candidate's "
-        "clarifying question in one or two sentences using ONLY these facts. If the facts do "
-        f"not cover it, say it is unspecified and ask them to assume.\nFacts:\n{facts}"
-    )
-    try:
-        reply = provider.complete([Message("system", system), Message("user", message[:1000])])
-    except ProviderError:  # the LLM is optional here: a failure keeps the offline answer
-        return offline
-    text = reply.text.strip()
-    return Clarification(text, provider.name, offline.fact) if text else offline
 
 
 CREDITED = "requirements"  # the design rubrics' criterion that clarifying questions earn
@@ -134,10 +117,9 @@ def credit_clarifying(grade: Grade, rubric: Rubric, question: Question, facts: l
 
 
 def clarify_for(ctx: EngineContext, choice: str, question: Question, text: str) -> Clarification:
-    """Answer offline or with the LLM, as the session's grader `choice` resolves."""
-    from bot.grading.graders import resolve_choice
-
-    resolved = resolve_choice(ctx.settings, choice)
-    if resolved == "offline":
-        return clarify_offline(question, text)
-    return clarify_with_llm(ctx.provider(resolved), question, text)
+    """The matched fact, worded by the LLM when the session's grader `choice` is one (see
+    bot.interview.voice), else as written."""
+    offline = clarify_offline(question, text)
+    request = voice.clarification_request(ctx.bank, question, asked=text, fact=offline.reply)
+    said = voice.spoken(ctx, choice, request)
+    return Clarification(said.text, said.source, offline.fact, said.note)

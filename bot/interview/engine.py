@@ -24,7 +24,6 @@ from bot.interview.events import (
     ClarificationGiven,
     DraftNoted,
     Event,
-    FollowUpAsked,
     HintShown,
     Notice,
     Skipped,
@@ -148,9 +147,7 @@ class InterviewSession(AnswerFlow):
         if current.phase == "follow_up":
             if current.follow_up_index >= len(current.follow_ups):  # stopped grading the last
                 return session, session._finish(current, session._asked(current))
-            ask = current.follow_ups[current.follow_up_index]
-            n, total = current.follow_up_index + 1, len(current.follow_ups)
-            return session, [event, FollowUpAsked(ask.prompt, n, total)]
+            return session, [event, session._follow_up_asked(current)]
         status = None if current.attempt_id is None else ctx.store.status(current.attempt_id)
         if status == GRADED:  # a restart graded what a crash left waiting
             return session, [Notice(HEALED), *session._graded_on_restart(current)]
@@ -180,7 +177,7 @@ class InterviewSession(AnswerFlow):
             if found.fact is not None and found.fact not in current.clarified:
                 current.clarified.append(found.fact)
                 self._save()
-            return [ClarificationGiven(found.reply, found.source)]
+            return [ClarificationGiven(found.reply, found.source, found.note)]
         room = MAX_ANSWER_BYTES - len(current.answer.encode("utf-8", "surrogatepass"))
         kept, cut = capped_answer(text, room - 2)  # the parts are joined by a blank line
         if kept.strip():
@@ -241,7 +238,7 @@ class InterviewSession(AnswerFlow):
             return events + self._finish(current, question, grade=graded.grade, timed_out=timed_out)
         current.phase, current.follow_ups = "follow_up", asks
         self._save()
-        return [*events, FollowUpAsked(asks[0].prompt, 1, len(asks))]
+        return [*events, self._follow_up_asked(current)]
 
     def skip(self) -> list[Event]:
         current, question = self.state.current, self.question

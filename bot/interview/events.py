@@ -26,7 +26,8 @@ class QuestionAsked:
 @dataclass(frozen=True)
 class ClarificationGiven:
     reply: str
-    source: str
+    source: str  # offline, or the LLM provider that worded it
+    note: str = ""  # why the offline wording stands, when an LLM was asked
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class FollowUpAsked:
     prompt: str
     number: int
     total: int
+    source: str = "offline"  # who worded it: offline, or the LLM provider
+    note: str = ""  # why the offline wording stands, when an LLM was asked
 
 
 @dataclass(frozen=True)

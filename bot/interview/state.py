@@ -45,8 +45,15 @@ class RoundState(_State):
 
 
 class FollowUpAsk(_State):
-    prompt: str
+    prompt: str  # the offline wording: the bank's follow-up, or the one on the candidate's code
     probes: list[str]
+    said: str | None = None  # the words the candidate was asked in; None until asked
+    voice: str = "offline"  # who worded them: offline, or the LLM provider
+    note: str = ""  # why the offline wording stands, when an LLM was asked
+
+    @property
+    def shown(self) -> str:
+        return self.said or self.prompt
 
 
 class Current(_State):

@@ -24,17 +24,24 @@ class AnthropicProvider:
         self.client = client
 
     def complete(
-        self, messages: Sequence[Message], *, json_schema: JsonSchema | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        timeout_s: float | None = None,
     ) -> Completion:
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         turns = [_wire(m) for m in messages if m.role != "system"]
+        client = self.client
+        if timeout_s is not None:  # a copy that shares the connection pool
+            client = client.with_options(timeout=timeout_s, max_retries=0)
         try:
             if json_schema is None:
-                response = self.client.messages.create(
+                response = client.messages.create(
                     model=self.model, max_tokens=MAX_OUTPUT_TOKENS, system=system, messages=turns
                 )
             else:
-                response = self.client.messages.create(
+                response = client.messages.create(
                     model=self.model,
                     max_tokens=MAX_OUTPUT_TOKENS,
                     system=system,
@@ -44,6 +51,10 @@ class AnthropicProvider:
                 )
         except anthropic.AnthropicError as error:
             raise ProviderError(self.name, f"{type(error).__name__}: {error}") from error
+        except ValueError as error:  # a body that is not JSON (the SDK lets it through)
+            raise ProviderError(self.name, f"malformed reply: {error}") from error
+        if not isinstance(response.content, list) or response.usage is None:
+            raise ProviderError(self.name, "malformed reply: no content or usage")
         return Completion(
             text=_text(response),
             usage=reported_or_counted(

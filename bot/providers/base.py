@@ -67,9 +67,15 @@ class Provider(Protocol):
     def model(self) -> str: ...
 
     def complete(
-        self, messages: Sequence[Message], *, json_schema: JsonSchema | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        timeout_s: float | None = None,
     ) -> Completion:
-        """The model's reply; raises ProviderError when the call fails."""
+        """The model's reply; raises ProviderError when the call fails. With `timeout_s`, one
+        try that gives up after that many seconds (no SDK retries): for a reply someone waits on
+        that has an offline stand-in."""
         ...
 
 

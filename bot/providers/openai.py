@@ -32,14 +32,21 @@ class OpenAIProvider:
         self.formats = formats
 
     def complete(
-        self, messages: Sequence[Message], *, json_schema: JsonSchema | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: JsonSchema | None = None,
+        timeout_s: float | None = None,
     ) -> Completion:
+        client = self.client
+        if timeout_s is not None:  # a copy that shares the connection pool
+            client = client.with_options(timeout=timeout_s, max_retries=0)
         if json_schema is None:
-            return self._create(messages, openai.omit)
+            return self._create(client, messages, openai.omit)
         for i, format_ in enumerate(self.formats):
             sent, response_format = _asking(format_, messages, json_schema)
             try:
-                return self._create(sent, response_format)
+                return self._create(client, sent, response_format)
             except ProviderError as error:
                 refused = isinstance(error.__cause__, openai.BadRequestError) and any(
                     word in str(error.__cause__).lower() for word in REFUSAL_WORDS
@@ -50,10 +57,13 @@ class OpenAIProvider:
         raise ConfigError(f"{self.name}: no structured-output format configured")
 
     def _create(
-        self, messages: Sequence[Message], response_format: ResponseFormat | openai.Omit
+        self,
+        client: openai.OpenAI,
+        messages: Sequence[Message],
+        response_format: ResponseFormat | openai.Omit,
     ) -> Completion:
         try:
-            response = self.client.chat.completions.create(
+            response = client.chat.completions.create(
                 model=self.model,
                 messages=[_wire(m) for m in messages],
                 response_format=response_format,
@@ -61,6 +71,8 @@ class OpenAIProvider:
             )
         except openai.OpenAIError as error:
             raise ProviderError(self.name, f"{type(error).__name__}: {error}") from error
+        except ValueError as error:  # a body that is not JSON (the SDK lets it through)
+            raise ProviderError(self.name, f"malformed reply: {error}") from error
         usage = response.usage
         return Completion(
             text=(response.choices[0].message.content or "") if response.choices else "",

@@ -52,7 +52,7 @@ async def _send_one(ctx: EngineContext, event: ev.Event) -> None:
     elif isinstance(event, ev.FollowUpAsked):
         await clear_actions()
         msg = cl.Message(
-            content=f"**Follow-up {event.number}/{event.total}:** {event.prompt}",
+            content=render.follow_up_line(event),
             actions=actions("room"),
         )
         await msg.send()

@@ -200,11 +200,23 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
     return fig
 
 
+def voice_note(source: str, note: str) -> str:
+    """Who worded an interviewer's line: nothing offline, the LLM's name, or why an LLM that was
+    asked is not the one speaking."""
+    if note:
+        return f" _(offline wording: {note})_"
+    return "" if source == "offline" else f" _(via {source})_"
+
+
+def follow_up_line(event: ev.FollowUpAsked) -> str:
+    note = voice_note(event.source, event.note)
+    return f"**Follow-up {event.number}/{event.total}:** {reflow(event.prompt)}{note}"
+
+
 def short_markdown(event: ev.Event) -> str:
     """The one-line messages: clarifications, notes, hints, timer warnings, notices."""
     if isinstance(event, ev.ClarificationGiven):
-        via = "" if event.source == "offline" else f" _(via {event.source})_"
-        return f"**Interviewer:** {event.reply}{via}"
+        return f"**Interviewer:** {event.reply}{voice_note(event.source, event.note)}"
     if isinstance(event, ev.DraftNoted):
         return (
             f"_Noted: your answer has {event.words} words so far. Add more, or press **Submit**._"

@@ -39,7 +39,7 @@ def props(ctx: EngineContext, session: InterviewSession | None) -> dict[str, Any
     follow_up = None
     if current.phase == "follow_up":
         ask, n = current.follow_ups[current.follow_up_index], current.follow_up_index + 1
-        follow_up = f"**Follow-up {n}/{len(current.follow_ups)}:** {render.reflow(ask.prompt)}"
+        follow_up = f"**Follow-up {n}/{len(current.follow_ups)}:** {render.reflow(ask.shown)}"
     coding = question.coding is not None
     return {
         "session": session.id,

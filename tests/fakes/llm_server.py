@@ -52,6 +52,19 @@ def anthropic_tool_use(
     }
 
 
+def anthropic_text(text: str, *, model: str = "claude-haiku-4-5") -> dict[str, Any]:
+    return {
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 300, "output_tokens": 30},
+    }
+
+
 def error_body(status: int, message: str) -> dict[str, Any]:
     return {
         "error": {
