@@ -151,7 +151,11 @@ class InterviewSession(AnswerFlow):
             ask = current.follow_ups[current.follow_up_index]
             n, total = current.follow_up_index + 1, len(current.follow_ups)
             return session, [event, FollowUpAsked(ask.prompt, n, total)]
-        status = None if current.attempt_id is None else ctx.store.status(current.attempt_id)
+        status = (
+            None
+            if current.attempt_id is None
+            else ctx.store.status(current.attempt_id, user_id=ctx.user_id)
+        )
         if status == GRADED:  # a restart graded what a crash left waiting
             return session, [Notice(HEALED), *session._graded_on_restart(current)]
         return session, [event, Notice(RESUBMIT)] if status in (SUBMITTED, UNGRADED) else [event]
@@ -232,7 +236,7 @@ class InterviewSession(AnswerFlow):
         except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
             log.exception("grading failed")
             assert current.attempt_id is not None
-            self.ctx.store.set_status(current.attempt_id, UNGRADED)
+            self.ctx.store.set_status(current.attempt_id, UNGRADED, user_id=self.ctx.user_id)
             events.append(Notice(f"Grading failed ({error}); your answer is saved."))
             return events + self._finish(current, question, graded=False)
         events.append(graded)
@@ -297,6 +301,7 @@ class InterviewSession(AnswerFlow):
         plan = self.ctx.bank.plans.get(self.state.plan_id or "")
         plan_warn = (plan.warn_minutes if plan else DEFAULT_WARN_MINUTES) * 60
         return min(plan_warn, round_.minutes * 60 * WARN_SHARE)
+
     def out_of_time(self) -> bool:
         """Whether the next `tick` submits (a mock round's time is up on an open question)."""
         current = self.state.current

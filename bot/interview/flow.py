@@ -27,7 +27,11 @@ class SessionFlow:
         self.state = state
 
     def _grade_of(self, current: Current) -> Grade | None:
-        return None if current.attempt_id is None else self.ctx.store.grade(current.attempt_id)
+        return (
+            None
+            if current.attempt_id is None
+            else self.ctx.store.grade(current.attempt_id, user_id=self.ctx.user_id)
+        )
 
     def _finish(
         self,
@@ -181,7 +185,7 @@ class SessionFlow:
         self.state.ended = True
         self.state.current = None
         self._save()
-        self.ctx.store.end_session(self.id)
+        self.ctx.store.end_session(self.id, user_id=self.ctx.user_id)
         return [SessionEnded(self.report())]
 
     def report(self) -> str:
@@ -196,7 +200,8 @@ class SessionFlow:
         return round((self.ctx.clock() - current.started_at).total_seconds(), 1)
 
     def _save(self) -> None:
-        self.ctx.store.save_session_state(self.id, self.state.model_dump(mode="json"))
+        state = self.state.model_dump(mode="json")
+        self.ctx.store.save_session_state(self.id, state, user_id=self.ctx.user_id)
 
 
 def _tests(current: Current) -> tuple[int, int] | None:

@@ -76,12 +76,14 @@ class AttemptStore(Submissions, Users):
             )
         return session_id
 
-    def end_session(self, session_id: str) -> None:
-        self._update_session(session_id, ended_at=self.clock())
+    def end_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> None:
+        self._update_session(session_id, user_id, ended_at=self.clock())
 
-    def save_session_state(self, session_id: str, state: dict[str, Any]) -> None:
+    def save_session_state(
+        self, session_id: str, state: dict[str, Any], *, user_id: str = LOCAL_USER
+    ) -> None:
         """Replace the engine's resumable state for this session (must be JSON-serialisable)."""
-        self._update_session(session_id, state_json=json.dumps(state))
+        self._update_session(session_id, user_id, state_json=json.dumps(state))
 
     def load_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> SessionRecord:
         """The user's session, its saved state and its attempts, e.g. to resume after a restart
@@ -138,6 +140,7 @@ class AttemptStore(Submissions, Users):
         hints_used: int = 0,
         duration_s: float | None = None,
         status: str = SAVED,
+        user_id: str = LOCAL_USER,
     ) -> str:
         """Store the answer as given, as a new attempt, before any grading; returns its id.
 
@@ -148,12 +151,12 @@ class AttemptStore(Submissions, Users):
         """
         submission = Submission(
             session_id, question_id, kind, competency, difficulty, answer,
-            round_name, hints_used, duration_s, status,
+            round_name, hints_used, duration_s, status, user_id,
         )  # fmt: skip
         with self.engine.begin() as conn:
             return insert_attempt(conn, submission, self.clock())
 
-    def record_grade(self, attempt_id: str, grade: Grade) -> None:
+    def record_grade(self, attempt_id: str, grade: Grade, *, user_id: str = LOCAL_USER) -> None:
         values = {
             "status": GRADED,
             "graded_at": self.clock(),
@@ -167,7 +170,8 @@ class AttemptStore(Submissions, Users):
         }
         a = attempts_table
         with self.engine.begin() as conn:
-            result = conn.execute(a.update().where(a.c.id == attempt_id).values(**values))
+            mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
+            result = conn.execute(a.update().where(mine).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError("attempt", attempt_id, [])
 
@@ -181,11 +185,12 @@ class AttemptStore(Submissions, Users):
         with self.engine.connect() as conn:
             return [attempt_from_row(r._mapping) for r in conn.execute(query)]
 
-    def grade(self, attempt_id: str) -> Grade | None:
+    def grade(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> Grade | None:
         """The attempt's current grade (None before it is graded)."""
         a = attempts_table
+        mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(a.c.grade_json).where(a.c.id == attempt_id)).first()
+            row = conn.execute(sa.select(a.c.grade_json).where(mine)).first()
         if row is None:
             raise NotFoundError("attempt", attempt_id, [])
         return None if row.grade_json is None else Grade.model_validate_json(row.grade_json)
@@ -227,10 +232,16 @@ class AttemptStore(Submissions, Users):
 
     # follow-ups and spaced-repetition cards
 
-    def save_follow_up(self, attempt_id: str, prompt: str, answer: str) -> str:
-        """Store a follow-up answer (before it is graded) under its attempt."""
+    def save_follow_up(
+        self, attempt_id: str, prompt: str, answer: str, *, user_id: str = LOCAL_USER
+    ) -> str:
+        """Store a follow-up answer (before it is graded) under the user's attempt."""
         follow_up_id = _new_id()
+        a = attempts_table
         with self.engine.begin() as conn:
+            mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
+            if conn.scalar(sa.select(a.c.id).where(mine)) is None:
+                raise NotFoundError("attempt", attempt_id, [])
             conn.execute(
                 follow_ups_table.insert().values(
                     id=follow_up_id,
@@ -242,12 +253,13 @@ class AttemptStore(Submissions, Users):
             )
         return follow_up_id
 
-    def follow_ups(self, attempt_id: str) -> list[tuple[str, str]]:
-        """(prompt, answer) pairs of an attempt, in the order they were given."""
-        f = follow_ups_table
+    def follow_ups(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> list[tuple[str, str]]:
+        """(prompt, answer) pairs of the user's attempt, in the order they were given."""
+        f, a = follow_ups_table, attempts_table
         query = (
             sa.select(f.c.prompt, f.c.answer)
-            .where(f.c.attempt_id == attempt_id)
+            .join(a, a.c.id == f.c.attempt_id)
+            .where(f.c.attempt_id == attempt_id, a.c.user_id == user_id)
             .order_by(f.c.created_at, f.c.id)
         )
         with self.engine.connect() as conn:
@@ -310,10 +322,11 @@ class AttemptStore(Submissions, Users):
     def _ensure_user(self, conn: Connection, user_id: str) -> None:
         ensure_user(conn, user_id, self.clock())
 
-    def _update_session(self, session_id: str, **values: object) -> None:
+    def _update_session(self, session_id: str, user_id: str, **values: object) -> None:
         s = sessions_table
+        mine = (s.c.id == session_id) & (s.c.user_id == user_id)
         with self.engine.begin() as conn:
-            result = conn.execute(s.update().where(s.c.id == session_id).values(**values))
+            result = conn.execute(s.update().where(mine).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError("session", session_id, [])
 
