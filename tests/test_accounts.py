@@ -8,7 +8,9 @@ import json
 import stat
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import chainlit as cl
 import pytest
@@ -27,6 +29,7 @@ from bot.errors import BotError, ConfigError
 from bot.store import LOCAL_USER, AttemptStore
 from bot.web import auth
 from bot.web.launch import running_app
+from tests.test_history import make_grade
 
 PASSWORD = "correct horse battery"
 
@@ -171,3 +174,78 @@ def test_a_signed_in_chat_is_its_users() -> None:
         return signed, current_user_id()
 
     assert asyncio.run(main()) == ("erin", LOCAL_USER)
+
+
+# --- two users in the app's handlers (each chat in its own Chainlit context) -----------------
+
+
+@pytest.fixture
+def fresh_app() -> Iterator[Any]:
+    from bot.web import app
+
+    app.engine_context.cache_clear()
+    yield app
+    app.engine_context().store.close()
+    app.engine_context.cache_clear()
+
+
+def _as(user: str | None) -> Any:
+    """A chat of `user` (None: nobody signed in) whose sends are recorded."""
+    from chainlit.context import init_http_context
+
+    from tests.test_web import Recorder
+
+    context = init_http_context(user=cl.User(identifier=user) if user else None)
+    recorder = Recorder()
+    recorder.attach(context.emitter)
+    return recorder
+
+
+def test_two_signed_in_users_see_only_their_own(fresh_app: Any) -> None:
+    app = fresh_app
+    act = cl.Action
+
+    store = app.engine_context().store
+    earlier = store.start_session("single", user_id="ann")
+    graded = store.save_answer(
+        session_id=earlier,
+        question_id="sd-url-shortener",
+        kind="system_design",
+        competency="C3",
+        difficulty=2,
+        answer="Ann's graded answer about base62 codes",
+        user_id="ann",
+    )
+    store.record_grade(graded, make_grade(61, question_id="sd-url-shortener"), user_id="ann")
+
+    async def scenario() -> None:
+        _as("ann")
+        await app.on_chat_start()
+        await app.on_settings_update({"mode": "single", "question": "dd-kv-cache"})
+        await app.on_start(act(name="start", payload={}))
+        await app.on_message(cl.Message(content="Ann's answer: cache the keys and values."))
+        ann_session = app._session()
+        assert ann_session is not None and ann_session.ctx.user_id == "ann"
+
+        ben = _as("ben")
+        await app.on_chat_start()
+        assert not [a for a in ben.actions if a["name"] == "resume"], "no resume of Ann's"
+        await app.on_resume(act(name="resume", payload={"id": ann_session.id}))
+        assert "unknown session" in ben.last() and app._session() is None
+        await app.on_submit(act(name="submit", payload={}))  # Ben has nothing to submit
+        await app.on_history(act(name="history", payload={}))
+        assert "sd-url-shortener" not in "".join(ben.texts()) and "61" not in ben.last()
+        await app.on_export_json(act(name="export_json", payload={}))
+        assert "Exported 0 attempts in 0 sessions" in ben.last()
+
+        again = _as("ann")  # Ann's second tab is offered her own session, and her history
+        await app.on_chat_start()
+        assert [a["payload"] for a in again.actions if a["name"] == "resume"] == [
+            {"id": ann_session.id}
+        ]
+        await app.on_export_json(act(name="export_json", payload={}))
+        assert "Exported 1 attempts in 2 sessions" in again.last()
+
+    asyncio.run(scenario())
+    assert [a.id for a in store.attempts("ann")] == [graded]  # the new one is a draft
+    assert store.attempts("ben") == [] and store.open_session_ids("ben") == []

@@ -107,6 +107,7 @@ def _cases(b: Owned) -> dict[str, Callable[[AttemptStore], object]]:
         "set_status": lambda s: s.set_status(b.attempt, "saved", user_id=A),
         "status": lambda s: s.status(b.attempt, user_id=A),
         "revisions": lambda s: s.revisions(b.attempt, user_id=A),
+        "submissions_since": lambda s: s.submissions_since(datetime(2000, 1, 1), user_id=A),
     }
 
 
@@ -146,6 +147,9 @@ def test_no_store_method_reaches_another_users_rows(store: AttemptStore) -> None
     assert store.load_session(b.session, user_id=B).state == {"by": B}
     assert [r.answer for r in store.revisions(b.attempt, user_id=B)] == [f"first answer of {B}"]
     assert store.follow_ups(b.attempt, user_id=B) == [("why?", f"follow-up of {B}")]
+    # A: the attempt, its revision and the follow-up; B's own count is B's
+    assert store.submissions_since(datetime(2000, 1, 1), user_id=A) == 3
+    assert store.submissions_since(datetime(2000, 1, 1), user_id=B) == 3
 
 
 def test_a_user_reads_their_own_rows(store: AttemptStore) -> None:  # noqa: F811

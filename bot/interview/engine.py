@@ -10,6 +10,7 @@ next is `bot.interview.flow`; answering clarifying questions is `bot.interview.c
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.content import Question
 from bot.content.models import TARGET_LEVELS
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
 DEFAULT_WARN_MINUTES = 5
 WARN_SHARE = 0.25  # a round's time warning comes at most this share of its minutes before the end
+SUBMIT_WINDOW = timedelta(minutes=1)  # Settings.submit_per_minute counts over this
 HEALED = "The server stopped while grading your answer; it was graded when it restarted."
 RESUBMIT = (
     "The server stopped before your submitted answer was graded. It is saved: press **Submit** "
@@ -178,7 +180,8 @@ class InterviewSession(AnswerFlow):
         if current is None or question is None:
             return [Notice("This session has ended. Start a new one from the settings.")]
         if current.phase == "follow_up":
-            return self._answer_follow_up(current, question, text)
+            slow_down = self._over_rate()
+            return [slow_down] if slow_down else self._answer_follow_up(current, question, text)
         if clarify.is_clarifying(question, text):
             found = clarify.clarify_for(self.ctx, self.state.grader, question, text)
             if found.fact is not None and found.fact not in current.clarified:
@@ -193,6 +196,17 @@ class InterviewSession(AnswerFlow):
         noted: list[Event] = [DraftNoted(len(current.answer.split()))]
         return [*noted, Notice(ANSWER_CUT)] if cut else noted
 
+    def _over_rate(self) -> Notice | None:
+        """Past the user's submissions a minute (all their tabs and servers): say so instead."""
+        limit, store = self.ctx.settings.submit_per_minute, self.ctx.store
+        done = store.submissions_since(store.clock() - SUBMIT_WINDOW, user_id=self.ctx.user_id)
+        if done < limit:
+            return None
+        return Notice(
+            f"You have submitted {done} answers in the last minute and the limit is {limit} a "
+            "minute: wait a moment, then send it again (nothing was graded, nothing was lost)."
+        )
+
     def write_code(self, code: str) -> list[Event]:
         """The code editor's text (or an uploaded file) replaces the answer's code: saved first,
         so Run examples and Submit run exactly what the editor shows."""
@@ -205,7 +219,7 @@ class InterviewSession(AnswerFlow):
         if written != current.code:
             current.code = written
             self._save()
-        return []
+        return [Notice(editor.CODE_CUT)] if len(code) > editor.MAX_CODE_CHARS else []
 
     def hint(self) -> list[Event]:
         current, question = self.state.current, self.question
@@ -226,6 +240,8 @@ class InterviewSession(AnswerFlow):
             return self._finish(current, question)
         if not timed_out and not current.answer.strip():
             return [Notice("Nothing to submit yet: write your answer first, or press Skip.")]
+        if not timed_out and (slow_down := self._over_rate()):  # time-outs always submit
+            return [slow_down]
         events: list[Event] = []
         self._submission(current, question)  # stored, and the state knows it, before grading
         language = detect(current.answer)

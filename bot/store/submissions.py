@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -21,6 +22,7 @@ from bot.store.schema import (
     Clock,
     attempt_revisions_table,
     attempts_table,
+    follow_ups_table,
     sessions_table,
 )
 
@@ -104,6 +106,19 @@ class Submissions:
         with self.engine.connect() as conn:
             return [attempt_from_row(r._mapping) for r in conn.execute(query)]
 
+    def submissions_since(self, since: datetime, *, user_id: str = LOCAL_USER) -> int:
+        """The user's answers submitted at or after `since` (each version of an attempt, and
+        each follow-up answer), in every session and on every server sharing the store."""
+        a, r, f = attempts_table, attempt_revisions_table, follow_ups_table
+        theirs = sa.select(a.c.id).where(a.c.user_id == user_id)
+        counts = [
+            _count(a, a.c.user_id == user_id, a.c.submitted_at >= since),
+            _count(r, r.c.attempt_id.in_(theirs), r.c.submitted_at >= since),
+            _count(f, f.c.attempt_id.in_(theirs), f.c.created_at >= since),
+        ]
+        with self.engine.connect() as conn:
+            return sum(int(conn.scalar(c) or 0) for c in counts)
+
     def revisions(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> list[Revision]:
         """The versions the user's attempt replaced, oldest first."""
         r, a = attempt_revisions_table, attempts_table
@@ -115,6 +130,10 @@ class Submissions:
         )
         with self.engine.connect() as conn:
             return [Revision(x.answer, x.status, x.score) for x in conn.execute(query)]
+
+
+def _count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(table).where(*where)
 
 
 def _hold_session(conn: Connection, new: Submission) -> None:
