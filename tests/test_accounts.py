@@ -9,11 +9,13 @@ import stat
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import chainlit as cl
 import pytest
+import sqlalchemy as sa
 from starlette.datastructures import Headers
 
 from bot.accounts import (
@@ -249,3 +251,67 @@ def test_two_signed_in_users_see_only_their_own(fresh_app: Any) -> None:
     asyncio.run(scenario())
     assert [a.id for a in store.attempts("ann")] == [graded]  # the new one is a draft
     assert store.attempts("ben") == [] and store.open_session_ids("ben") == []
+
+
+# --- the users commands ------------------------------------------------------------------------
+
+
+def _cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = ""
+) -> tuple[int, str, str]:
+    import io
+
+    from bot.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_users_commands_from_add_to_purge(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = partial(_cli, capsys, monkeypatch)
+    assert run("users", "add", "Fay", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
+    assert run("users", "add", "fay", "--password-stdin", stdin=PASSWORD + "\n")[2].startswith(
+        "error: user 'fay' exists already"
+    )
+    assert "at least 8" in run("users", "add", "gus", "--password-stdin", stdin="short\n")[2]
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        assert sign_in(store, "fay", PASSWORD) == "fay"
+        sid = store.start_session("single", user_id="fay")
+        aid = store.save_answer(
+            session_id=sid,
+            question_id="dd-kv-cache",
+            kind="llm_deep_dive",
+            competency="C6",
+            difficulty=3,
+            answer="fay's answer",
+            user_id="fay",
+        )
+        store.save_follow_up(aid, "why?", "because", user_id="fay")
+        store.save_review_card("dd-kv-cache", "{}", store.clock(), user_id="fay")
+    code, out, _ = run("history", "--user", "fay", "--json")
+    assert code == 0 and [a["answer"] for a in json.loads(out)["attempts"]] == ["fay's answer"]
+    assert json.loads(run("history", "--json")[1])["attempts"] == []  # the local user's
+    assert "unknown user 'nobody'" in run("history", "--user", "nobody")[2]
+    users = json.loads(run("users", "list", "--json")[1])
+    assert [(u["id"], u["password"]) for u in users] == [(LOCAL_USER, False), ("fay", True)]
+    assert PASSWORD not in json.dumps(users) and "$2b$" not in json.dumps(users)
+    assert run("users", "disable", "fay")[0] == 0
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        assert sign_in(store, "fay", PASSWORD) is None
+    assert run("users", "reset-password", "fay", "--password-stdin", stdin="new pass 123\n")[0] == 0
+    code, _, said = run("users", "delete", "fay")
+    assert code == 1 and "--purge" in said
+    code, _, said = run("users", "delete", "fay", "--purge")
+    assert code == 0 and "1 attempts" in said and "1 follow_ups" in said
+    with AttemptStore.open(get_settings().effective_database_url) as store:
+        with store.engine.connect() as conn:
+            left = {
+                t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar()
+                for t in ("attempts", "sessions", "follow_ups", "review_cards", "attempt_revisions")
+            }
+        assert set(left.values()) == {0} and [u.id for u in store.users()] == [LOCAL_USER]
+    assert "single-user" in run("users", "delete", "local", "--purge")[2]
