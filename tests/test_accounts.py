@@ -208,6 +208,8 @@ def test_two_signed_in_users_see_only_their_own(fresh_app: Any) -> None:
     act = cl.Action
 
     store = app.engine_context().store
+    store.add_user("ann")
+    store.add_user("ben")  # signing in admits only users of the store
     earlier = store.start_session("single", user_id="ann")
     graded = store.save_answer(
         session_id=earlier,
@@ -315,3 +317,20 @@ def test_users_commands_from_add_to_purge(
             }
         assert set(left.values()) == {0} and [u.id for u in store.users()] == [LOCAL_USER]
     assert "single-user" in run("users", "delete", "local", "--purge")[2]
+
+
+def test_a_disabled_users_chat_is_refused(fresh_app: Any) -> None:
+    app = fresh_app
+    store = app.engine_context().store
+    store.add_user("gil")
+    store.set_disabled("gil", True)
+
+    async def scenario() -> None:
+        chat = _as("gil")
+        await app.on_chat_start()
+        assert "disabled" in chat.last() and not chat.actions
+        await app.on_start(cl.Action(name="start", payload={}))
+        assert "**Problem:** This account is disabled" in chat.last()
+
+    asyncio.run(scenario())
+    assert store.sessions("gil") == []

@@ -83,7 +83,8 @@ async def on_chat_start() -> None:
     cl.user_session.set("lock", asyncio.Lock())
     allowed = await asyncio.to_thread(may_continue, ctx.store, ctx.user_id)
     if identity.signed_in_user() and not allowed:
-        await cl.Message(content="This account is disabled. Ask the admin to enable it.").send()
+        identity.refuse()
+        await cl.Message(content=identity.DISABLED).send()
         return
     settings = await cl.ChatSettings(choices.widgets(ctx)).send()
     cl.user_session.set("settings", settings)
@@ -113,9 +114,8 @@ async def on_chat_end() -> None:
 @cl.action_callback("start")
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
-    ctx = _ctx()
     try:
-        session, events = await asyncio.to_thread(choices.start, ctx, settings)
+        session, events = await asyncio.to_thread(choices.start, _ctx(), settings)
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
         return

@@ -13,6 +13,9 @@ from bot.errors import BotError
 from bot.interview import EngineContext
 from bot.store import LOCAL_USER
 
+REFUSED = "refused"  # user_session: the chat's user was found disabled or deleted
+DISABLED = "This account is disabled or was removed. Ask the admin to enable it."
+
 
 def signed_in_user() -> str | None:
     """The current chat's signed-in user id, or None when nobody signed in."""
@@ -24,11 +27,18 @@ def signed_in_user() -> str | None:
 def current_user_id() -> str:
     """The signed-in user's id; LOCAL_USER when the app has no login (single-user mode)."""
     found = signed_in_user()
+    if cl.user_session.get(REFUSED):
+        raise BotError(DISABLED)
     if found is not None:
         return found
     if require_login():  # Chainlit lets no chat in unsigned then; refuse rather than guess
         raise BotError("this chat has no signed-in user: sign in again")
     return LOCAL_USER
+
+
+def refuse() -> None:
+    """Refuse this chat's user from now on (every handler's context raises DISABLED)."""
+    cl.user_session.set(REFUSED, True)
 
 
 def user_context(base: EngineContext) -> EngineContext:
