@@ -200,7 +200,15 @@ def _as(user: str | None) -> Any:
     context = init_http_context(user=cl.User(identifier=user) if user else None)
     recorder = Recorder()
     recorder.attach(context.emitter)
+    recorder.context = context  # type: ignore[attr-defined]
     return recorder
+
+
+def _as_chat(recorder: Any) -> None:
+    """Back to the chat `recorder` records (as when its tab sends the next event)."""
+    from chainlit.context import context_var
+
+    context_var.set(recorder.context)
 
 
 def test_two_signed_in_users_see_only_their_own(fresh_app: Any) -> None:
@@ -334,3 +342,33 @@ def test_a_disabled_users_chat_is_refused(fresh_app: Any) -> None:
 
     asyncio.run(scenario())
     assert store.sessions("gil") == []
+
+
+def test_a_session_resumed_in_a_second_tab_is_driven_from_there_only(fresh_app: Any) -> None:
+    app = fresh_app
+    store = app.engine_context().store
+    store.add_user("hal")
+
+    async def scenario() -> None:
+        first = _as("hal")
+        await app.on_chat_start()
+        await app.on_settings_update({"mode": "single", "question": "dd-kv-cache"})
+        await app.on_start(cl.Action(name="start", payload={}))
+        await app.on_message(cl.Message(content="Hal's draft: keys and values are cached."))
+        copy = app._session()
+        second = _as("hal")
+        await app.on_chat_start()
+        [offer] = [a for a in second.actions if a["name"] == "resume"]
+        await app.on_resume(cl.Action(name="resume", payload=offer["payload"]))
+        assert "Hal's draft" in second.last()
+        _as_chat(first)
+        await app.on_submit(cl.Action(name="submit", payload={}))  # the first tab's copy
+        assert "resumed in another tab" in first.last() and app._session() is None
+        assert copy is not None and store.attempts("hal") == []  # nothing stored from it
+        _as_chat(second)
+        await app.on_submit(cl.Action(name="submit", payload={}))
+        assert "Score" in "".join(second.texts())
+
+    asyncio.run(scenario())
+    [attempt] = store.attempts("hal")
+    assert attempt.status == "graded" and store.revisions(attempt.id, user_id="hal") == []

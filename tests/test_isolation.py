@@ -76,6 +76,7 @@ def _cases(b: Owned) -> dict[str, Callable[[AttemptStore], object]]:
     return {
         "start_session": lambda s: s.start_session("single", user_id=A),
         "end_session": lambda s: s.end_session(b.session, user_id=A),
+        "hold_session": lambda s: s.hold_session(b.session, "A's tab", user_id=A),
         "save_session_state": lambda s: s.save_session_state(b.session, {"x": 1}, user_id=A),
         "load_session": lambda s: s.load_session(b.session, user_id=A),
         "sessions": lambda s: s.sessions(A),
@@ -143,7 +144,7 @@ def test_no_store_method_reaches_another_users_rows(store: AttemptStore) -> None
         before[t] != rows for t, rows in bobs(_rows(store)).items()
     )  # B's rows unchanged, whatever A did
     assert (reads, writes) == (0, 0)
-    assert refused == 10  # every call naming B's session or attempt, except the two reads
+    assert refused == 11  # every call naming B's session or attempt, except the two reads
     assert store.load_session(b.session, user_id=B).state == {"by": B}
     assert [r.answer for r in store.revisions(b.attempt, user_id=B)] == [f"first answer of {B}"]
     assert store.follow_ups(b.attempt, user_id=B) == [("why?", f"follow-up of {B}")]

@@ -84,6 +84,7 @@ class AnswerFlow(SessionFlow):
     def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
         ask = current.follow_ups[current.follow_up_index]
         assert current.attempt_id is not None
+        self._still_held()
         self.ctx.store.save_follow_up(
             current.attempt_id, ask.prompt, text, user_id=self.ctx.user_id
         )

@@ -236,6 +236,7 @@ class InterviewSession(AnswerFlow):
         current, question = self.state.current, self.question
         if current is None or question is None:
             return [Notice("No question is open.")]
+        self._still_held()
         if current.phase == "follow_up":
             return self._finish(current, question)
         if not timed_out and not current.answer.strip():
@@ -267,6 +268,7 @@ class InterviewSession(AnswerFlow):
         current, question = self.state.current, self.question
         if current is None or question is None:
             return [Notice("No question is open.")]
+        self._still_held()
         if current.phase == "follow_up":
             return self._finish(current, question)
         saved = bool(current.answer.strip())

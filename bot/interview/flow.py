@@ -25,6 +25,13 @@ class SessionFlow:
         self.ctx = ctx
         self.id = session_id
         self.state = state
+        self.holder: str | None = None  # the chat driving it (see `hold`); None: no check
+
+    def hold(self, holder: str) -> None:
+        """Drive this session from `holder` (a browser tab's chat) only: a copy of it held by
+        another chat gets SessionMovedError at its next step instead of saving over this one."""
+        self.ctx.store.hold_session(self.id, holder, user_id=self.ctx.user_id)
+        self.holder = holder
 
     def _grade_of(self, current: Current) -> Grade | None:
         return (
@@ -199,9 +206,16 @@ class SessionFlow:
     def _elapsed(self, current: Current) -> float:
         return round((self.ctx.clock() - current.started_at).total_seconds(), 1)
 
+    def _still_held(self) -> None:
+        """SessionMovedError, before anything is stored, when another chat took the session."""
+        if self.holder is not None:
+            self._save()
+
     def _save(self) -> None:
         state = self.state.model_dump(mode="json")
-        self.ctx.store.save_session_state(self.id, state, user_id=self.ctx.user_id)
+        self.ctx.store.save_session_state(
+            self.id, state, user_id=self.ctx.user_id, holder=self.holder
+        )
 
 
 def _tests(current: Current) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from bot.errors import NotFoundError
+from bot.errors import NotFoundError, SessionMovedError
 from bot.grading.grade import Grade
 from bot.store.database import open_engine
 from bot.store.records import (
@@ -77,13 +77,26 @@ class AttemptStore(Submissions, Users):
         return session_id
 
     def end_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> None:
-        self._update_session(session_id, user_id, ended_at=self.clock())
+        self._update_session(session_id, user_id, None, {"ended_at": self.clock()})
 
     def save_session_state(
-        self, session_id: str, state: dict[str, Any], *, user_id: str = LOCAL_USER
+        self,
+        session_id: str,
+        state: dict[str, Any],
+        *,
+        user_id: str = LOCAL_USER,
+        holder: str | None = None,
     ) -> None:
-        """Replace the engine's resumable state for this session (must be JSON-serialisable)."""
-        self._update_session(session_id, user_id, state_json=json.dumps(state))
+        """Replace the engine's resumable state for this session (must be JSON-serialisable).
+
+        With `holder`, only while that chat holds the session: SessionMovedError once another
+        took it (`hold_session`).
+        """
+        self._update_session(session_id, user_id, holder, {"state_json": json.dumps(state)})
+
+    def hold_session(self, session_id: str, holder: str, *, user_id: str = LOCAL_USER) -> None:
+        """From now on `holder` (a chat) drives the session; the one before is told it moved."""
+        self._update_session(session_id, user_id, None, {"holder": holder})
 
     def load_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> SessionRecord:
         """The user's session, its saved state and its attempts, e.g. to resume after a restart
@@ -322,13 +335,18 @@ class AttemptStore(Submissions, Users):
     def _ensure_user(self, conn: Connection, user_id: str) -> None:
         ensure_user(conn, user_id, self.clock())
 
-    def _update_session(self, session_id: str, user_id: str, **values: object) -> None:
+    def _update_session(
+        self, session_id: str, user_id: str, holder: str | None, values: dict[str, object]
+    ) -> None:
         s = sessions_table
         mine = (s.c.id == session_id) & (s.c.user_id == user_id)
+        held = mine if holder is None else mine & (sa.func.coalesce(s.c.holder, holder) == holder)
         with self.engine.begin() as conn:
-            result = conn.execute(s.update().where(mine).values(**values))
-            if result.rowcount == 0:
-                raise NotFoundError("session", session_id, [])
+            if conn.execute(s.update().where(held).values(**values)).rowcount:
+                return
+            if holder is not None and conn.scalar(sa.select(s.c.id).where(mine)) is not None:
+                raise SessionMovedError(session_id)
+            raise NotFoundError("session", session_id, [])
 
 
 def _new_id() -> str:

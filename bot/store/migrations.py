@@ -190,7 +190,8 @@ def m005_attempt_status_and_revisions(conn: Connection) -> None:
 @migration
 def m006_user_accounts(conn: Connection) -> None:
     """Accounts: a password hash (none for header and OAuth users, and the local user) and a
-    disabled flag; every existing user is enabled."""
+    disabled flag, every existing user enabled; and the chat (browser tab) that drives a session,
+    so that a session resumed in a second tab is not driven by both."""
     md = sa.MetaData()
     users = sa.Table(
         "users",
@@ -202,5 +203,7 @@ def m006_user_accounts(conn: Connection) -> None:
     for name in ("password_hash", "disabled"):
         column = sa.schema.CreateColumn(users.c[name]).compile(dialect=conn.dialect)
         conn.execute(sa.text(f"ALTER TABLE users ADD COLUMN {column}"))
-    sessions = sa.Table("sessions", md, sa.Column("user_id", sa.Text))
+    sessions = sa.Table("sessions", md, sa.Column("user_id", sa.Text), sa.Column("holder", sa.Text))
+    column = sa.schema.CreateColumn(sessions.c.holder).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE sessions ADD COLUMN {column}"))
     sa.Index("ix_sessions_user", sessions.c.user_id).create(conn)  # a user's sessions, by user

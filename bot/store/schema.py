@@ -65,6 +65,7 @@ sessions_table = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("ended_at", UTCDateTime),
     sa.Column("state_json", sa.Text),
+    sa.Column("holder", sa.Text),  # the chat driving it now (None: any, e.g. the CLI)
 )
 attempts_table = sa.Table(
     "attempts",

@@ -19,7 +19,7 @@ import chainlit as cl
 from bot.accounts import may_continue
 from bot.config import get_settings
 from bot.content.bank import load_bank_cached
-from bot.errors import BotError, scrub
+from bot.errors import BotError, SessionMovedError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.healing import heal
@@ -60,10 +60,18 @@ guard_chainlit()
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     """Engine calls block (grading, code runs, the database): run them off the event loop, the
-    slow ones in their lanes (bot.web.lanes), one at a time per chat."""
+    slow ones in their lanes (bot.web.lanes), one at a time per chat. When the session moved to
+    another tab, this chat lets it go and says so (no events)."""
     lock: asyncio.Lock = cl.user_session.get("lock")
     async with lock:
-        return await lanes.perform(fn, *args)
+        try:
+            return await lanes.perform(fn, *args)
+        except SessionMovedError as moved:
+            cl.user_session.set("session", None)
+            await room.close()
+            await cl.Message(content=str(moved), actions=chat.actions("start")).send()
+            _stop_timer()
+            return []
 
 
 # --- chat lifecycle ---------------------------------------------------------------------------
@@ -136,6 +144,7 @@ async def on_resume(action: cl.Action) -> None:
 
 async def _adopt(session: InterviewSession, events: list[ev.Event]) -> None:
     _stop_timer()
+    await asyncio.to_thread(session.hold, str(cl.user_session.get("id")))  # this tab drives it
     cl.user_session.set("session", session)
     await _send(events)
     if session.state.mode == "mock":
@@ -239,6 +248,8 @@ async def on_run_examples(action: cl.Action) -> None:
         return
     await _take_code(action)
     report = await _call(session.run_examples)
+    if isinstance(report, list):  # no report: the session moved to another tab
+        return
     await cl.Message(content=chat.tests_markdown(question, report, hidden=False)).send()
 
 
