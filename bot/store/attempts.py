@@ -23,7 +23,7 @@ from bot.store.records import (
     SessionRecord,
     attempt_from_row,
     session_from_row,
-    summarise,
+    summary_of,
 )
 from bot.store.schema import (
     GRADED,
@@ -217,10 +217,7 @@ class AttemptStore(Submissions, Users):
 
     def summary(self, user_id: str = LOCAL_USER) -> dict[str, CompetencySummary]:
         """Per competency: attempts, mean graded score, and the trend of the last five."""
-        grouped: dict[str, list[ScorePoint]] = {}
-        for a in self.score_points(user_id):
-            grouped.setdefault(a.competency, []).append(a)
-        return {name: summarise(name, rows) for name, rows in sorted(grouped.items())}
+        return summary_of(self.score_points(user_id))
 
     def score_points(self, user_id: str = LOCAL_USER) -> list[ScorePoint]:
         """Every attempt of the user, oldest first, without its text or grade."""

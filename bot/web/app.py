@@ -30,6 +30,7 @@ from bot.store import (
     export_csv,
     export_json,
     export_key_points_csv,
+    summary_of,
 )
 from bot.web import auth, chat, choices, identity, lanes, render, room, upload
 from bot.web.server import guard_chainlit
@@ -261,7 +262,7 @@ async def on_history(action: cl.Action) -> None:
     """The summary and chart (scores only, no answer text), then the newest page of attempts."""
     ctx = _ctx()
     points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
-    summary = await asyncio.to_thread(ctx.store.summary, ctx.user_id)
+    summary = summary_of(points)  # the same rows, not read again
     elements: list[Any] = []
     if any(a.score is not None for a in points):
         figure = render.score_history_figure(points)
