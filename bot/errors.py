@@ -52,6 +52,17 @@ class ConfigError(BotError):
     """Settings that cannot work (bad URL, missing key for the chosen provider, ...)."""
 
 
+class SessionMovedError(BotError):
+    """The session was resumed in another tab (chat), which drives it from now on."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            "This session was resumed in another tab and continues there. Press **Start** "
+            "for a new one here."
+        )
+        self.session_id = session_id
+
+
 class StoreError(BotError):
     """The attempt store cannot be opened; the message names the URL with its password masked."""
 

@@ -71,7 +71,7 @@ def history(store: AttemptStore, clock: Clock) -> Iterator[AttemptStore]:
     store.record_grade(retry, make_grade(85))
     clock.tick(minutes=1)
     answer(store, sid, "an old answer", question_id=RETIRED)
-    answer(store, store.start_session("drill", user_id="bob"), "bob's answer")
+    answer(store, store.start_session("drill", user_id="bob"), "bob's answer", user_id="bob")
     yield store
 
 

@@ -396,7 +396,7 @@ def test_grading_again_replaces_the_grade(store: AttemptStore, clock: Clock) -> 
 def test_one_attempts_grade_and_the_questions_a_user_answered(store: AttemptStore) -> None:
     first = answer(store, store.start_session("drill"))
     other = store.start_session("drill", user_id="someone-else")
-    answer(store, other, question_id="sd-url-shortener")
+    answer(store, other, question_id="sd-url-shortener", user_id="someone-else")
     assert store.grade(first) is None
     store.record_grade(first, make_grade(score=55))
     graded = store.grade(first)
@@ -476,7 +476,7 @@ def test_sessions_of_other_users_are_separate(db_url: str, store: AttemptStore) 
     theirs = {user: store.start_session("practice", user_id=user) for user in USER_IDS}
     answer(store, mine, "mine")
     for user, sid in theirs.items():
-        answer(store, sid, f"by {user}")
+        answer(store, sid, f"by {user}", user_id=user)
     store.start_session("drill", user_id="alice")  # a second session makes no second user
     store.close()
 
@@ -486,7 +486,7 @@ def test_sessions_of_other_users_are_separate(db_url: str, store: AttemptStore) 
             assert [a.answer for a in again.attempts(user)] == [f"by {user}"]
             assert [a.user_id for a in again.attempts(user)] == [user]
             assert sid in [s.id for s in again.sessions(user)]
-            assert again.load_session(sid).user_id == user
+            assert again.load_session(sid, user_id=user).user_id == user
             assert set(again.summary(user)) == {"llm-internals"}
         assert len(again.sessions("alice")) == 2
         assert again.attempts("nobody") == [] and again.summary("nobody") == {}
@@ -544,7 +544,7 @@ def test_follow_ups_are_kept_in_order_under_their_attempt(
         ]
         assert again.follow_ups(second) == [("Paging?", "blocks")]
         assert again.follow_ups("nope") == []
-        with pytest.raises(sa.exc.IntegrityError):  # the attempt must exist (foreign key)
+        with pytest.raises(NotFoundError):  # the attempt must exist, and be the user's
             again.save_follow_up("nope", "?", "!")
 
 
@@ -594,10 +594,11 @@ def test_concurrent_writers_lose_no_rows(db_url: str) -> None:
     with AttemptStore.open(db_url) as store:
 
         def work(worker: int) -> str:
-            sid = store.start_session("practice", user_id=f"user-{worker % 5}")
+            user = f"user-{worker % 5}"
+            sid = store.start_session("practice", user_id=user)
             for n in range(per_thread):
-                aid = answer(store, sid, f"{worker}:{n}", duration_s=float(n))
-                store.record_grade(aid, make_grade(score=float(n)))
+                aid = answer(store, sid, f"{worker}:{n}", duration_s=float(n), user_id=user)
+                store.record_grade(aid, make_grade(score=float(n)), user_id=user)
             return sid
 
         sids = at_once(threads, work)

@@ -50,7 +50,7 @@ def test_a_retry_is_marked_only_after_an_earlier_attempt_was_graded(
     clock.tick(minutes=1)
     answer(store, sid, "third, after the feedback")
     answer(store, sid, "another question", question_id="sd-url-shortener")
-    answer(store, store.start_session("drill", user_id="bob"), "bob's first")
+    answer(store, store.start_session("drill", user_id="bob"), "bob's first", user_id="bob")
 
     assert seen(store) == {
         "first": False,
@@ -175,7 +175,7 @@ def test_open_sessions_are_listed_in_one_query_without_reading_attempts(
     store.end_session(ended)
     store.save_session_state(store.start_session("practice"), {})  # nothing to resume
     theirs = store.start_session("practice", user_id="bob")
-    store.save_session_state(theirs, {"position": 0})
+    store.save_session_state(theirs, {"position": 0}, user_id="bob")
     older_start, newer_start = (store.load_session(s).started_at for s in (older, newer))
 
     statements.sent.clear()

@@ -16,7 +16,7 @@ from bot.errors import BotError
 
 # isort: off
 # Importing a group registers its commands; this order is the order of `--help`.
-from bot.cli import content, code, grading, history, knowledge, server  # noqa: F401
+from bot.cli import content, code, grading, history, knowledge, server, users  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

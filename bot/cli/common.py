@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from bot.config import GRADERS_NAMED, get_settings
 from bot.content.bank import ContentBank, load_bank_cached
 from bot.errors import BotError, public, scrub
 from bot.text import ANSWER_CUT, MAX_ANSWER_BYTES, capped_answer, read_answer
+
+if TYPE_CHECKING:
+    from bot.store import AttemptStore
 
 app = typer.Typer(
     add_completion=False,
@@ -30,6 +33,21 @@ RootOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 GraderOpt = Annotated[str, typer.Option("--grader", help=GRADERS_NAMED)]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Whose attempts: a user's name (default: the local user)."),
+]
+
+
+def chosen_user(store: AttemptStore, name: str | None) -> str:
+    """The store id of `--user` (the local user without it); an unknown name is an error."""
+    from bot.store import LOCAL_USER
+
+    if name is None:
+        return LOCAL_USER
+    user_id = name.strip().lower()
+    store.user(user_id)
+    return user_id
 
 
 def content_bank(root: Path | None) -> ContentBank:

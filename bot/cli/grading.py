@@ -14,7 +14,9 @@ from bot.cli.common import (
     GraderOpt,
     JsonOpt,
     RootOpt,
+    UserOpt,
     app,
+    chosen_user,
     content_bank,
     err,
     out,
@@ -88,6 +90,7 @@ def practice(
     kind: Annotated[str | None, typer.Option(help="coding, system_design, ...")] = None,
     grader: GraderOpt = "auto",
     root: RootOpt = None,
+    user: UserOpt = None,
 ) -> None:
     """Answer one question in the terminal and get it graded (end the answer with Ctrl-D)."""
     import random
@@ -112,14 +115,21 @@ def practice(
     err.print("\nType your answer; finish with Ctrl-D on an empty line.")
     began = time.monotonic()
     answer = read_stdin()
-    result = _save_and_grade(bank, q, answer, grader, duration_s=time.monotonic() - began)
+    duration_s = time.monotonic() - began
+    result = _save_and_grade(bank, q, answer, grader, duration_s=duration_s, user=user)
     _print_grade(result)
     out.print(f"\nReference answer ({bank.docs[q.reference].path}):\n", highlight=False)
     out.print(shown(reference_prose(bank, q)), markup=False, highlight=False)
 
 
 def _save_and_grade(
-    bank: ContentBank, q: Question, answer: str, grader: str, *, duration_s: float
+    bank: ContentBank,
+    q: Question,
+    answer: str,
+    grader: str,
+    *,
+    duration_s: float,
+    user: str | None = None,
 ) -> Grade:
     """The answer is stored before the grader is even built, so a failure never loses it."""
     from bot.grading.graders import make_grader
@@ -135,6 +145,7 @@ def _save_and_grade(
             answer,
             grader=lambda: make_grader(settings, grader, bank),
             duration_s=round(duration_s, 1),
+            user_id=chosen_user(store, user),
         )
 
 

@@ -13,20 +13,32 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import JsonOpt, RootOpt, app, content_bank, err, out, print_json, shown
+from bot.cli.common import (
+    JsonOpt,
+    RootOpt,
+    UserOpt,
+    app,
+    chosen_user,
+    content_bank,
+    err,
+    out,
+    print_json,
+    shown,
+)
 from bot.config import get_settings
 from bot.content import COMPETENCIES
 from bot.errors import BotError
 
 
 @app.command()
-def history(as_json: JsonOpt = False) -> None:
+def history(as_json: JsonOpt = False, user: UserOpt = None) -> None:
     """Your graded attempts: count, mean score and trend per competency."""
     from bot.store import RETRY_AFTER_FEEDBACK, AttemptStore
 
     with AttemptStore.open(get_settings().effective_database_url) as store:
-        summary = store.summary()
-        attempts = store.attempts()
+        user_id = chosen_user(store, user)
+        summary = store.summary(user_id)
+        attempts = store.attempts(user_id)
     if as_json:
         print_json(
             {
@@ -56,6 +68,7 @@ def progress(
         str, typer.Option("--level", help="Target level: junior, mid, senior or staff.")
     ] = "mid",
     as_json: JsonOpt = False,
+    user: UserOpt = None,
 ) -> None:
     """Where you stand: readiness per competency against a level's hire bar, the competency x
     difficulty map, the review queue (most important first) and what to drill next."""
@@ -72,7 +85,7 @@ def progress(
         raise BotError(f"--level must be one of {', '.join(TARGET_LEVELS)} (got {level!r})")
     settings = get_settings()
     with AttemptStore.open(settings.effective_database_url) as store:
-        ctx = EngineContext(settings, content_bank(None), store)
+        ctx = EngineContext(settings, content_bank(None), store, user_id=chosen_user(store, user))
         standing = user_progress(ctx, level)
     if as_json:
         print_json(asdict(standing))
@@ -92,6 +105,7 @@ def export(
         ),
     ] = None,
     root: RootOpt = None,
+    user: UserOpt = None,
 ) -> None:
     """Export every attempt: CSV (one row each) or JSON (everything, follow-ups and grades)."""
     from bot.store import AttemptStore, collect_export, export_csv, export_json
@@ -107,7 +121,7 @@ def export(
         raise BotError(f"--since takes a date like 2026-11-01, not '{since}'") from None
     questions = content_bank(root).questions
     with AttemptStore.open(get_settings().effective_database_url) as store:
-        data = collect_export(store, questions, since=start)
+        data = collect_export(store, questions, since=start, user_id=chosen_user(store, user))
     buffer = io.StringIO(newline="")
     if fmt == "csv":
         export_csv(data, buffer)

@@ -32,6 +32,7 @@ class AnswerFlow(SessionFlow):
             hints_used=current.hints_used,
             duration_s=self._elapsed(current),
             status=status,
+            user_id=self.ctx.user_id,
         ).id
 
     def _submission(self, current: Current, question: Question) -> None:
@@ -43,7 +44,7 @@ class AnswerFlow(SessionFlow):
         """Grade `text` on the saved attempt; a coding answer's code runs once per question."""
         assert current.attempt_id is not None
         run = self._hidden_run(current, question)
-        attempt = Attempt(self.ctx.store, current.attempt_id, question)
+        attempt = Attempt(self.ctx.store, current.attempt_id, question, self.ctx.user_id)
         rubric = self.ctx.bank.rubric(question.rubric)
         grader = self.ctx.grader(self.state.grader)
         facts = current.clarified
@@ -83,7 +84,8 @@ class AnswerFlow(SessionFlow):
     def _answer_follow_up(self, current: Current, question: Question, text: str) -> list[Event]:
         ask = current.follow_ups[current.follow_up_index]
         assert current.attempt_id is not None
-        self.ctx.store.save_follow_up(current.attempt_id, ask.shown, text)
+        self._still_held()
+        self.ctx.store.save_follow_up(current.attempt_id, ask.shown, text, user_id=self.ctx.user_id)
         current.follow_up_answers.append(text)
         current.follow_up_index += 1
         self._save()

@@ -16,7 +16,7 @@ from bot.content import Question, Rubric
 from bot.grading.coding import grade_answer
 from bot.grading.grade import Grade, Grader
 from bot.sandbox import RunReport
-from bot.store import SUBMITTED, UNGRADED, AttemptStore, Submission
+from bot.store import LOCAL_USER, SUBMITTED, UNGRADED, AttemptStore, Submission
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Attempt:
     store: AttemptStore
     id: str
     question: Question
+    user_id: str = LOCAL_USER  # whose attempt: every store call is scoped to them
 
     @classmethod
     def save(
@@ -39,14 +40,15 @@ class Attempt:
         hints_used: int = 0,
         duration_s: float | None = None,
         status: str = SUBMITTED,
+        user_id: str = LOCAL_USER,
     ) -> Attempt:
         """Store the candidate's answer (ungraded) and return the attempt: the session's one
         attempt of the question, updated in place when it was submitted before."""
         submission = Submission(
             session_id, question.id, question.kind, question.competency, question.difficulty,
-            answer, round_name, hints_used, duration_s, status,
+            answer, round_name, hints_used, duration_s, status, user_id,
         )  # fmt: skip
-        return cls(store, store.submit_answer(submission), question)
+        return cls(store, store.submit_answer(submission), question, user_id)
 
     def grade(
         self,
@@ -66,12 +68,13 @@ class Attempt:
         try:
             grade = grade_answer(grader, self.question, rubric, text, run=run)
         except Exception:
-            self.store.set_status(self.id, UNGRADED)  # saved; the candidate may submit it again
+            # saved; the candidate may submit it again
+            self.store.set_status(self.id, UNGRADED, user_id=self.user_id)
             raise
         grade = grade.with_hints(rubric, hints_used)
         if adjust is not None:  # e.g. the credit for clarifying questions, before it is recorded
             grade = adjust(grade)
-        self.store.record_grade(self.id, grade)
+        self.store.record_grade(self.id, grade, user_id=self.user_id)
         return grade
 
 
@@ -84,22 +87,28 @@ def single_attempt(
     grader: Callable[[], Grader],
     mode: str = "single",
     duration_s: float | None = None,
+    user_id: str = LOCAL_USER,
 ) -> Grade:
     """A one-question session: start it, save the answer, grade and record it, end it.
 
     `grader` is built only once the answer is saved (building it can fail, e.g. on a missing
     API key). When grading fails, the answer stays saved, ungraded, and the error propagates.
     """
-    session_id = store.start_session(mode)
+    session_id = store.start_session(mode, user_id=user_id)
     try:
         attempt = Attempt.save(
-            store, session_id=session_id, question=question, answer=answer, duration_s=duration_s
+            store,
+            session_id=session_id,
+            question=question,
+            answer=answer,
+            duration_s=duration_s,
+            user_id=user_id,
         )
         try:
             chosen = grader()
         except Exception:
-            store.set_status(attempt.id, UNGRADED)
+            store.set_status(attempt.id, UNGRADED, user_id=user_id)
             raise
         return attempt.grade(chosen, rubric, answer)
     finally:
-        store.end_session(session_id)
+        store.end_session(session_id, user_id=user_id)

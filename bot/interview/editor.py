@@ -13,6 +13,10 @@ from bot.content import Question
 
 INDENT = "    "  # what Tab inserts in the browser editor (bot/web/room.py sends it there)
 MAX_CODE_CHARS = 200_000  # the most of an editor's or an uploaded file's code that is kept
+CODE_CUT = (
+    f"Your code passed the {MAX_CODE_CHARS:,}-character limit: the first {MAX_CODE_CHARS:,} "
+    "characters are kept and the rest was not saved."
+)
 _BACKTICKS = re.compile(r"`{3,}")
 
 

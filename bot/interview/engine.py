@@ -10,6 +10,7 @@ next is `bot.interview.flow`; answering clarifying questions is `bot.interview.c
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.content import Question
 from bot.content.models import TARGET_LEVELS
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 DRILL_LENGTH = 5
 DEFAULT_WARN_MINUTES = 5
 WARN_SHARE = 0.25  # a round's time warning comes at most this share of its minutes before the end
+SUBMIT_WINDOW = timedelta(minutes=1)  # Settings.submit_per_minute counts over this
 HEALED = "The server stopped while grading your answer; it was graded when it restarted."
 RESUBMIT = (
     "The server stopped before your submitted answer was graded. It is saved: press **Submit** "
@@ -133,7 +135,7 @@ class InterviewSession(AnswerFlow):
 
     @classmethod
     def resume(cls, ctx: EngineContext, session_id: str) -> tuple[InterviewSession, list[Event]]:
-        record = ctx.store.load_session(session_id)
+        record = ctx.store.load_session(session_id, user_id=ctx.user_id)
         if record.state is None or record.ended_at is not None:
             raise BotError(f"session {session_id} has ended or has nothing to resume")
         session = cls(ctx, session_id, SessionState.model_validate(record.state))
@@ -148,7 +150,11 @@ class InterviewSession(AnswerFlow):
             if current.follow_up_index >= len(current.follow_ups):  # stopped grading the last
                 return session, session._finish(current, session._asked(current))
             return session, [event, session._follow_up_asked(current)]
-        status = None if current.attempt_id is None else ctx.store.status(current.attempt_id)
+        status = (
+            None
+            if current.attempt_id is None
+            else ctx.store.status(current.attempt_id, user_id=ctx.user_id)
+        )
         if status == GRADED:  # a restart graded what a crash left waiting
             return session, [Notice(HEALED), *session._graded_on_restart(current)]
         return session, [event, Notice(RESUBMIT)] if status in (SUBMITTED, UNGRADED) else [event]
@@ -171,7 +177,8 @@ class InterviewSession(AnswerFlow):
         if current is None or question is None:
             return [Notice("This session has ended. Start a new one from the settings.")]
         if current.phase == "follow_up":
-            return self._answer_follow_up(current, question, text)
+            slow_down = self._over_rate()
+            return [slow_down] if slow_down else self._answer_follow_up(current, question, text)
         if clarify.is_clarifying(question, text):
             found = clarify.clarify_for(self.ctx, self.state.grader, question, text)
             if found.fact is not None and found.fact not in current.clarified:
@@ -186,6 +193,17 @@ class InterviewSession(AnswerFlow):
         noted: list[Event] = [DraftNoted(len(current.answer.split()))]
         return [*noted, Notice(ANSWER_CUT)] if cut else noted
 
+    def _over_rate(self) -> Notice | None:
+        """Past the user's submissions a minute (all their tabs and servers): say so instead."""
+        limit, store = self.ctx.settings.submit_per_minute, self.ctx.store
+        done = store.submissions_since(store.clock() - SUBMIT_WINDOW, user_id=self.ctx.user_id)
+        if done < limit:
+            return None
+        return Notice(
+            f"You have submitted {done} answers in the last minute and the limit is {limit} a "
+            "minute: wait a moment, then send it again (nothing was graded, nothing was lost)."
+        )
+
     def write_code(self, code: str) -> list[Event]:
         """The code editor's text (or an uploaded file) replaces the answer's code: saved first,
         so Run examples and Submit run exactly what the editor shows."""
@@ -198,7 +216,7 @@ class InterviewSession(AnswerFlow):
         if written != current.code:
             current.code = written
             self._save()
-        return []
+        return [Notice(editor.CODE_CUT)] if len(code) > editor.MAX_CODE_CHARS else []
 
     def hint(self) -> list[Event]:
         current, question = self.state.current, self.question
@@ -215,10 +233,13 @@ class InterviewSession(AnswerFlow):
         current, question = self.state.current, self.question
         if current is None or question is None:
             return [Notice("No question is open.")]
+        self._still_held()
         if current.phase == "follow_up":
             return self._finish(current, question)
         if not timed_out and not current.answer.strip():
             return [Notice("Nothing to submit yet: write your answer first, or press Skip.")]
+        if not timed_out and (slow_down := self._over_rate()):  # time-outs always submit
+            return [slow_down]
         events: list[Event] = []
         self._submission(current, question)  # stored, and the state knows it, before grading
         language = detect(current.answer)
@@ -229,7 +250,7 @@ class InterviewSession(AnswerFlow):
         except Exception as error:  # noqa: BLE001 - the answer is saved; say so and go on
             log.exception("grading failed")
             assert current.attempt_id is not None
-            self.ctx.store.set_status(current.attempt_id, UNGRADED)
+            self.ctx.store.set_status(current.attempt_id, UNGRADED, user_id=self.ctx.user_id)
             events.append(Notice(f"Grading failed ({error}); your answer is saved."))
             return events + self._finish(current, question, graded=False)
         events.append(graded)
@@ -244,6 +265,7 @@ class InterviewSession(AnswerFlow):
         current, question = self.state.current, self.question
         if current is None or question is None:
             return [Notice("No question is open.")]
+        self._still_held()
         if current.phase == "follow_up":
             return self._finish(current, question)
         saved = bool(current.answer.strip())
@@ -294,6 +316,7 @@ class InterviewSession(AnswerFlow):
         plan = self.ctx.bank.plans.get(self.state.plan_id or "")
         plan_warn = (plan.warn_minutes if plan else DEFAULT_WARN_MINUTES) * 60
         return min(plan_warn, round_.minutes * 60 * WARN_SHARE)
+
     def out_of_time(self) -> bool:
         """Whether the next `tick` submits (a mock round's time is up on an open question)."""
         current = self.state.current

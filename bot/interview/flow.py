@@ -25,9 +25,20 @@ class SessionFlow:
         self.ctx = ctx
         self.id = session_id
         self.state = state
+        self.holder: str | None = None  # the chat driving it (see `hold`); None: no check
+
+    def hold(self, holder: str) -> None:
+        """Drive this session from `holder` (a browser tab's chat) only: a copy of it held by
+        another chat gets SessionMovedError at its next step instead of saving over this one."""
+        self.ctx.store.hold_session(self.id, holder, user_id=self.ctx.user_id)
+        self.holder = holder
 
     def _grade_of(self, current: Current) -> Grade | None:
-        return None if current.attempt_id is None else self.ctx.store.grade(current.attempt_id)
+        return (
+            None
+            if current.attempt_id is None
+            else self.ctx.store.grade(current.attempt_id, user_id=self.ctx.user_id)
+        )
 
     def _finish(
         self,
@@ -181,7 +192,7 @@ class SessionFlow:
         self.state.ended = True
         self.state.current = None
         self._save()
-        self.ctx.store.end_session(self.id)
+        self.ctx.store.end_session(self.id, user_id=self.ctx.user_id)
         return [SessionEnded(self.report())]
 
     def report(self) -> str:
@@ -195,8 +206,16 @@ class SessionFlow:
     def _elapsed(self, current: Current) -> float:
         return round((self.ctx.clock() - current.started_at).total_seconds(), 1)
 
+    def _still_held(self) -> None:
+        """SessionMovedError, before anything is stored, when another chat took the session."""
+        if self.holder is not None:
+            self._save()
+
     def _save(self) -> None:
-        self.ctx.store.save_session_state(self.id, self.state.model_dump(mode="json"))
+        state = self.state.model_dump(mode="json")
+        self.ctx.store.save_session_state(
+            self.id, state, user_id=self.ctx.user_id, holder=self.holder
+        )
 
 
 def _tests(current: Current) -> tuple[int, int] | None:

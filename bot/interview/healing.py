@@ -31,7 +31,7 @@ def heal(ctx: EngineContext) -> Healed:
         if _grade(ctx, attempt):
             graded += 1
         else:
-            ctx.store.set_status(attempt.id, UNGRADED)
+            ctx.store.set_status(attempt.id, UNGRADED, user_id=attempt.user_id)
             ungraded += 1
     if graded or ungraded:
         log.warning("after a restart: %d answers graded, %d left to resubmit", graded, ungraded)
@@ -42,12 +42,13 @@ def _grade(ctx: EngineContext, attempt: AttemptRecord) -> bool:
     question = ctx.bank.questions.get(attempt.question_id)
     if question is None:
         return False
-    state = ctx.store.load_session(attempt.session_id).state or {}
+    state = ctx.store.load_session(attempt.session_id, user_id=attempt.user_id).state or {}
     choice = str(state.get("grader") or ctx.settings.grader)
-    text = "\n\n".join([attempt.answer, *(a for _, a in ctx.store.follow_ups(attempt.id))])
+    answers = [a for _, a in ctx.store.follow_ups(attempt.id, user_id=attempt.user_id)]
+    text = "\n\n".join([attempt.answer, *answers])
     try:
         grader, rubric = ctx.grader(choice), ctx.bank.rubric(question.rubric)
-        Attempt(ctx.store, attempt.id, question).grade(grader, rubric, text)
+        Attempt(ctx.store, attempt.id, question, attempt.user_id).grade(grader, rubric, text)
     except Exception:  # noqa: BLE001 - one failure must not stop the others; it is logged
         log.exception("grading attempt %s after a restart failed", attempt.id)
         return False

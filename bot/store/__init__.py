@@ -27,6 +27,7 @@ from bot.store.records import (
     FollowUpRecord,
     ScorePoint,
     SessionRecord,
+    summary_of,
 )
 from bot.store.schema import (
     GRADED,
@@ -76,5 +77,6 @@ __all__ = [
     "migration",
     "migrations_table",
     "storable_text",
+    "summary_of",
     "utcnow",
 ]

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from bot.errors import NotFoundError
+from bot.errors import NotFoundError, SessionMovedError
 from bot.grading.grade import Grade
 from bot.store.database import open_engine
 from bot.store.records import (
@@ -24,7 +23,7 @@ from bot.store.records import (
     SessionRecord,
     attempt_from_row,
     session_from_row,
-    summarise,
+    summary_of,
 )
 from bot.store.schema import (
     GRADED,
@@ -35,15 +34,15 @@ from bot.store.schema import (
     follow_ups_table,
     review_cards_table,
     sessions_table,
-    users_table,
     utcnow,
 )
 from bot.store.submissions import Submission, Submissions, insert_attempt, storable_text
+from bot.store.users import Users, conflict_insert, ensure_user
 
 EMPTY_STATE = json.dumps({})
 
 
-class AttemptStore(Submissions):
+class AttemptStore(Submissions, Users):
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
@@ -77,18 +76,35 @@ class AttemptStore(Submissions):
             )
         return session_id
 
-    def end_session(self, session_id: str) -> None:
-        self._update_session(session_id, ended_at=self.clock())
+    def end_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> None:
+        self._update_session(session_id, user_id, None, {"ended_at": self.clock()})
 
-    def save_session_state(self, session_id: str, state: dict[str, Any]) -> None:
-        """Replace the engine's resumable state for this session (must be JSON-serialisable)."""
-        self._update_session(session_id, state_json=json.dumps(state))
+    def save_session_state(
+        self,
+        session_id: str,
+        state: dict[str, Any],
+        *,
+        user_id: str = LOCAL_USER,
+        holder: str | None = None,
+    ) -> None:
+        """Replace the engine's resumable state for this session (must be JSON-serialisable).
 
-    def load_session(self, session_id: str) -> SessionRecord:
-        """The session, its saved state and its attempts, e.g. to resume after a restart."""
+        With `holder`, only while that chat holds the session: SessionMovedError once another
+        took it (`hold_session`).
+        """
+        self._update_session(session_id, user_id, holder, {"state_json": json.dumps(state)})
+
+    def hold_session(self, session_id: str, holder: str, *, user_id: str = LOCAL_USER) -> None:
+        """From now on `holder` (a chat) drives the session; the one before is told it moved."""
+        self._update_session(session_id, user_id, None, {"holder": holder})
+
+    def load_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> SessionRecord:
+        """The user's session, its saved state and its attempts, e.g. to resume after a restart
+        (another user's session is not found)."""
         s = sessions_table
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(s).where(s.c.id == session_id)).first()
+            mine = (s.c.id == session_id) & (s.c.user_id == user_id)
+            row = conn.execute(sa.select(s).where(mine)).first()
             if row is None:
                 raise NotFoundError("session", session_id, [])
             rows = conn.execute(_attempt_query().where(attempts_table.c.session_id == session_id))
@@ -137,6 +153,7 @@ class AttemptStore(Submissions):
         hints_used: int = 0,
         duration_s: float | None = None,
         status: str = SAVED,
+        user_id: str = LOCAL_USER,
     ) -> str:
         """Store the answer as given, as a new attempt, before any grading; returns its id.
 
@@ -147,12 +164,12 @@ class AttemptStore(Submissions):
         """
         submission = Submission(
             session_id, question_id, kind, competency, difficulty, answer,
-            round_name, hints_used, duration_s, status,
+            round_name, hints_used, duration_s, status, user_id,
         )  # fmt: skip
         with self.engine.begin() as conn:
             return insert_attempt(conn, submission, self.clock())
 
-    def record_grade(self, attempt_id: str, grade: Grade) -> None:
+    def record_grade(self, attempt_id: str, grade: Grade, *, user_id: str = LOCAL_USER) -> None:
         values = {
             "status": GRADED,
             "graded_at": self.clock(),
@@ -166,7 +183,8 @@ class AttemptStore(Submissions):
         }
         a = attempts_table
         with self.engine.begin() as conn:
-            result = conn.execute(a.update().where(a.c.id == attempt_id).values(**values))
+            mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
+            result = conn.execute(a.update().where(mine).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError("attempt", attempt_id, [])
 
@@ -180,11 +198,12 @@ class AttemptStore(Submissions):
         with self.engine.connect() as conn:
             return [attempt_from_row(r._mapping) for r in conn.execute(query)]
 
-    def grade(self, attempt_id: str) -> Grade | None:
+    def grade(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> Grade | None:
         """The attempt's current grade (None before it is graded)."""
         a = attempts_table
+        mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(a.c.grade_json).where(a.c.id == attempt_id)).first()
+            row = conn.execute(sa.select(a.c.grade_json).where(mine)).first()
         if row is None:
             raise NotFoundError("attempt", attempt_id, [])
         return None if row.grade_json is None else Grade.model_validate_json(row.grade_json)
@@ -198,10 +217,7 @@ class AttemptStore(Submissions):
 
     def summary(self, user_id: str = LOCAL_USER) -> dict[str, CompetencySummary]:
         """Per competency: attempts, mean graded score, and the trend of the last five."""
-        grouped: dict[str, list[ScorePoint]] = {}
-        for a in self.score_points(user_id):
-            grouped.setdefault(a.competency, []).append(a)
-        return {name: summarise(name, rows) for name, rows in sorted(grouped.items())}
+        return summary_of(self.score_points(user_id))
 
     def score_points(self, user_id: str = LOCAL_USER) -> list[ScorePoint]:
         """Every attempt of the user, oldest first, without its text or grade."""
@@ -226,10 +242,16 @@ class AttemptStore(Submissions):
 
     # follow-ups and spaced-repetition cards
 
-    def save_follow_up(self, attempt_id: str, prompt: str, answer: str) -> str:
-        """Store a follow-up answer (before it is graded) under its attempt."""
+    def save_follow_up(
+        self, attempt_id: str, prompt: str, answer: str, *, user_id: str = LOCAL_USER
+    ) -> str:
+        """Store a follow-up answer (before it is graded) under the user's attempt."""
         follow_up_id = _new_id()
+        a = attempts_table
         with self.engine.begin() as conn:
+            mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
+            if conn.scalar(sa.select(a.c.id).where(mine)) is None:
+                raise NotFoundError("attempt", attempt_id, [])
             conn.execute(
                 follow_ups_table.insert().values(
                     id=follow_up_id,
@@ -241,12 +263,13 @@ class AttemptStore(Submissions):
             )
         return follow_up_id
 
-    def follow_ups(self, attempt_id: str) -> list[tuple[str, str]]:
-        """(prompt, answer) pairs of an attempt, in the order they were given."""
-        f = follow_ups_table
+    def follow_ups(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> list[tuple[str, str]]:
+        """(prompt, answer) pairs of the user's attempt, in the order they were given."""
+        f, a = follow_ups_table, attempts_table
         query = (
             sa.select(f.c.prompt, f.c.answer)
-            .where(f.c.attempt_id == attempt_id)
+            .join(a, a.c.id == f.c.attempt_id)
+            .where(f.c.attempt_id == attempt_id, a.c.user_id == user_id)
             .order_by(f.c.created_at, f.c.id)
         )
         with self.engine.connect() as conn:
@@ -294,7 +317,7 @@ class AttemptStore(Submissions):
             self._ensure_user(conn, user_id)
             updated = conn.execute(r.update().where(key).values(card_json=card_json, due=due))
             if updated.rowcount == 0:  # new card, unless another transaction adds it meanwhile
-                insert = _insert(conn, r).values(
+                insert = conflict_insert(conn, r).values(
                     user_id=user_id, item_id=item_id, card_json=card_json, due=due
                 )
                 conn.execute(
@@ -307,23 +330,20 @@ class AttemptStore(Submissions):
     # helpers
 
     def _ensure_user(self, conn: Connection, user_id: str) -> None:
-        u = users_table
-        if conn.scalar(sa.select(u.c.id).where(u.c.id == user_id)) is None:
-            # Another transaction may be adding the same new user right now (two tabs).
-            insert = _insert(conn, u).values(id=user_id, created_at=self.clock())
-            conn.execute(insert.on_conflict_do_nothing())
+        ensure_user(conn, user_id, self.clock())
 
-    def _update_session(self, session_id: str, **values: object) -> None:
+    def _update_session(
+        self, session_id: str, user_id: str, holder: str | None, values: dict[str, object]
+    ) -> None:
         s = sessions_table
+        mine = (s.c.id == session_id) & (s.c.user_id == user_id)
+        held = mine if holder is None else mine & (sa.func.coalesce(s.c.holder, holder) == holder)
         with self.engine.begin() as conn:
-            result = conn.execute(s.update().where(s.c.id == session_id).values(**values))
-            if result.rowcount == 0:
-                raise NotFoundError("session", session_id, [])
-
-
-def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT (both backends the store supports have it)."""
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+            if conn.execute(s.update().where(held).values(**values)).rowcount:
+                return
+            if holder is not None and conn.scalar(sa.select(s.c.id).where(mine)) is not None:
+                raise SessionMovedError(session_id)
+            raise NotFoundError("session", session_id, [])
 
 
 def _new_id() -> str:

@@ -136,6 +136,14 @@ def session_from_row(row: sa.RowMapping, attempts: list[AttemptRecord]) -> Sessi
     )
 
 
+def summary_of(points: Sequence[ScorePoint]) -> dict[str, CompetencySummary]:
+    """Per competency of `points` (oldest first): attempts, mean graded score, trend."""
+    grouped: dict[str, list[ScorePoint]] = {}
+    for a in points:
+        grouped.setdefault(a.competency, []).append(a)
+    return {name: summarise(name, rows) for name, rows in sorted(grouped.items())}
+
+
 def summarise(name: str, rows: Sequence[AttemptRecord | ScorePoint]) -> CompetencySummary:
     """Attempts, mean graded score, and the last five graded scores against the five before."""
     scores = [a.score for a in rows if a.score is not None]

@@ -52,6 +52,8 @@ users_table = sa.Table(
     metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("password_hash", sa.Text),  # bcrypt; None: header, OAuth or the local user
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 sessions_table = sa.Table(
     "sessions",
@@ -63,6 +65,7 @@ sessions_table = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("ended_at", UTCDateTime),
     sa.Column("state_json", sa.Text),
+    sa.Column("holder", sa.Text),  # the chat driving it now (None: any, e.g. the CLI)
 )
 attempts_table = sa.Table(
     "attempts",

@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -16,10 +17,12 @@ from bot.errors import NotFoundError
 from bot.store.records import AttemptRecord, attempt_from_row
 from bot.store.schema import (
     GRADED,
+    LOCAL_USER,
     SUBMITTED,
     Clock,
     attempt_revisions_table,
     attempts_table,
+    follow_ups_table,
     sessions_table,
 )
 
@@ -40,6 +43,7 @@ class Submission:
     hints_used: int = 0
     duration_s: float | None = None
     status: str = SUBMITTED
+    user_id: str = LOCAL_USER  # whose session it must be
 
 
 @dataclass(frozen=True)
@@ -65,30 +69,33 @@ class Submissions:
         still ungraded (the same submission made again, e.g. after a restart).
         """
         with self.engine.begin() as conn:
-            _hold_session(conn, submission.session_id)  # two tabs submitting wait for each other
+            _hold_session(conn, submission)  # two tabs submitting wait for each other
             row = _existing(conn, submission.session_id, submission.question_id)
             if row is None:
                 return insert_attempt(conn, submission, self.clock())
             _revise(conn, row, submission, self.clock())
             return str(row["id"])
 
-    def set_status(self, attempt_id: str, status: str) -> None:
+    def set_status(self, attempt_id: str, status: str, *, user_id: str = LOCAL_USER) -> None:
         a = attempts_table
+        mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
         with self.engine.begin() as conn:
-            result = conn.execute(a.update().where(a.c.id == attempt_id).values(status=status))
+            result = conn.execute(a.update().where(mine).values(status=status))
             if result.rowcount == 0:
                 raise NotFoundError("attempt", attempt_id, [])
 
-    def status(self, attempt_id: str) -> str:
+    def status(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> str:
         a = attempts_table
+        mine = (a.c.id == attempt_id) & (a.c.user_id == user_id)
         with self.engine.connect() as conn:
-            found = conn.scalar(sa.select(a.c.status).where(a.c.id == attempt_id))
+            found = conn.scalar(sa.select(a.c.status).where(mine))
         if found is None:
             raise NotFoundError("attempt", attempt_id, [])
         return str(found)
 
     def waiting_for_grade(self) -> list[AttemptRecord]:
-        """Every user's attempts submitted and not graded (a crash stopped their grading)."""
+        """Every user's attempts submitted and not graded (a crash stopped their grading): the
+        one query over all users, for the restart's healer, which grades each as its user."""
         a, s = attempts_table, sessions_table
         query = (
             sa.select(a, s.c.mode)
@@ -99,20 +106,43 @@ class Submissions:
         with self.engine.connect() as conn:
             return [attempt_from_row(r._mapping) for r in conn.execute(query)]
 
-    def revisions(self, attempt_id: str) -> list[Revision]:
-        """The versions the attempt replaced, oldest first."""
-        r = attempt_revisions_table
-        query = sa.select(r).where(r.c.attempt_id == attempt_id).order_by(r.c.replaced_at, r.c.id)
+    def submissions_since(self, since: datetime, *, user_id: str = LOCAL_USER) -> int:
+        """The user's answers submitted at or after `since` (each version of an attempt, and
+        each follow-up answer), in every session and on every server sharing the store."""
+        a, r, f = attempts_table, attempt_revisions_table, follow_ups_table
+        theirs = sa.select(a.c.id).where(a.c.user_id == user_id)
+        counts = [
+            _count(a, a.c.user_id == user_id, a.c.submitted_at >= since),
+            _count(r, r.c.attempt_id.in_(theirs), r.c.submitted_at >= since),
+            _count(f, f.c.attempt_id.in_(theirs), f.c.created_at >= since),
+        ]
+        with self.engine.connect() as conn:
+            return sum(int(conn.scalar(c) or 0) for c in counts)
+
+    def revisions(self, attempt_id: str, *, user_id: str = LOCAL_USER) -> list[Revision]:
+        """The versions the user's attempt replaced, oldest first."""
+        r, a = attempt_revisions_table, attempts_table
+        query = (
+            sa.select(r)
+            .join(a, a.c.id == r.c.attempt_id)
+            .where(r.c.attempt_id == attempt_id, a.c.user_id == user_id)
+            .order_by(r.c.replaced_at, r.c.id)
+        )
         with self.engine.connect() as conn:
             return [Revision(x.answer, x.status, x.score) for x in conn.execute(query)]
 
 
-def _hold_session(conn: Connection, session_id: str) -> None:
-    """Write-lock the session's row (SQLite: the database) for the rest of the transaction."""
+def _count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(table).where(*where)
+
+
+def _hold_session(conn: Connection, new: Submission) -> None:
+    """Write-lock the user's session row (SQLite: the database) for the rest of the transaction."""
     s = sessions_table
-    touched = conn.execute(s.update().where(s.c.id == session_id).values(state_json=s.c.state_json))
+    mine = (s.c.id == new.session_id) & (s.c.user_id == new.user_id)
+    touched = conn.execute(s.update().where(mine).values(state_json=s.c.state_json))
     if touched.rowcount == 0:
-        raise NotFoundError("session", session_id, [])
+        raise NotFoundError("session", new.session_id, [])
 
 
 def _existing(conn: Connection, session_id: str, question_id: str) -> sa.RowMapping | None:
@@ -178,7 +208,8 @@ def insert_attempt(conn: Connection, new: Submission, now: datetime) -> str:
     """A new attempt holding `new`, marked `seen_key_points` when the same user has a graded
     attempt of the question already (its feedback listed the key points)."""
     s, a = sessions_table, attempts_table
-    user_id = conn.scalar(sa.select(s.c.user_id).where(s.c.id == new.session_id))
+    mine = (s.c.id == new.session_id) & (s.c.user_id == new.user_id)
+    user_id = conn.scalar(sa.select(s.c.user_id).where(mine))
     if user_id is None:
         raise NotFoundError("session", new.session_id, [])
     attempt_id = uuid.uuid4().hex

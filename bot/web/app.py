@@ -16,9 +16,10 @@ from typing import Any
 
 import chainlit as cl
 
+from bot.accounts import may_continue
 from bot.config import get_settings
 from bot.content.bank import load_bank_cached
-from bot.errors import BotError, scrub
+from bot.errors import BotError, SessionMovedError, scrub
 from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.healing import heal
@@ -29,8 +30,9 @@ from bot.store import (
     export_csv,
     export_json,
     export_key_points_csv,
+    summary_of,
 )
-from bot.web import chat, choices, lanes, render, room, upload
+from bot.web import auth, chat, choices, identity, lanes, render, room, upload
 from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
@@ -38,7 +40,6 @@ EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
 KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
 HISTORY_PAGE = 10  # attempts in one page of the history
 RESTART = "restart"  # whose work the grading of answers a crash left waiting is, in its lane
-guard_chainlit()
 
 
 @lru_cache(maxsize=1)
@@ -49,12 +50,29 @@ def engine_context() -> EngineContext:
     return EngineContext(settings, bank, AttemptStore.open(settings.effective_database_url))
 
 
+def _ctx() -> EngineContext:
+    """The engine context as the current chat's signed-in user (bot.web.identity)."""
+    return identity.user_context(engine_context())
+
+
+auth.install(lambda: engine_context().store)  # before the guard: it refuses an open server
+guard_chainlit()
+
+
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     """Engine calls block (grading, code runs, the database): run them off the event loop, the
-    slow ones in their lanes (bot.web.lanes), one at a time per chat."""
+    slow ones in their lanes (bot.web.lanes), one at a time per chat. When the session moved to
+    another tab, this chat lets it go and says so (no events)."""
     lock: asyncio.Lock = cl.user_session.get("lock")
     async with lock:
-        return await lanes.perform(fn, *args)
+        try:
+            return await lanes.perform(fn, *args)
+        except SessionMovedError as moved:
+            cl.user_session.set("session", None)
+            await room.close()
+            await cl.Message(content=str(moved), actions=chat.actions("start")).send()
+            _stop_timer()
+            return []
 
 
 # --- chat lifecycle ---------------------------------------------------------------------------
@@ -70,8 +88,13 @@ async def on_app_startup() -> None:
 
 @cl.on_chat_start
 async def on_chat_start() -> None:
-    ctx = await asyncio.to_thread(engine_context)
+    ctx = (await asyncio.to_thread(engine_context)).for_user(identity.current_user_id())
     cl.user_session.set("lock", asyncio.Lock())
+    allowed = await asyncio.to_thread(may_continue, ctx.store, ctx.user_id)
+    if identity.signed_in_user() and not allowed:
+        identity.refuse()
+        await cl.Message(content=identity.DISABLED).send()
+        return
     settings = await cl.ChatSettings(choices.widgets(ctx)).send()
     cl.user_session.set("settings", settings)
     unfinished = await asyncio.to_thread(InterviewSession.unfinished, ctx.store, ctx.user_id)
@@ -100,9 +123,8 @@ async def on_chat_end() -> None:
 @cl.action_callback("start")
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
-    ctx = engine_context()
     try:
-        session, events = await asyncio.to_thread(choices.start, ctx, settings)
+        session, events = await asyncio.to_thread(choices.start, _ctx(), settings)
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
         return
@@ -113,7 +135,7 @@ async def on_start(action: cl.Action) -> None:
 async def on_resume(action: cl.Action) -> None:
     try:
         session, events = await asyncio.to_thread(
-            InterviewSession.resume, engine_context(), action.payload["id"]
+            InterviewSession.resume, _ctx(), str(action.payload.get("id"))
         )
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
@@ -123,6 +145,7 @@ async def on_resume(action: cl.Action) -> None:
 
 async def _adopt(session: InterviewSession, events: list[ev.Event]) -> None:
     _stop_timer()
+    await asyncio.to_thread(session.hold, str(cl.user_session.get("id")))  # this tab drives it
     cl.user_session.set("session", session)
     await _send(events)
     if session.state.mode == "mock":
@@ -226,6 +249,8 @@ async def on_run_examples(action: cl.Action) -> None:
         return
     await _take_code(action)
     report = await _call(session.run_examples)
+    if isinstance(report, list):  # no report: the session moved to another tab
+        return
     await cl.Message(content=chat.tests_markdown(question, report, hidden=False)).send()
 
 
@@ -235,9 +260,9 @@ async def on_run_examples(action: cl.Action) -> None:
 @cl.action_callback("history")
 async def on_history(action: cl.Action) -> None:
     """The summary and chart (scores only, no answer text), then the newest page of attempts."""
-    ctx = engine_context()
+    ctx = _ctx()
     points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
-    summary = await asyncio.to_thread(ctx.store.summary, ctx.user_id)
+    summary = summary_of(points)  # the same rows, not read again
     elements: list[Any] = []
     if any(a.score is not None for a in points):
         figure = render.score_history_figure(points)
@@ -259,7 +284,7 @@ async def on_history(action: cl.Action) -> None:
 @cl.action_callback("older")
 async def on_older(action: cl.Action) -> None:
     offset = int(action.payload.get("offset", 0))
-    ctx = engine_context()
+    ctx = _ctx()
     total = len(await asyncio.to_thread(ctx.store.score_points, ctx.user_id))
     await cl.Message(
         content=await _page_markdown(offset) or "No older attempts.",
@@ -268,7 +293,7 @@ async def on_older(action: cl.Action) -> None:
 
 
 async def _page_markdown(offset: int) -> str:
-    ctx = engine_context()
+    ctx = _ctx()
     page = await asyncio.to_thread(
         ctx.store.history_page, ctx.user_id, offset=offset, limit=HISTORY_PAGE
     )
@@ -286,7 +311,7 @@ def _page_actions(offset: int, total: int) -> list[cl.Action]:
 async def _export(fmt: str) -> None:
     """CSV: two files, the attempts (one row each) and their key points (one row per attempt
     and key point); JSON: one file holding everything."""
-    ctx = engine_context()
+    ctx = _ctx()
     data = await asyncio.to_thread(
         collect_export, ctx.store, ctx.bank.questions, user_id=ctx.user_id
     )
