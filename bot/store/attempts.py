@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import NotFoundError
 from bot.grading.grade import Grade
 from bot.store.database import open_engine
+from bot.store.preferences import Preferences
 from bot.store.records import (
     AttemptRecord,
     CompetencySummary,
@@ -43,7 +44,7 @@ from bot.store.submissions import Submission, Submissions, insert_attempt, stora
 EMPTY_STATE = json.dumps({})
 
 
-class AttemptStore(Submissions):
+class AttemptStore(Submissions, Preferences):
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
@@ -112,15 +113,14 @@ class AttemptStore(Submissions):
 
     def open_session_ids(self, user_id: str = LOCAL_USER) -> list[str]:
         """Sessions not ended that have a state to resume, newest first (no attempt is read)."""
-        s = sessions_table
-        query = (
-            sa.select(s.c.id)
-            .where(s.c.user_id == user_id, s.c.ended_at.is_(None), s.c.state_json.is_not(None))
-            .where(s.c.state_json != EMPTY_STATE)  # an empty state has nothing to resume
-            .order_by(s.c.started_at.desc(), s.c.id.desc())
-        )
         with self.engine.connect() as conn:
-            return list(conn.scalars(query))
+            return list(conn.scalars(_open_query(sessions_table.c.id, user_id)))
+
+    def open_sessions(self, user_id: str = LOCAL_USER) -> list[SessionRecord]:
+        """The same sessions with their saved state, in one query (their attempts are not read)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_open_query(sessions_table, user_id))
+            return [session_from_row(r._mapping, []) for r in rows]
 
     # attempts
 
@@ -328,6 +328,16 @@ def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Ins
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def _open_query(what: Any, user_id: str) -> sa.Select[Any]:
+    s = sessions_table
+    return (
+        sa.select(what)
+        .where(s.c.user_id == user_id, s.c.ended_at.is_(None), s.c.state_json.is_not(None))
+        .where(s.c.state_json != EMPTY_STATE)  # an empty state has nothing to resume
+        .order_by(s.c.started_at.desc(), s.c.id.desc())
+    )
 
 
 def _point_query(*, newest_first: bool = False) -> sa.Select[Any]:

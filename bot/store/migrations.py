@@ -185,3 +185,19 @@ def m005_attempt_status_and_revisions(conn: Connection) -> None:
         sa.Index("ix_attempt_revisions_attempt", "attempt_id"),
     )
     md.tables["attempt_revisions"].create(conn)
+
+
+@migration
+def m007_user_settings(conn: Connection) -> None:
+    """The settings each user chose last (mode, competency, plan, level...), as one JSON object,
+    so a new chat, a reload or a restart starts from them."""
+    md = sa.MetaData()
+    sa.Table("users", md, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table(
+        "user_settings",
+        md,
+        sa.Column("user_id", sa.Text, sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("settings_json", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    md.tables["user_settings"].create(conn)

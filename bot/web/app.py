@@ -23,6 +23,7 @@ from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.healing import heal
 from bot.interview.progress import progress_markdown, user_progress
+from bot.interview.unfinished import discard, is_open
 from bot.store import (
     AttemptStore,
     collect_export,
@@ -30,7 +31,7 @@ from bot.store import (
     export_json,
     export_key_points_csv,
 )
-from bot.web import chat, choices, lanes, render, room, upload
+from bot.web import chat, choices, lanes, preferences, render, room, sessions, upload
 from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
@@ -72,18 +73,29 @@ async def on_app_startup() -> None:
 async def on_chat_start() -> None:
     ctx = await asyncio.to_thread(engine_context)
     cl.user_session.set("lock", asyncio.Lock())
-    settings = await cl.ChatSettings(choices.widgets(ctx)).send()
+    settings = await asyncio.to_thread(preferences.load, ctx)
+    await choices.show(ctx, settings)
     cl.user_session.set("settings", settings)
-    unfinished = await asyncio.to_thread(InterviewSession.unfinished, ctx.store, ctx.user_id)
-    actions = chat.actions("start", "history", "export_csv", "export_json")
-    if unfinished:
-        actions.insert(1, cl.Action(name="resume", payload={"id": unfinished[0]}, label="Resume"))
-    await cl.Message(content=choices.welcome(settings, bool(unfinished)), actions=actions).send()
+    unfinished = await sessions.unfinished(ctx)
+    actions = sessions.list_actions(unfinished)
+    actions += chat.actions("start", "history", "export_csv", "export_json")
+    text = choices.welcome(settings, sessions.list_markdown(unfinished))
+    await cl.Message(content=text, actions=actions).send()
+
+
+@cl.on_settings_edit
+async def on_settings_edit(edited: dict[str, Any]) -> None:
+    """A new mode shows its own fields while the panel is open."""
+    await choices.refresh(engine_context(), choices.merge(cl.user_session.get("settings"), edited))
 
 
 @cl.on_settings_update
-async def on_settings_update(settings: dict[str, Any]) -> None:
+async def on_settings_update(sent: dict[str, Any]) -> None:
+    ctx = engine_context()
+    merged = choices.merge(cl.user_session.get("settings"), sent)
+    settings = await asyncio.to_thread(preferences.save, ctx, merged)
     cl.user_session.set("settings", settings)
+    await choices.refresh(ctx, settings)
     await cl.Message(
         content=f"Settings saved: **{choices.describe(settings)}**.", actions=chat.actions("start")
     ).send()
@@ -101,6 +113,16 @@ async def on_chat_end() -> None:
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
     ctx = engine_context()
+    running = _session()
+    abandon = action.payload.get("abandon")
+    if isinstance(abandon, str):  # the candidate chose to abandon it for a new one
+        await asyncio.to_thread(discard, ctx, abandon)
+        if running is not None and running.id == abandon:
+            await _drop_session()
+    elif await sessions.ask_before_start(
+        ctx, running.id if running else None, choices.describe(settings)
+    ):
+        return
     try:
         session, events = await asyncio.to_thread(choices.start, ctx, settings)
     except BotError as error:
@@ -111,18 +133,40 @@ async def on_start(action: cl.Action) -> None:
 
 @cl.action_callback("resume")
 async def on_resume(action: cl.Action) -> None:
+    ctx, session_id = engine_context(), str(action.payload.get("id"))
     try:
-        session, events = await asyncio.to_thread(
-            InterviewSession.resume, engine_context(), action.payload["id"]
-        )
+        if not await asyncio.to_thread(is_open, ctx, session_id):
+            raise BotError("that session has ended or is not yours to resume")
+        session, events = await asyncio.to_thread(InterviewSession.resume, ctx, session_id)
     except BotError as error:
-        await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
+        await sessions.offer(ctx, sessions.NOT_OPEN, lead=f"**Problem:** {scrub(str(error))}")
         return
+    pending: str | None = cl.user_session.get("pending")  # typed while no session was open
     await _adopt(session, events)
+    if pending:
+        await _send(await _call(session.say, pending))
+
+
+@cl.action_callback("discard")
+async def on_discard(action: cl.Action) -> None:
+    ctx, session_id = engine_context(), str(action.payload.get("id"))
+    gone = await asyncio.to_thread(discard, ctx, session_id)
+    running = _session()
+    if running is not None and running.id == session_id:
+        await _drop_session()
+    said = "Discarded." if gone else "That session was not open any more."
+    await sessions.offer(ctx, "Your other unfinished sessions:", lead=said)
+
+
+async def _drop_session() -> None:
+    _stop_timer()
+    cl.user_session.set("session", None)
+    await room.close()
 
 
 async def _adopt(session: InterviewSession, events: list[ev.Event]) -> None:
     _stop_timer()
+    cl.user_session.set("pending", None)
     cl.user_session.set("session", session)
     await _send(events)
     if session.state.mode == "mock":
@@ -141,10 +185,8 @@ def _session() -> InterviewSession | None:
 async def on_message(message: cl.Message) -> None:
     session = _session()
     if session is None:
-        await cl.Message(
-            content="No session is running. Pick a mode in the settings and press **Start**.",
-            actions=chat.actions("start", "history"),
-        ).send()
+        cl.user_session.set("pending", message.content or None)
+        await sessions.offer(engine_context(), sessions.NOT_SENT)
         return
     files = [f for f in [await upload.read(e) for e in message.elements or []] if f]
     code = next((f for f in files if f.python), None) if room.edits_code(session) else None
@@ -163,7 +205,7 @@ async def on_message(message: cl.Message) -> None:
 async def _act(method: str) -> None:
     session = _session()
     if session is None:
-        await cl.Message(content="No session is running.", actions=chat.actions("start")).send()
+        await sessions.offer(engine_context(), sessions.NOT_OPEN)
         return
     await _send(await _call(getattr(session, method)))
 
@@ -238,12 +280,12 @@ async def on_history(action: cl.Action) -> None:
     ctx = engine_context()
     points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
     summary = await asyncio.to_thread(ctx.store.summary, ctx.user_id)
-    elements: list[Any] = []
-    if any(a.score is not None for a in points):
-        figure = render.score_history_figure(points)
-        elements.append(cl.Plotly(name="score-history", figure=figure, display="inline"))
     level = choices.clean(cl.user_session.get("settings"))["level"]
     standing = await asyncio.to_thread(user_progress, ctx, level)
+    elements: list[Any] = []
+    if any(a.score is not None for a in points):
+        figure = render.score_history_figure(points, standing)
+        elements.append(chat.chart("score-history", figure))
     parts = [
         progress_markdown(standing),
         render.history_markdown(summary, len(points)),

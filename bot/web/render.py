@@ -13,6 +13,7 @@ from bot.grading.report import grade_markdown
 from bot.interview import events as ev
 from bot.interview.editor import fenced
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
+from bot.interview.progress import Progress
 from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary, ScorePoint
 
 KIND_NAMES = {
@@ -170,8 +171,14 @@ def recent_attempts_markdown(
     return "\n".join(lines)
 
 
-def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
-    """A Plotly line chart of graded scores over time, one line per competency."""
+CHART_FONT = "rgb(140, 140, 140)"  # readable on both themes; public/theme.css sets the theme's
+PASS_COLOUR, HIRE_COLOUR = "rgba(140, 140, 140, 0.9)", "rgba(245, 158, 11, 0.9)"
+
+
+def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standing: Progress) -> Any:
+    """Graded scores over time, one line per competency (named in full), with the pass mark and
+    the target level's hire bar of each competency shown (`standing` holds both); transparent,
+    so it sits on the chat's own background in either theme."""
     import plotly.graph_objects as go
 
     by: dict[str, list[AttemptRecord | ScorePoint]] = {}
@@ -180,24 +187,52 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
             by.setdefault(a.competency, []).append(a)
     fig = go.Figure()
     for comp, rows in sorted(by.items()):
+        name = f"{comp} {COMPETENCIES.get(comp, '')}".strip()
         fig.add_trace(
             go.Scatter(
                 x=[a.graded_at or a.created_at for a in rows],
                 y=[a.score for a in rows],
                 mode="lines+markers",
-                name=comp,
+                name=name,
                 text=[a.question_id for a in rows],
-                hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + comp + "</extra>",
+                hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + name + "</extra>",
             )
         )
+    _mark_lines(fig, standing, sorted(by))
     fig.update_layout(
-        title="Score per competency",
-        yaxis={"range": [0, 100], "title": "score"},
-        xaxis={"title": "graded at"},
-        height=360,
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        title={"text": "Score per competency", "x": 0, "xanchor": "left"},
+        yaxis={"range": [0, 100], "title": "score", "gridcolor": "rgba(128, 128, 128, 0.25)"},
+        xaxis={"title": "graded at", "gridcolor": "rgba(128, 128, 128, 0.25)"},
+        height=420,
+        margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"color": CHART_FONT},
+        legend={"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
     )
     return fig
+
+
+def _mark_lines(fig: Any, standing: Progress, shown: Sequence[str]) -> None:
+    """The pass line, and one hire-bar line per bar the shown competencies have."""
+    fig.add_hline(
+        y=standing.pass_mark,
+        line={"dash": "dot", "color": PASS_COLOUR, "width": 1.5},
+        annotation={"text": f"pass {standing.pass_mark}", "xanchor": "left", "x": 0},
+        annotation_position="bottom left",
+    )
+    bars: dict[int, list[str]] = {}
+    for r in standing.readiness:
+        if r.competency in shown:
+            bars.setdefault(r.bar, []).append(r.competency)
+    for bar, competencies in sorted(bars.items()):
+        whose = "" if len(bars) == 1 else f" ({', '.join(competencies)})"
+        fig.add_hline(
+            y=bar,
+            line={"dash": "dash", "color": HIRE_COLOUR, "width": 1.5},
+            annotation={"text": f"{standing.level} hire bar {bar}{whose}"},
+            annotation_position="top right",
+        )
 
 
 def short_markdown(event: ev.Event) -> str:
