@@ -172,7 +172,15 @@ def recent_attempts_markdown(
 
 
 CHART_FONT = "rgb(140, 140, 140)"  # readable on both themes; public/theme.css sets the theme's
-PASS_COLOUR, HIRE_COLOUR = "rgba(140, 140, 140, 0.9)", "rgba(245, 158, 11, 0.9)"
+PASS_COLOUR = "rgba(140, 140, 140, 0.9)"
+# One colour per competency, the same in every chart: its line and its hire bar share it.
+PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+
+
+def competency_colour(competency: str) -> str:
+    order = list(COMPETENCIES)
+    index = order.index(competency) if competency in order else len(order)
+    return PALETTE[index % len(PALETTE)]
 
 
 def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standing: Progress) -> Any:
@@ -194,6 +202,7 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standin
                 y=[a.score for a in rows],
                 mode="lines+markers",
                 name=name,
+                line={"color": competency_colour(comp)},
                 text=[a.question_id for a in rows],
                 hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + name + "</extra>",
             )
@@ -214,23 +223,26 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standin
 
 
 def _mark_lines(fig: Any, standing: Progress, shown: Sequence[str]) -> None:
-    """The pass line, and one hire-bar line per bar the shown competencies have."""
+    """The pass line, and each shown competency's hire bar dashed in its colour, named once."""
     fig.add_hline(
         y=standing.pass_mark,
         line={"dash": "dot", "color": PASS_COLOUR, "width": 1.5},
-        annotation={"text": f"pass {standing.pass_mark}", "xanchor": "left", "x": 0},
-        annotation_position="bottom left",
+        annotation={"text": f"pass {standing.pass_mark}"},
+        annotation_position="bottom right",
     )
-    bars: dict[int, list[str]] = {}
-    for r in standing.readiness:
-        if r.competency in shown:
-            bars.setdefault(r.bar, []).append(r.competency)
-    for bar, competencies in sorted(bars.items()):
-        whose = "" if len(bars) == 1 else f" ({', '.join(competencies)})"
-        fig.add_hline(
-            y=bar,
-            line={"dash": "dash", "color": HIRE_COLOUR, "width": 1.5},
-            annotation={"text": f"{standing.level} hire bar {bar}{whose}"},
+    bars = {r.competency: r.bar for r in standing.readiness if r.competency in shown}
+    for competency, bar in bars.items():
+        colour = competency_colour(competency)
+        fig.add_hline(y=bar, line={"dash": "dash", "color": colour, "width": 1.5}, opacity=0.8)
+    if bars:
+        values = sorted(set(bars.values()))
+        text = f"{standing.level} hire bar {values[0]}"
+        if len(values) > 1:
+            text = f"{standing.level} hire bar: " + " · ".join(f"{c} {b}" for c, b in bars.items())
+        fig.add_hline(  # the label, once, above the highest bar
+            y=values[-1],
+            line={"width": 0},
+            annotation={"text": text},
             annotation_position="top right",
         )
 
