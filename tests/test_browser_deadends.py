@@ -184,7 +184,8 @@ def _abandon_and_discard(page: Page, data: Path, first: str) -> None:
     expect(room(page).get_by_text("Round 1/3: Coding")).to_be_visible(timeout=GRADE_SECONDS)
     page.reload()
     welcomed(page)
-    listed = page.get_by_role("listitem").filter(has_text="Mock interview 'standard' at the mid bar")
+    mock = "Mock interview 'standard' at the mid bar"
+    listed = page.get_by_role("listitem").filter(has_text=mock)
     expect(listed).to_have_count(1)
     page.get_by_role("button", name="Discard", exact=True).last.click()
     expect(page.get_by_text(re.compile("^Discarded")).last).to_be_visible(timeout=30_000)
