@@ -164,7 +164,7 @@ def _stale_submit_offers_resume(page: Page) -> None:
     expect(submit).to_be_visible()
     submit.click()  # the room's Submit, from before the restart
     stale = page.get_by_text(sessions.NOT_OPEN).last
-    expect(stale).to_be_visible(timeout=30_000)
+    expect(stale).to_be_in_viewport(timeout=30_000)  # the room's Submit shows its reply
     expect(page.get_by_text("No session is running")).to_have_count(0)
     page.screenshot(path=SHOTS / "deadends-stale-submit.png")
     page.get_by_role("button", name="Resume", exact=True).last.click()
@@ -173,7 +173,10 @@ def _stale_submit_offers_resume(page: Page) -> None:
 
 
 def _abandon_and_discard(page: Page, data: Path, first: str) -> None:
+    asked = page.get_by_text("is running in this chat")
+    before = asked.count()
     page.get_by_role("button", name="Start").first.click()
+    expect(asked).to_have_count(before + 1, timeout=30_000)
     page.get_by_role("button", name=sessions.ABANDON).last.click()
     for _ in range(120):  # the new session is open once its first question is asked
         if open_sessions(data) and open_sessions(data) != [first]:
