@@ -173,11 +173,11 @@ def _stale_submit_offers_resume(page: Page) -> None:
 
 
 def _abandon_and_discard(page: Page, data: Path, first: str) -> None:
-    asked = page.get_by_text("is running in this chat")
+    asked = page.locator('[data-step-type="assistant_message"]', has_text="is running in this")
     before = asked.count()
     page.get_by_role("button", name="Start").first.click()
     expect(asked).to_have_count(before + 1, timeout=30_000)
-    page.get_by_role("button", name=sessions.ABANDON).last.click()
+    asked.last.get_by_role("button", name=sessions.ABANDON).click()
     for _ in range(120):  # the new session is open once its first question is asked
         if open_sessions(data) and open_sessions(data) != [first]:
             break
