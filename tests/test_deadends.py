@@ -62,18 +62,23 @@ def test_only_the_chosen_modes_fields_are_shown_and_kept_for_the_next_chat() -> 
 async def _only_the_chosen_modes_fields(ui: Recorder) -> None:
     await app.on_chat_start()
     assert list(ui.settings[-1]) == list(choices.FIELDS["drill"])
-    await app.on_settings_edit({"mode": "drill", "competency": "C2", "tag": None})
+    drill = {"mode": "drill", "competency": "C2", "tag": None, "difficulty": 2}
+    await app.on_settings_edit({**drill, "level": "mid", "grader": "auto"})
     assert len(ui.settings) == 1, "an edit within the same mode sends nothing"
     await app.on_settings_edit({"mode": "mock", "competency": "C2", "difficulty": 4})
     shown = ui.settings[-1]
     assert list(shown) == list(choices.FIELDS["mock"])
     assert shown["plan"]["initial"] == "standard" and shown["mode"]["initial"] == "mock"
-    await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": "12, 8"})
-    assert "Mock interview, plan 'quick'" in ui.last()
+    mock = {"mode": "mock", "plan": "quick", "minutes": "12, 8", "level": "mid", "grader": "auto"}
+    await app.on_settings_update(mock)
+    assert "Mock interview, plan 'quick'" in ui.last() and len(ui.settings) == 2
+    # the panel's Cancel brought back the drill fields: picking mock again sends them anew
+    await app.on_settings_edit({**drill, "mode": "mock", "level": "mid", "grader": "auto"})
+    assert list(ui.settings[-1]) == list(choices.FIELDS["mock"]) and len(ui.settings) == 3
     await app.on_settings_edit({"mode": "drill", "plan": "quick"})
-    drill = ui.settings[-1]
-    assert list(drill) == list(choices.FIELDS["drill"])
-    assert drill["competency"]["initial"] == "C3", "a value only edited, never saved, is not kept"
+    back = ui.settings[-1]
+    assert list(back) == list(choices.FIELDS["drill"])
+    assert back["competency"]["initial"] == "C3", "a value only edited, never saved, is not kept"
     kept = app.engine_context().store.user_settings("local")
     assert kept["mode"] == "mock" and kept["plan"] == "quick" and kept["minutes"] == "12, 8"
 
@@ -84,7 +89,7 @@ async def _only_the_chosen_modes_fields(ui: Recorder) -> None:
     assert ui.settings[-1]["plan"]["initial"] == "quick"
     assert ui.settings[-1]["minutes"]["initial"] == "12, 8"
     assert "Mock interview, plan 'quick'" in ui.last()
-    # an emptied field goes back to its default; the hidden drill fields keep theirs
+    # an emptied field goes back to its default
     await app.on_settings_update({"mode": "mock", "plan": "quick", "minutes": None})
     assert app.engine_context().store.user_settings("local")["minutes"] == ""
 

@@ -86,7 +86,8 @@ async def on_chat_start() -> None:
 @cl.on_settings_edit
 async def on_settings_edit(edited: dict[str, Any]) -> None:
     """A new mode shows its own fields while the panel is open."""
-    await choices.refresh(engine_context(), choices.merge(cl.user_session.get("settings"), edited))
+    merged = choices.merge(cl.user_session.get("settings"), edited)
+    await choices.refresh(engine_context(), merged, shown=edited)
 
 
 @cl.on_settings_update
@@ -95,7 +96,7 @@ async def on_settings_update(sent: dict[str, Any]) -> None:
     merged = choices.merge(cl.user_session.get("settings"), sent)
     settings = await asyncio.to_thread(preferences.save, ctx, merged)
     cl.user_session.set("settings", settings)
-    await choices.refresh(ctx, settings)
+    await choices.refresh(ctx, settings, shown=sent)
     await cl.Message(
         content=f"Settings saved: **{choices.describe(settings)}**.", actions=chat.actions("start")
     ).send()

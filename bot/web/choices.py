@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import chainlit as cl
@@ -22,7 +23,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "mock": ("mode", "plan", "minutes", "level", "grader"),
     "single": ("mode", "question", "level", "grader"),
 }
-SHOWN_KEY = "settings_mode"  # user_session: the mode whose widgets the browser has
 
 
 def widgets(ctx: EngineContext, settings: dict[str, Any] | None = None) -> list[Any]:
@@ -86,20 +86,17 @@ def merge(current: dict[str, Any] | None, sent: dict[str, Any]) -> dict[str, Any
     return {**clean(current), **known}
 
 
-async def refresh(ctx: EngineContext, settings: dict[str, Any]) -> None:
-    """Show the fields of `settings`' mode if the browser shows another mode's."""
+async def refresh(ctx: EngineContext, settings: dict[str, Any], shown: Iterable[str]) -> None:
+    """Show the fields of `settings`' mode when the browser's panel has other fields (`shown`,
+    the names it sent: the panel's Cancel can bring back another mode's fields unseen)."""
     s = valid(ctx, settings)
-    if cl.user_session.get(SHOWN_KEY) == s["mode"]:
-        return
-    cl.user_session.set(SHOWN_KEY, s["mode"])
-    await cl.ChatSettings(widgets(ctx, s)).refresh()
+    if set(shown) != set(FIELDS[s["mode"]]):
+        await cl.ChatSettings(widgets(ctx, s)).refresh()
 
 
 async def show(ctx: EngineContext, settings: dict[str, Any]) -> None:
     """Send the settings panel for `settings` (at the start of a chat)."""
-    s = valid(ctx, settings)
-    cl.user_session.set(SHOWN_KEY, s["mode"])
-    await cl.ChatSettings(widgets(ctx, s)).send()
+    await cl.ChatSettings(widgets(ctx, valid(ctx, settings))).send()
 
 
 def _plan_label(plan: RoundPlan) -> str:
