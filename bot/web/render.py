@@ -211,13 +211,13 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standin
     fig.update_layout(
         title={"text": "Score per competency", "x": 0, "xanchor": "left"},
         yaxis={"range": [0, 100], "title": "score", "gridcolor": "rgba(128, 128, 128, 0.25)"},
-        xaxis={"title": "graded at", "gridcolor": "rgba(128, 128, 128, 0.25)"},
+        xaxis={"gridcolor": "rgba(128, 128, 128, 0.25)"},  # dates say what they are
         height=420,
         margin={"l": 50, "r": 20, "t": 40, "b": 40},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"color": CHART_FONT},
-        legend={"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
+        legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
     )
     return fig
 
