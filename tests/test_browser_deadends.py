@@ -75,10 +75,13 @@ def test_no_dead_ends(tmp_path: Path, page: Page) -> None:
         _second_start_asks_first(page)
         running = open_sessions(data)
         assert len(running) == 1
+        page.locator("#chat-input").fill(DRAFT)
     # the server restarts on the same port; the page stays as it was
     with running_app(tmp_path / "app", data_dir=data, port=port):
         welcomed(page, 2)  # the page reconnected: a new chat, with the unfinished session
         expect(page.get_by_text("Unfinished session").last).to_be_visible()
+        expect(page.locator("#chat-input")).to_have_value(DRAFT)  # the unsent text is kept
+        page.screenshot(path=SHOTS / "deadends-after-restart.png")
         _stale_submit_offers_resume(page)
         _abandon_and_discard(page, data, running[0])
 
