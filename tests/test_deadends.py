@@ -136,20 +136,21 @@ async def _start_while_a_session_runs_asks_first(ui: Recorder) -> None:
     assert ctx.store.open_session_ids() == [second.id]
 
 
-def test_start_after_a_restart_asks_about_the_unfinished_session() -> None:
-    in_chainlit(_start_after_a_restart)
+def test_start_in_a_new_chat_keeps_the_unfinished_session_listed() -> None:
+    in_chainlit(_start_in_a_new_chat)
 
 
-async def _start_after_a_restart(ui: Recorder) -> None:
+async def _start_in_a_new_chat(ui: Recorder) -> None:
     ctx = app.engine_context()
-    left, _ = InterviewSession.start_single(ctx, "sd-url-shortener")
-    await app.on_chat_start()  # a new chat: nothing runs in it
-    await app.on_start(act("start"))
-    title = app.engine_context().bank.question("sd-url-shortener").title
-    assert f"Single question: {title}" in ui.last() and "is unfinished" in ui.last()
-    resume = next(a for a in ui.actions if a["label"] == sessions.CONTINUE)
-    assert resume["name"] == "resume" and resume["payload"] == {"id": left.id}
-    assert app._session() is None
+    left, _ = InterviewSession.start_single(ctx, "sd-url-shortener")  # another tab, or a restart
+    await app.on_chat_start()
+    await app.on_start(act("start"))  # nothing runs in this chat: it starts at once
+    started = app._session()
+    assert started is not None and started.id != left.id
+    assert set(ctx.store.open_session_ids()) == {left.id, started.id}, "nothing abandoned unasked"
+    await app.on_chat_start()
+    title = ctx.bank.question("sd-url-shortener").title
+    assert f"Single question: {title}" in ui.last()
 
 
 # --- stale buttons and the list of unfinished sessions ---------------------------------------

@@ -71,24 +71,19 @@ async def offer(ctx: EngineContext, why: str, *, lead: str = "") -> None:
 
 
 async def ask_before_start(ctx: EngineContext, running: str | None, new: str) -> bool:
-    """Before starting `new` (its description): when a session is open (`running`, the one in
-    this chat, else the newest unfinished one), ask whether to continue it or abandon it for the
-    new one, and return True (the caller starts nothing now). False when nothing is open."""
-    items = await unfinished(ctx)
-    open_one = next((i for i in items if i.id == running), items[0] if items else None)
-    if open_one is None:
+    """Before starting `new` (its description) while this chat runs the session `running`, ask
+    whether to continue it or abandon it for the new one, and return True (the caller starts
+    nothing now). False when the chat runs none: a session left open elsewhere (another tab,
+    before a restart) stays open and listed, never abandoned unasked."""
+    if running is None:
         return False
-    here = open_one.id == running
-    keep = (
-        cl.Action(name="room", payload={}, label=CONTINUE)
-        if here
-        else cl.Action(name="resume", payload={"id": open_one.id}, label=CONTINUE)
-    )
-    abandon = cl.Action(name="start", payload={"abandon": open_one.id}, label=ABANDON)
-    where = "is running in this chat" if here else "is unfinished"
+    found = [i for i in await unfinished(ctx) if i.id == running]
+    summary = found[0].summary if found else "A session"
+    keep = cl.Action(name="room", payload={}, label=CONTINUE)
+    abandon = cl.Action(name="start", payload={"abandon": running}, label=ABANDON)
     text = (
-        f"**{open_one.summary}** {where}. Continue it, or abandon it (its graded answers stay "
-        f"in your history) and start **{new}**?"
+        f"**{summary}** is running in this chat. Continue it, or abandon it (its graded answers "
+        f"stay in your history) and start **{new}**?"
     )
     await cl.Message(content=text, actions=[keep, abandon]).send()
     return True
