@@ -180,13 +180,16 @@ def _abandon_and_discard(page: Page, data: Path, first: str) -> None:
     before = asked.count()
     page.get_by_role("button", name="Start").first.click()
     expect(asked).to_have_count(before + 1, timeout=30_000)
+    calls: list[str] = []  # the actions the page called, for the message should this fail
+    page.on("response", lambda r: calls.append(f"{r.status} {r.request.post_data}"))
     asked.last.get_by_role("button", name=sessions.ABANDON).click()
     for _ in range(120):  # the new session is open once its first question is asked
         if open_sessions(data) and open_sessions(data) != [first]:
             break
         page.wait_for_timeout(500)
+    actions = [c for c in calls if '"action"' in c]
     [second] = open_sessions(data)
-    assert second != first, "the first was abandoned, a new one runs"
+    assert second != first, f"the first was abandoned, a new one runs; actions: {actions}"
     expect(room(page).get_by_text("Round 1/3: Coding")).to_be_visible(timeout=GRADE_SECONDS)
     page.reload()
     welcomed(page)
