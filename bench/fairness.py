@@ -73,6 +73,7 @@ async def answer(question: str, text: str) -> None:
     await app.on_start(cl.Action(name="start", payload={}))
     await app.on_message(cl.Message(content=text))
     await app.on_submit(cl.Action(name="submit", payload={}))
+    await app.on_end(cl.Action(name="end", payload={}))  # a Start in a running chat asks first
 
 
 async def alice_big(user: str | None, stop: asyncio.Event, done: list[str]) -> None:

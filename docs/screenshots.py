@@ -113,7 +113,7 @@ def _drill(page: Page, url: str, out: Path) -> None:
     chart = page.locator(".js-plotly-plot").last
     chart.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
-    chart.scroll_into_view_if_needed()
+    page.get_by_role("button", name="Export CSV").last.scroll_into_view_if_needed()  # the end
     page.wait_for_timeout(500)
     page.screenshot(path=str(out / "history.png"))
 

@@ -74,6 +74,7 @@ class Progress:
     review_waiting: int  # due items beyond the cap
     next_drill: str
     rules: str
+    pass_mark: int  # the rubrics' pass mark (the lowest, should they ever differ)
 
 
 def user_progress(ctx: EngineContext, level: TargetLevel = "mid") -> Progress:
@@ -104,6 +105,7 @@ def progress(
         review_waiting=max(0, len(review) - REVIEW_CAP),
         next_drill=_next_drill(readiness, review),
         rules=_rules(bank, level),
+        pass_mark=min((r.pass_mark for r in bank.rubrics.values()), default=60),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import NotFoundError, SessionMovedError
 from bot.grading.grade import Grade
 from bot.store.database import open_engine
+from bot.store.preferences import Preferences
 from bot.store.records import (
     AttemptRecord,
     CompetencySummary,
@@ -42,7 +43,7 @@ from bot.store.users import Users, conflict_insert, ensure_user
 EMPTY_STATE = json.dumps({})
 
 
-class AttemptStore(Submissions, Users):
+class AttemptStore(Submissions, Users, Preferences):
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
@@ -128,15 +129,14 @@ class AttemptStore(Submissions, Users):
 
     def open_session_ids(self, user_id: str = LOCAL_USER) -> list[str]:
         """Sessions not ended that have a state to resume, newest first (no attempt is read)."""
-        s = sessions_table
-        query = (
-            sa.select(s.c.id)
-            .where(s.c.user_id == user_id, s.c.ended_at.is_(None), s.c.state_json.is_not(None))
-            .where(s.c.state_json != EMPTY_STATE)  # an empty state has nothing to resume
-            .order_by(s.c.started_at.desc(), s.c.id.desc())
-        )
         with self.engine.connect() as conn:
-            return list(conn.scalars(query))
+            return list(conn.scalars(_open_query(sessions_table.c.id, user_id)))
+
+    def open_sessions(self, user_id: str = LOCAL_USER) -> list[SessionRecord]:
+        """The same sessions with their saved state, in one query (their attempts are not read)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_open_query(sessions_table, user_id))
+            return [session_from_row(r._mapping, []) for r in rows]
 
     # attempts
 
@@ -348,6 +348,16 @@ class AttemptStore(Submissions, Users):
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def _open_query(what: Any, user_id: str) -> sa.Select[Any]:
+    s = sessions_table
+    return (
+        sa.select(what)
+        .where(s.c.user_id == user_id, s.c.ended_at.is_(None), s.c.state_json.is_not(None))
+        .where(s.c.state_json != EMPTY_STATE)  # an empty state has nothing to resume
+        .order_by(s.c.started_at.desc(), s.c.id.desc())
+    )
 
 
 def _point_query(*, newest_first: bool = False) -> sa.Select[Any]:

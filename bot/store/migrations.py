@@ -207,3 +207,19 @@ def m006_user_accounts(conn: Connection) -> None:
     column = sa.schema.CreateColumn(sessions.c.holder).compile(dialect=conn.dialect)
     conn.execute(sa.text(f"ALTER TABLE sessions ADD COLUMN {column}"))
     sa.Index("ix_sessions_user", sessions.c.user_id).create(conn)  # a user's sessions, by user
+
+
+@migration
+def m007_user_settings(conn: Connection) -> None:
+    """The settings each user chose last (mode, competency, plan, level...), as one JSON object,
+    so a new chat, a reload or a restart starts from them."""
+    md = sa.MetaData()
+    sa.Table("users", md, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table(
+        "user_settings",
+        md,
+        sa.Column("user_id", sa.Text, sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("settings_json", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    md.tables["user_settings"].create(conn)

@@ -127,3 +127,11 @@ review_cards_table = sa.Table(
     sa.Column("card_json", sa.Text, nullable=False),
     sa.Column("due", UTCDateTime, nullable=False),
 )
+# The settings a user chose last (m007): one JSON object per user, replaced on every change.
+user_settings_table = sa.Table(
+    "user_settings",
+    metadata,
+    sa.Column("user_id", sa.Text, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("settings_json", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -8,8 +8,6 @@ side panel with the question, clock, actions and code editor is bot.web.room.
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
@@ -24,21 +22,24 @@ from bot.interview import EngineContext, InterviewSession
 from bot.interview import events as ev
 from bot.interview.healing import heal
 from bot.interview.progress import progress_markdown, user_progress
-from bot.store import (
-    AttemptStore,
-    collect_export,
-    export_csv,
-    export_json,
-    export_key_points_csv,
-    summary_of,
+from bot.interview.unfinished import discard, is_open
+from bot.store import AttemptStore, summary_of
+from bot.web import (
+    auth,
+    chat,
+    choices,
+    history,
+    identity,
+    lanes,
+    preferences,
+    render,
+    room,
+    sessions,
+    upload,
 )
-from bot.web import auth, chat, choices, identity, lanes, render, room, upload
 from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
-EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
-KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
-HISTORY_PAGE = 10  # attempts in one page of the history
 RESTART = "restart"  # whose work the grading of answers a crash left waiting is, in its lane
 
 
@@ -95,18 +96,30 @@ async def on_chat_start() -> None:
         identity.refuse()
         await cl.Message(content=identity.DISABLED).send()
         return
-    settings = await cl.ChatSettings(choices.widgets(ctx)).send()
+    settings = await asyncio.to_thread(preferences.load, ctx)
+    await choices.show(ctx, settings)
     cl.user_session.set("settings", settings)
-    unfinished = await asyncio.to_thread(InterviewSession.unfinished, ctx.store, ctx.user_id)
-    actions = chat.actions("start", "history", "export_csv", "export_json")
-    if unfinished:
-        actions.insert(1, cl.Action(name="resume", payload={"id": unfinished[0]}, label="Resume"))
-    await cl.Message(content=choices.welcome(settings, bool(unfinished)), actions=actions).send()
+    unfinished = await sessions.unfinished(ctx)
+    actions = sessions.list_actions(unfinished)
+    actions += chat.actions("start", "history", "export_csv", "export_json")
+    text = choices.welcome(settings, sessions.list_markdown(unfinished))
+    await cl.Message(content=text, actions=actions).send()
+
+
+@cl.on_settings_edit
+async def on_settings_edit(edited: dict[str, Any]) -> None:
+    """A new mode shows its own fields while the panel is open."""
+    merged = choices.merge(cl.user_session.get("settings"), edited)
+    await choices.refresh(_ctx(), merged, shown=edited)
 
 
 @cl.on_settings_update
-async def on_settings_update(settings: dict[str, Any]) -> None:
+async def on_settings_update(sent: dict[str, Any]) -> None:
+    ctx = engine_context()
+    merged = choices.merge(cl.user_session.get("settings"), sent)
+    settings = await asyncio.to_thread(preferences.save, ctx, merged)
     cl.user_session.set("settings", settings)
+    await choices.refresh(ctx, settings, shown=sent)
     await cl.Message(
         content=f"Settings saved: **{choices.describe(settings)}**.", actions=chat.actions("start")
     ).send()
@@ -123,8 +136,19 @@ async def on_chat_end() -> None:
 @cl.action_callback("start")
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
+    ctx = _ctx()
+    running = _session()
+    abandon = action.payload.get("abandon")
+    if isinstance(abandon, str):  # the candidate chose to abandon it for a new one
+        await asyncio.to_thread(discard, ctx, abandon)
+        if running is not None and running.id == abandon:
+            await _drop_session()
+    elif await sessions.ask_before_start(
+        ctx, running.id if running else None, choices.describe(settings)
+    ):
+        return
     try:
-        session, events = await asyncio.to_thread(choices.start, _ctx(), settings)
+        session, events = await asyncio.to_thread(choices.start, ctx, settings)
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
         return
@@ -133,19 +157,41 @@ async def on_start(action: cl.Action) -> None:
 
 @cl.action_callback("resume")
 async def on_resume(action: cl.Action) -> None:
+    ctx, session_id = _ctx(), str(action.payload.get("id"))
     try:
-        session, events = await asyncio.to_thread(
-            InterviewSession.resume, _ctx(), str(action.payload.get("id"))
-        )
+        if not await asyncio.to_thread(is_open, ctx, session_id):
+            raise BotError("that session has ended or is not yours to resume")
+        session, events = await asyncio.to_thread(InterviewSession.resume, ctx, session_id)
     except BotError as error:
-        await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
+        await sessions.offer(ctx, sessions.NOT_OPEN, lead=f"**Problem:** {scrub(str(error))}")
         return
+    pending: str | None = cl.user_session.get("pending")  # typed while no session was open
     await _adopt(session, events)
+    if pending:
+        await _send(await _call(session.say, pending))
+
+
+@cl.action_callback("discard")
+async def on_discard(action: cl.Action) -> None:
+    ctx, session_id = _ctx(), str(action.payload.get("id"))
+    gone = await asyncio.to_thread(discard, ctx, session_id)
+    running = _session()
+    if running is not None and running.id == session_id:
+        await _drop_session()
+    said = "Discarded." if gone else "That session was not open any more."
+    await sessions.offer(ctx, "Your other unfinished sessions:", lead=said)
+
+
+async def _drop_session() -> None:
+    _stop_timer()
+    cl.user_session.set("session", None)
+    await room.close()
 
 
 async def _adopt(session: InterviewSession, events: list[ev.Event]) -> None:
     _stop_timer()
     await asyncio.to_thread(session.hold, str(cl.user_session.get("id")))  # this tab drives it
+    cl.user_session.set("pending", None)
     cl.user_session.set("session", session)
     await _send(events)
     if session.state.mode == "mock":
@@ -164,17 +210,15 @@ def _session() -> InterviewSession | None:
 async def on_message(message: cl.Message) -> None:
     session = _session()
     if session is None:
-        await cl.Message(
-            content="No session is running. Pick a mode in the settings and press **Start**.",
-            actions=chat.actions("start", "history"),
-        ).send()
+        cl.user_session.set("pending", message.content or None)
+        await sessions.offer(_ctx(), sessions.NOT_SENT)
         return
     files = [f for f in [await upload.read(e) for e in message.elements or []] if f]
     code = next((f for f in files if f.python), None) if room.edits_code(session) else None
     if code is not None:  # an uploaded .py replaces the editor's code, as if typed there
         files.remove(code)
         await _send(await _call(session.write_code, code.text))
-        await room.sync(engine_context(), session, force=True)
+        await room.sync(_ctx(), session, force=True)
         await cl.Message(content=f"Loaded **{code.name}** into the editor.").send()
     text = "\n\n".join([message.content or "", *(f.as_message() for f in files)]).strip()
     if text:
@@ -186,7 +230,7 @@ async def on_message(message: cl.Message) -> None:
 async def _act(method: str) -> None:
     session = _session()
     if session is None:
-        await cl.Message(content="No session is running.", actions=chat.actions("start")).send()
+        await sessions.offer(_ctx(), sessions.NOT_OPEN)
         return
     await _send(await _call(getattr(session, method)))
 
@@ -222,7 +266,7 @@ async def on_save_code(action: cl.Action) -> None:
 
 @cl.action_callback("room")
 async def on_room(action: cl.Action) -> None:
-    await room.sync(engine_context(), _session(), force=True)
+    await room.sync(_ctx(), _session(), force=True)
 
 
 @cl.action_callback("skip")
@@ -263,21 +307,22 @@ async def on_history(action: cl.Action) -> None:
     ctx = _ctx()
     points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
     summary = summary_of(points)  # the same rows, not read again
-    elements: list[Any] = []
-    if any(a.score is not None for a in points):
-        figure = render.score_history_figure(points)
-        elements.append(cl.Plotly(name="score-history", figure=figure, display="inline"))
     level = choices.clean(cl.user_session.get("settings"))["level"]
     standing = await asyncio.to_thread(user_progress, ctx, level)
+    elements: list[Any] = []
+    if any(a.score is not None for a in points):
+        figure = render.score_history_figure(points, standing)
+        elements.append(chat.chart("score-history", figure))
     parts = [
         progress_markdown(standing),
         render.history_markdown(summary, len(points)),
-        await _page_markdown(0),
+        await history.page_markdown(ctx, 0),
     ]
     await cl.Message(
         content="\n\n".join(part for part in parts if part),
         elements=elements,
-        actions=_page_actions(0, len(points)) + chat.actions("export_csv", "export_json", "start"),
+        actions=history.page_actions(0, len(points))
+        + chat.actions("export_csv", "export_json", "start"),
     ).send()
 
 
@@ -287,70 +332,26 @@ async def on_older(action: cl.Action) -> None:
     ctx = _ctx()
     total = len(await asyncio.to_thread(ctx.store.score_points, ctx.user_id))
     await cl.Message(
-        content=await _page_markdown(offset) or "No older attempts.",
-        actions=_page_actions(offset, total),
+        content=await history.page_markdown(ctx, offset) or "No older attempts.",
+        actions=history.page_actions(offset, total),
     ).send()
-
-
-async def _page_markdown(offset: int) -> str:
-    ctx = _ctx()
-    page = await asyncio.to_thread(
-        ctx.store.history_page, ctx.user_id, offset=offset, limit=HISTORY_PAGE
-    )
-    return render.recent_attempts_markdown(page[::-1], limit=HISTORY_PAGE)
-
-
-def _page_actions(offset: int, total: int) -> list[cl.Action]:
-    after = offset + HISTORY_PAGE
-    if after >= total:
-        return []
-    label = f"Older attempts ({after + 1}-{min(after + HISTORY_PAGE, total)} of {total})"
-    return [cl.Action(name="older", payload={"offset": after}, label=label)]
-
-
-async def _export(fmt: str) -> None:
-    """CSV: two files, the attempts (one row each) and their key points (one row per attempt
-    and key point); JSON: one file holding everything."""
-    ctx = _ctx()
-    data = await asyncio.to_thread(
-        collect_export, ctx.store, ctx.bank.questions, user_id=ctx.user_id
-    )
-    name = f"{EXPORT_NAME}.{fmt}"
-    if fmt == "csv":
-        attempts, key_points = io.StringIO(newline=""), io.StringIO(newline="")
-        count, points = export_csv(data, attempts), export_key_points_csv(data, key_points)
-        files = [
-            _download(name, attempts.getvalue()),
-            _download(KEY_POINTS_NAME, key_points.getvalue()),
-        ]
-        said = f"{count} attempts: **{name}**; {points} key-point results: **{KEY_POINTS_NAME}**"
-    else:
-        text = json.dumps(export_json(data), indent=2, ensure_ascii=False) + "\n"
-        files = [_download(name, text)]
-        said = f"{len(data.attempts)} attempts in {len(data.sessions)} sessions: **{name}**"
-    await cl.Message(content=f"Exported {said}", elements=files).send()
-
-
-def _download(name: str, text: str) -> cl.File:
-    mime = "text/csv" if name.endswith(".csv") else "application/json"
-    return cl.File(name=name, content=text.encode("utf-8"), display="inline", mime=mime)
 
 
 @cl.action_callback("export_csv")
 async def on_export_csv(action: cl.Action) -> None:
-    await _export("csv")
+    await history.export(_ctx(), "csv")
 
 
 @cl.action_callback("export_json")
 async def on_export_json(action: cl.Action) -> None:
-    await _export("json")
+    await history.export(_ctx(), "json")
 
 
 async def _send(events: list[ev.Event]) -> None:
     if any(isinstance(e, ev.SessionEnded) for e in events):
         _stop_timer()
-    await chat.send(engine_context(), events)
-    await room.sync(engine_context(), _session())
+    await chat.send(_ctx(), events)
+    await room.sync(_ctx(), _session())
 
 
 # --- the round timer --------------------------------------------------------------------------

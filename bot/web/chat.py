@@ -5,6 +5,7 @@ The question, its clock and the candidate's actions are also in the interview ro
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import chainlit as cl
@@ -33,6 +34,16 @@ LABELS = {
 
 def actions(*names: str) -> list[cl.Action]:
     return [cl.Action(name=n, payload={}, label=LABELS[n]) for n in names]
+
+
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}  # no toolbar over the legend
+
+
+def chart(name: str, figure: Any) -> cl.Plotly:
+    """An inline Plotly chart without Plotly's toolbar."""
+    element = cl.Plotly(name=name, figure=figure, display="inline")
+    element.content = json.dumps({**json.loads(element.content), "config": CHART_CONFIG})
+    return element
 
 
 async def send(ctx: EngineContext, events: list[ev.Event]) -> None:

@@ -47,14 +47,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(workdir: Path, *, data_dir: Path | None = None) -> Iterator[RunningApp]:
+def running_app(
+    workdir: Path, *, data_dir: Path | None = None, port: int | None = None
+) -> Iterator[RunningApp]:
     """The app serving from `workdir` (app root, server log) until the block ends.
 
-    The data dir is `data_dir`, or `workdir/data`. Raises BotError with the server's log when
-    it exits or does not answer within START_SECONDS.
+    The data dir is `data_dir`, or `workdir/data`; the port `port` (a restart keeps the
+    browser's page), or a free one. Raises BotError with the server's log when it exits or
+    does not answer within START_SECONDS.
     """
     data = data_dir or workdir / "data"
-    port = free_port()
+    port = port or free_port()
     env = server_env(prepare_app_root(workdir / "web", host=HOST, port=port))
     env["INTERVIEW_BOT_DATA_DIR"] = str(data)
     # the server imports the same `bot` as the caller, not whichever one is installed

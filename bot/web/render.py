@@ -13,6 +13,7 @@ from bot.grading.report import grade_markdown
 from bot.interview import events as ev
 from bot.interview.editor import fenced
 from bot.interview.events import FollowUpGraded, Graded, QuestionAsked
+from bot.interview.progress import Progress
 from bot.store import RETRY_AFTER_FEEDBACK, AttemptRecord, CompetencySummary, ScorePoint
 
 KIND_NAMES = {
@@ -170,8 +171,22 @@ def recent_attempts_markdown(
     return "\n".join(lines)
 
 
-def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
-    """A Plotly line chart of graded scores over time, one line per competency."""
+CHART_FONT = "rgb(140, 140, 140)"  # readable on both themes; public/theme.css sets the theme's
+PASS_COLOUR = "rgba(140, 140, 140, 0.9)"
+# One colour per competency, the same in every chart: its line and its hire bar share it.
+PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+
+
+def competency_colour(competency: str) -> str:
+    order = list(COMPETENCIES)
+    index = order.index(competency) if competency in order else len(order)
+    return PALETTE[index % len(PALETTE)]
+
+
+def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint], standing: Progress) -> Any:
+    """Graded scores over time, one line per competency (named in full), with the pass mark and
+    the target level's hire bar of each competency shown (`standing` holds both); transparent,
+    so it sits on the chat's own background in either theme."""
     import plotly.graph_objects as go
 
     by: dict[str, list[AttemptRecord | ScorePoint]] = {}
@@ -180,22 +195,29 @@ def score_history_figure(attempts: Iterable[AttemptRecord | ScorePoint]) -> Any:
             by.setdefault(a.competency, []).append(a)
     fig = go.Figure()
     for comp, rows in sorted(by.items()):
+        name = f"{comp} {COMPETENCIES.get(comp, '')}".strip()
         fig.add_trace(
             go.Scatter(
                 x=[a.graded_at or a.created_at for a in rows],
                 y=[a.score for a in rows],
                 mode="lines+markers",
-                name=comp,
+                name=name,
+                line={"color": competency_colour(comp)},
                 text=[a.question_id for a in rows],
-                hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + comp + "</extra>",
+                hovertemplate="%{text}<br>%{y:.0f}/100<extra>" + name + "</extra>",
             )
         )
+    _mark_lines(fig, standing, sorted(by))
     fig.update_layout(
-        title="Score per competency",
-        yaxis={"range": [0, 100], "title": "score"},
-        xaxis={"title": "graded at"},
-        height=360,
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        title={"text": "Score per competency", "x": 0, "xanchor": "left"},
+        yaxis={"range": [0, 100], "title": "score", "gridcolor": "rgba(128, 128, 128, 0.25)"},
+        xaxis={"gridcolor": "rgba(128, 128, 128, 0.25)"},  # dates say what they are
+        height=420,
+        margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        font={"color": CHART_FONT},
+        legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
     )
     return fig
 
@@ -211,6 +233,31 @@ def voice_note(source: str, note: str) -> str:
 def follow_up_line(event: ev.FollowUpAsked) -> str:
     note = voice_note(event.source, event.note)
     return f"**Follow-up {event.number}/{event.total}:** {reflow(event.prompt)}{note}"
+
+
+def _mark_lines(fig: Any, standing: Progress, shown: Sequence[str]) -> None:
+    """The pass line, and each shown competency's hire bar dashed in its colour, named once."""
+    fig.add_hline(
+        y=standing.pass_mark,
+        line={"dash": "dot", "color": PASS_COLOUR, "width": 1.5},
+        annotation={"text": f"pass {standing.pass_mark}"},
+        annotation_position="bottom right",
+    )
+    bars = {r.competency: r.bar for r in standing.readiness if r.competency in shown}
+    for competency, bar in bars.items():
+        colour = competency_colour(competency)
+        fig.add_hline(y=bar, line={"dash": "dash", "color": colour, "width": 1.5}, opacity=0.8)
+    if bars:
+        values = sorted(set(bars.values()))
+        text = f"{standing.level} hire bar {values[0]}"
+        if len(values) > 1:
+            text = f"{standing.level} hire bar: " + " · ".join(f"{c} {b}" for c, b in bars.items())
+        fig.add_hline(  # the label, once, above the highest bar
+            y=values[-1],
+            line={"width": 0},
+            annotation={"text": text},
+            annotation_position="top right",
+        )
 
 
 def short_markdown(event: ev.Event) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import chainlit as cl
@@ -135,8 +136,10 @@ async def sync(
     if room_id is not None and not force and cl.user_session.get(SENT_KEY) == room_key:
         return
     room = cl.CustomElement(name=ELEMENT, props=shown, display="side")
-    if room_id is not None:
-        room.id = room_id  # the same element, updated: Chainlit keeps it the chat's only side one
+    # the same element, updated: Chainlit keeps it the chat's only side one. Its id comes from
+    # the browser's session, which outlives a server restart: a room shown before one is
+    # replaced, not joined by a second
+    room.id = room_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"room:{cl.context.session.id}"))
     await room.send(for_id="", persist=False)
     cl.user_session.set(ELEMENT_KEY, room.id)
     cl.user_session.set(SENT_KEY, room_key)
