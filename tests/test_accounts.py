@@ -243,7 +243,7 @@ def test_two_signed_in_users_see_only_their_own(fresh_app: Any) -> None:
         await app.on_chat_start()
         assert not [a for a in ben.actions if a["name"] == "resume"], "no resume of Ann's"
         await app.on_resume(act(name="resume", payload={"id": ann_session.id}))
-        assert "unknown session" in ben.last() and app._session() is None
+        assert "not yours to resume" in ben.last() and app._session() is None
         await app.on_submit(act(name="submit", payload={}))  # Ben has nothing to submit
         await app.on_history(act(name="history", payload={}))
         assert "sd-url-shortener" not in "".join(ben.texts()) and "61" not in ben.last()
@@ -302,6 +302,7 @@ def test_users_commands_from_add_to_purge(
         )
         store.save_follow_up(aid, "why?", "because", user_id="fay")
         store.save_review_card("dd-kv-cache", "{}", store.clock(), user_id="fay")
+        store.save_user_settings("fay", {"mode": "drill"})
     code, out, _ = run("history", "--user", "fay", "--json")
     assert code == 0 and [a["answer"] for a in json.loads(out)["attempts"]] == ["fay's answer"]
     assert json.loads(run("history", "--json")[1])["attempts"] == []  # the local user's
@@ -321,7 +322,14 @@ def test_users_commands_from_add_to_purge(
         with store.engine.connect() as conn:
             left = {
                 t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar()
-                for t in ("attempts", "sessions", "follow_ups", "review_cards", "attempt_revisions")
+                for t in (
+                    "attempts",
+                    "sessions",
+                    "follow_ups",
+                    "review_cards",
+                    "attempt_revisions",
+                    "user_settings",
+                )
             }
         assert set(left.values()) == {0} and [u.id for u in store.users()] == [LOCAL_USER]
     assert "single-user" in run("users", "delete", "local", "--purge")[2]

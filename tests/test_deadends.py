@@ -210,7 +210,7 @@ async def _resume_of_an_ended_session(ui: Recorder) -> None:
     ended, _ = InterviewSession.start_single(ctx, "dd-kv-cache")
     assert discard(ctx, ended.id) and not discard(ctx, ended.id)
     sid = ctx.store.start_session("single", user_id="someone-else")
-    ctx.store.save_session_state(sid, {"mode": "single"})
+    ctx.store.save_session_state(sid, {"mode": "single"}, user_id="someone-else")
     await app.on_chat_start()
     for stale in (ended.id, sid):
         await app.on_resume(act("resume", id=stale))

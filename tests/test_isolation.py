@@ -57,6 +57,7 @@ def _own(db: AttemptStore, user: str) -> Owned:
     db.save_follow_up(aid, "why?", f"follow-up of {user}", user_id=user)
     due = datetime(2026, 12, 1, tzinfo=UTC)
     db.save_review_card("dd-kv-cache", f'{{"of": "{user}"}}', due, user_id=user)
+    db.save_user_settings(user, {"mode": "drill", "tag": f"settings of {user}"})
     return Owned(sid, aid, user)
 
 
@@ -81,6 +82,9 @@ def _cases(b: Owned) -> dict[str, Callable[[AttemptStore], object]]:
         "load_session": lambda s: s.load_session(b.session, user_id=A),
         "sessions": lambda s: s.sessions(A),
         "open_session_ids": lambda s: s.open_session_ids(A),
+        "open_sessions": lambda s: s.open_sessions(A),
+        "user_settings": lambda s: s.user_settings(A),
+        "save_user_settings": lambda s: s.save_user_settings(A, {"mode": "single"}),
         "save_answer": lambda s: s.save_answer(
             session_id=b.session,
             question_id="dd-kv-cache",

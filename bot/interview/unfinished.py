@@ -43,7 +43,7 @@ def discard(ctx: EngineContext, session_id: str) -> bool:
     (already ended, someone else's, or unknown): nothing changes then."""
     if not is_open(ctx, session_id):
         return False
-    ctx.store.end_session(session_id)
+    ctx.store.end_session(session_id, user_id=ctx.user_id)
     return True
 
 

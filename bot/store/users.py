@@ -23,6 +23,7 @@ from bot.store.schema import (
     follow_ups_table,
     review_cards_table,
     sessions_table,
+    user_settings_table,
     users_table,
 )
 
@@ -102,7 +103,8 @@ class Users:
 
     def delete_user(self, user_id: str, *, purge: bool = False) -> Purged:
         """Remove the user. Without `purge` only a user with no rows of their own can go; with
-        it, every row of theirs goes too: follow-ups, revisions, attempts, sessions, cards."""
+        it, every row of theirs goes too: follow-ups, revisions, attempts, sessions, review cards
+        and saved settings."""
         with self.engine.begin() as conn:
             if _row(conn, user_id) is None:
                 raise NotFoundError("user", user_id, [])
@@ -156,6 +158,7 @@ def _theirs() -> dict[str, sa.Table]:
         "attempts": attempts_table,
         "sessions": sessions_table,
         "review_cards": review_cards_table,
+        "user_settings": user_settings_table,
     }
 
 

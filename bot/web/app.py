@@ -136,18 +136,18 @@ async def on_chat_end() -> None:
 @cl.action_callback("start")
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
-    ctx = _ctx()
     running = _session()
     abandon = action.payload.get("abandon")
-    if isinstance(abandon, str):  # the candidate chose to abandon it for a new one
-        await asyncio.to_thread(discard, ctx, abandon)
-        if running is not None and running.id == abandon:
-            await _drop_session()
-    elif await sessions.ask_before_start(
-        ctx, running.id if running else None, choices.describe(settings)
-    ):
-        return
     try:
+        ctx = _ctx()  # refused for a disabled user
+        if isinstance(abandon, str):  # the candidate chose to abandon it for a new one
+            await asyncio.to_thread(discard, ctx, abandon)
+            if running is not None and running.id == abandon:
+                await _drop_session()
+        elif await sessions.ask_before_start(
+            ctx, running.id if running else None, choices.describe(settings)
+        ):
+            return
         session, events = await asyncio.to_thread(choices.start, ctx, settings)
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
