@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, get_settings
 from bot.content.bank import COVERAGE_FILE, LABELLED_DIR, REQUIRED_DIRS
 from bot.sandbox import protections
-from bot.web.server import WELCOME, prepare_app_root
+from bot.web.server import FOOTER_LLM, FOOTER_OFFLINE, WELCOME, prepare_app_root
 from tests.answers import GREEDY_COINS
 
 
@@ -98,6 +98,23 @@ def test_serve_takes_the_welcome_page_from_the_content_dir(mini_root: Path, tmp_
     prepare_app_root(app_root, content_dir=mini_root)
     assert (app_root / WELCOME).read_text() == "# Our own interview club\n"
     assert (app_root / ".chainlit" / "config.toml").is_file()
+
+
+def test_the_footer_names_the_grader_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = tmp_path / "web" / ".chainlit" / "translations" / "en-US.json"
+    prepare_app_root(tmp_path / "web")
+    texts = json.loads(english.read_text(encoding="utf-8"))
+    assert texts["chat"]["watermark"] == FOOTER_OFFLINE and texts["chat"]["input"]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    get_settings.cache_clear()
+    try:
+        prepare_app_root(tmp_path / "web")
+    finally:
+        monkeypatch.delenv("OPENAI_API_KEY")
+        get_settings.cache_clear()
+    assert json.loads(english.read_text(encoding="utf-8"))["chat"]["watermark"] == FOOTER_LLM
 
 
 def test_questions_filters_and_json(capsys: pytest.CaptureFixture[str], mini_root: Path) -> None:

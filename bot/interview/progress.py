@@ -187,8 +187,8 @@ def _next_drill(readiness: list[Readiness], review: list[ReviewEntry]) -> str:
 
 def progress_markdown(p: Progress) -> str:
     """The progress page as Markdown (the chat and the CLI render the same text)."""
-    lines = [f"# Your progress (target level: {p.level})", "", p.next_drill, ""]
-    lines += ["## Readiness", "", "| Competency | Score | Hire bar | Answered | Status |"]
+    lines = [f"### Your progress (target level: {p.level})", "", p.next_drill, ""]
+    lines += ["#### Readiness", "", "| Competency | Score | Hire bar | Answered | Status |"]
     lines.append("|---|---|---|---|---|")
     for r in p.readiness:
         score = "-" if r.score is None else f"{r.score:.0f}"
@@ -196,7 +196,7 @@ def progress_markdown(p: Progress) -> str:
             f"| {r.competency} {r.name} | {score} | {r.bar} | {r.answered} of {r.pool} "
             f"| {r.status} |"
         )
-    lines += ["", "## Best score by difficulty (attempts)", ""]
+    lines += ["", "#### Best score by difficulty (attempts)", ""]
     lines += ["| Competency | 1 | 2 | 3 | 4 | 5 |", "|---|---|---|---|---|---|"]
     for competency, row in p.grid.items():
         cells = [
@@ -208,7 +208,7 @@ def progress_markdown(p: Progress) -> str:
             for _, c in sorted(row.items())
         ]
         lines.append(f"| {competency} | " + " | ".join(cells) + " |")
-    lines += ["", "## Review queue (most important first)", ""]
+    lines += ["", "#### Review queue (most important first)", ""]
     for e in p.review:
         what = f"\u201c{e.key_point}\u201d" if e.key_point else "the whole question"
         lines.append(f"- {e.title} (`{e.question_id}`): {what}")
@@ -216,5 +216,5 @@ def progress_markdown(p: Progress) -> str:
         lines.append("- Nothing is due for review.")
     if p.review_waiting:
         lines.append(f"- {p.review_waiting} more wait until these are done.")
-    lines += ["", "## How the numbers work", "", p.rules, ""]
+    lines += ["", "#### How the numbers work", "", p.rules, ""]
     return "\n".join(lines)

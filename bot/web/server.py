@@ -15,6 +15,7 @@ browser sends one, that is allowed too; anything else gets 403 before Chainlit s
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -34,6 +35,12 @@ WELCOME = "chainlit.md"  # Chainlit's name for the welcome page, at the root of 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 ANY_INTERFACE = ("0.0.0.0", "::", "[::]")
 ALLOW_ORIGINS = "allow_origins = "  # the line of the asset config that is written per start
+# The line under the message box (Chainlit's "LLMs can make mistakes"), true to the grader in use.
+FOOTER_OFFLINE = (
+    "Scored offline: key points said in your words, red flags and contradictions. It does not "
+    "judge reasoning as an LLM grader can (see the README to configure one)."
+)
+FOOTER_LLM = "Graded by an LLM against the rubric's key points: it can still make mistakes."
 
 
 def allowed_origins(host: str, port: int, public: str | None = None) -> list[str]:
@@ -96,7 +103,22 @@ def prepare_app_root(
     (root / ".chainlit" / "config.toml").write_text("".join(config), encoding="utf-8")
     shutil.copyfile(welcome_page(content_dir or get_settings().content_dir), root / WELCOME)
     shutil.copytree(ASSETS / "public", root / "public", dirs_exist_ok=True)
+    _write_footer(root / ".chainlit" / "translations" / "en-US.json")
     return root
+
+
+def _write_footer(path: Path) -> None:
+    """Chainlit's English texts with the footer saying which grader scores the answers."""
+    from bot.grading.graders import resolve_choice
+
+    spec = importlib.util.find_spec("chainlit")  # not imported: that writes into the app root
+    assert spec is not None and spec.submodule_search_locations
+    packaged = Path(spec.submodule_search_locations[0]) / "translations" / path.name
+    texts = json.loads(packaged.read_text(encoding="utf-8"))
+    offline = resolve_choice(get_settings(), "auto") == "offline"
+    texts["chat"]["watermark"] = FOOTER_OFFLINE if offline else FOOTER_LLM
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(texts, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def welcome_page(content_dir: Path) -> Path:
