@@ -21,17 +21,21 @@ import datetime as dt
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import socketio
 
-QUESTION = re.compile(r"^## (.+)$", re.MULTILINE)
+QUESTION = re.compile(r"\A## (.+)\n")  # a question opens with its title ...
+ASKED = "_Why this one:"  # ... and says why it was chosen (feedback has headings too)
 NOTED = "words so far"  # the reply to every part of an answer, once it is saved
 FOLLOW_UP = "**Follow-up "
-WELCOME_ACTION = "start"  # the welcome message always offers Start
+START = "start"  # the welcome message, and the end of a session, offer Start
+WELCOME_ACTIONS = ("start", "history", "export_csv", "export_json")  # Resume, when offered, too
+Think = Callable[[], Awaitable[None]]
+Write = Callable[[str], list[str]]  # a question's title -> the parts of an answer to it
 
 
 class Lost(Exception):
@@ -103,7 +107,8 @@ class Candidate:
             (c.value for c in self._http.cookie_jar if c.key == "ib_route"), self.record.route
         )
         await self._connect()
-        await self.wait_for(lambda m: True, since=0, action=WELCOME_ACTION)
+        for name in WELCOME_ACTIONS:  # a message's buttons arrive after it, one by one
+            await self.wait_for(lambda m: True, since=0, action=name)
         seconds = time.perf_counter() - began
         self.record.connect_s.append(seconds)
         return seconds
@@ -146,7 +151,7 @@ class Candidate:
         self._changed.set()
 
     async def _on_action(self, action: dict[str, Any]) -> None:
-        self.actions[str(action.get("name"))] = action
+        self.actions[str(action.get("name"))] = {**action, "at": len(self.messages)}
         self._changed.set()
 
     async def _on_disconnect(self, *_: Any) -> None:
@@ -156,11 +161,17 @@ class Candidate:
     # -- what a person does ---------------------------------------------------------------------
 
     async def wait_for(
-        self, test: Callable[[str], bool], *, since: int, action: str | None = None
+        self,
+        test: Callable[[str], bool],
+        *,
+        since: int,
+        action: str | None = None,
+        timeout: float | None = None,
     ) -> str:
         """The first message from index `since` on passing `test` (and, when given, once a
         button named `action` is offered); Lost when the connection goes first."""
-        deadline = time.monotonic() + self.reply_timeout
+        limit = self.reply_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         while True:
             found = next((m["output"] for m in self.messages[since:] if test(m["output"])), None)
             if found is not None and (action is None or action in self.actions):
@@ -169,7 +180,7 @@ class Candidate:
                 raise Lost("socket closed")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no reply in {self.reply_timeout:.0f} s")
+                raise TimeoutError(f"no reply in {limit:.0f} s")
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), timeout=min(left, 1.0))
@@ -242,13 +253,76 @@ class Candidate:
             return None
         since = len(self.messages)
         await self.press("resume", offer.get("payload"))
-        text = await self.wait_for(lambda out: QUESTION.search(out) is not None, since=since)
-        title = title_of(text)
+        title = title_of(await self.wait_for(is_question, since=since))
         if current is not None and title == current.title:
             self.record.resumed += 1
         return title
 
+    def offered_since(self, name: str, since: int) -> bool:
+        return name in self.actions and int(self.actions[name]["at"]) >= since
+
+
+def is_question(markdown: str) -> bool:
+    return QUESTION.search(markdown) is not None and ASKED in markdown
+
 
 def title_of(markdown: str) -> str | None:
     found = QUESTION.search(markdown)
-    return found.group(1).strip() if found else None
+    return found.group(1).strip() if found and ASKED in markdown else None
+
+
+# -- a person's session ---------------------------------------------------------------------------
+
+
+async def interview(c: Candidate, write: Write, *, until: float, think: Think) -> None:
+    """Answer question after question (drills, one after another) until `until` (monotonic
+    clock): think, type the answer in parts, think, Submit. When the instance goes, reload and
+    resume, and go on with what the server kept."""
+    title: str | None = None
+    current: Answer | None = None
+    while time.monotonic() < until:
+        try:
+            if title is None:
+                title = await _start(c)
+            if current is None or current.title != title or current.submitted:
+                current = Answer(title, write(title))
+                c.record.answers.append(current)
+            while current.acked < len(current.parts):
+                await think()
+                await c.say(current.parts[current.acked])
+                current.acked += 1
+            await think()
+            title = await submit(c, current)
+        except Lost:
+            title = await c.reload_and_resume(current)
+            if current is not None and title != current.title and current.acked:
+                current.submitted = True  # the session had moved past it: it was submitted
+        except TimeoutError as error:
+            c.record.errors.append(f"{c.name}: {error}")
+            return
+
+
+async def _start(c: Candidate) -> str:
+    since = len(c.messages)
+    await c.press(START)
+    return title_of(await c.wait_for(is_question, since=since)) or ""
+
+
+async def submit(c: Candidate, answer: Answer) -> str | None:
+    """Press Submit (timed), skip any follow-up; the next question's title, or None when the
+    session ended."""
+    since = len(c.messages)
+    seconds = await c.press("submit")
+    answer.submitted, answer.submit_s = True, seconds
+    c.record.submit_s.append((time.monotonic(), seconds))
+    text = await c.wait_for(lambda out: _next(c, out, since), since=since)
+    if FOLLOW_UP in text:
+        since = len(c.messages)
+        await c.press("skip")
+        text = await c.wait_for(lambda out: _next(c, out, since), since=since)
+    return title_of(text)
+
+
+def _next(c: Candidate, out: str, since: int) -> bool:
+    """What ends a step: a question, a follow-up, or Start offered again (the session ended)."""
+    return is_question(out) or FOLLOW_UP in out or c.offered_since(START, since)

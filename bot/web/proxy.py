@@ -1,4 +1,4 @@
-"""The nginx site config for several app instances behind one address (`interview-bot proxy-config`).
+"""The nginx site config for app instances behind one address (`interview-bot proxy-config`).
 
 One Chainlit process keeps each chat's state in memory and talks to the browser over a socket.io
 websocket, while the buttons are HTTP calls (`/project/action`) that must reach the process
