@@ -66,6 +66,7 @@ class Record:
     answers: list[Answer] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
+    reload_s: list[float] = field(default_factory=list)  # losing the instance -> the welcome
     resumed: int = 0  # reconnects after which Resume brought back the question being answered
     route: str = ""
 
@@ -238,11 +239,13 @@ class Candidate:
         """Reload the page (through nginx) and press Resume; the question title it brings back
         (None when nothing was offered). Retries while no instance answers."""
         self.record.reconnects += 1
+        began = time.perf_counter()
         if self._sio is not None:
             await self._sio.disconnect()
         for attempt in range(30):
             try:
                 await self.open()
+                self.record.reload_s.append(time.perf_counter() - began)
                 break
             except (Lost, TimeoutError):
                 await asyncio.sleep(min(0.5 * (attempt + 1), 3.0))
@@ -274,11 +277,13 @@ def title_of(markdown: str) -> str | None:
 # -- a person's session ---------------------------------------------------------------------------
 
 
-async def interview(c: Candidate, write: Write, *, until: float, think: Think) -> None:
+async def interview(
+    c: Candidate, write: Write, *, until: float, think: Think, title: str | None = None
+) -> None:
     """Answer question after question (drills, one after another) until `until` (monotonic
-    clock): think, type the answer in parts, think, Submit. When the instance goes, reload and
-    resume, and go on with what the server kept."""
-    title: str | None = None
+    clock), starting at the question `title` (None: press Start): think, type the answer in
+    parts, think, Submit. When the instance goes, reload and resume, and go on with what the
+    server kept."""
     current: Answer | None = None
     while time.monotonic() < until:
         try:
