@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -84,6 +85,23 @@ class Settings(BaseSettings):
         description="The origin browsers reach the app at when it is not loopback on the "
         "served port (a proxy or a public name), e.g. https://interview.example.com.",
     )
+    auth_header: str | None = Field(
+        default=None,
+        validation_alias=_env("INTERVIEW_BOT_AUTH_HEADER"),
+        description="Header login: the request header naming the signed-in user, set by an "
+        "authenticating reverse proxy (e.g. X-Forwarded-User). Unset: header login is off.",
+    )
+    password_login: bool = Field(
+        default=False,
+        validation_alias=_env("INTERVIEW_BOT_PASSWORD_LOGIN"),
+        description="Password login for the users added with `interview-bot users add`.",
+    )
+    submit_per_minute: int = Field(
+        default=20,
+        ge=1,
+        validation_alias=_env("INTERVIEW_BOT_SUBMIT_PER_MINUTE"),
+        description="Submissions one user may make in any minute, over all their tabs.",
+    )
     runner_concurrency: int = Field(
         default=2, ge=1, validation_alias=_env("INTERVIEW_BOT_RUNNER_CONCURRENCY")
     )
@@ -105,6 +123,20 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
             raise ValueError("an origin is http(s)://host[:port], with no path")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("auth_header")
+    @classmethod
+    def _a_header(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9-]+", value.strip()):
+            raise ValueError("a header name is letters, digits and dashes")
+        return value.strip()
+
+    @property
+    def login_configured(self) -> bool:
+        """Whether the app signs users in by itself (OAuth is Chainlit's, seen by bot.web.auth)."""
+        return self.password_login or self.auth_header is not None
 
     @property
     def effective_database_url(self) -> str:

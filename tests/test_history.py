@@ -486,7 +486,7 @@ def test_sessions_of_other_users_are_separate(db_url: str, store: AttemptStore) 
             assert [a.answer for a in again.attempts(user)] == [f"by {user}"]
             assert [a.user_id for a in again.attempts(user)] == [user]
             assert sid in [s.id for s in again.sessions(user)]
-            assert again.load_session(sid).user_id == user
+            assert again.load_session(sid, user_id=user).user_id == user
             assert set(again.summary(user)) == {"llm-internals"}
         assert len(again.sessions("alice")) == 2
         assert again.attempts("nobody") == [] and again.summary("nobody") == {}

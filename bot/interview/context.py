@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.config import Settings
@@ -31,6 +31,11 @@ class EngineContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _providers: dict[str, Provider] = field(default_factory=dict)
     _provider_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def for_user(self, user_id: str) -> EngineContext:
+        """This context as `user_id`: the same settings, content, store, graders and providers
+        (their caches and locks are shared, not copied)."""
+        return self if user_id == self.user_id else replace(self, user_id=user_id)
 
     def provider(self, name: str) -> Provider:
         """The LLM provider `name` (openai, anthropic, openai_compatible), its SDK client built

@@ -134,7 +134,7 @@ class InterviewSession(AnswerFlow):
 
     @classmethod
     def resume(cls, ctx: EngineContext, session_id: str) -> tuple[InterviewSession, list[Event]]:
-        record = ctx.store.load_session(session_id)
+        record = ctx.store.load_session(session_id, user_id=ctx.user_id)
         if record.state is None or record.ended_at is not None:
             raise BotError(f"session {session_id} has ended or has nothing to resume")
         session = cls(ctx, session_id, SessionState.model_validate(record.state))

@@ -42,7 +42,7 @@ def _grade(ctx: EngineContext, attempt: AttemptRecord) -> bool:
     question = ctx.bank.questions.get(attempt.question_id)
     if question is None:
         return False
-    state = ctx.store.load_session(attempt.session_id).state or {}
+    state = ctx.store.load_session(attempt.session_id, user_id=attempt.user_id).state or {}
     choice = str(state.get("grader") or ctx.settings.grader)
     text = "\n\n".join([attempt.answer, *(a for _, a in ctx.store.follow_ups(attempt.id))])
     try:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from bot.errors import NotFoundError
@@ -35,15 +34,15 @@ from bot.store.schema import (
     follow_ups_table,
     review_cards_table,
     sessions_table,
-    users_table,
     utcnow,
 )
 from bot.store.submissions import Submission, Submissions, insert_attempt, storable_text
+from bot.store.users import Users, conflict_insert, ensure_user
 
 EMPTY_STATE = json.dumps({})
 
 
-class AttemptStore(Submissions):
+class AttemptStore(Submissions, Users):
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
@@ -84,11 +83,13 @@ class AttemptStore(Submissions):
         """Replace the engine's resumable state for this session (must be JSON-serialisable)."""
         self._update_session(session_id, state_json=json.dumps(state))
 
-    def load_session(self, session_id: str) -> SessionRecord:
-        """The session, its saved state and its attempts, e.g. to resume after a restart."""
+    def load_session(self, session_id: str, *, user_id: str = LOCAL_USER) -> SessionRecord:
+        """The user's session, its saved state and its attempts, e.g. to resume after a restart
+        (another user's session is not found)."""
         s = sessions_table
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(s).where(s.c.id == session_id)).first()
+            mine = (s.c.id == session_id) & (s.c.user_id == user_id)
+            row = conn.execute(sa.select(s).where(mine)).first()
             if row is None:
                 raise NotFoundError("session", session_id, [])
             rows = conn.execute(_attempt_query().where(attempts_table.c.session_id == session_id))
@@ -294,7 +295,7 @@ class AttemptStore(Submissions):
             self._ensure_user(conn, user_id)
             updated = conn.execute(r.update().where(key).values(card_json=card_json, due=due))
             if updated.rowcount == 0:  # new card, unless another transaction adds it meanwhile
-                insert = _insert(conn, r).values(
+                insert = conflict_insert(conn, r).values(
                     user_id=user_id, item_id=item_id, card_json=card_json, due=due
                 )
                 conn.execute(
@@ -307,11 +308,7 @@ class AttemptStore(Submissions):
     # helpers
 
     def _ensure_user(self, conn: Connection, user_id: str) -> None:
-        u = users_table
-        if conn.scalar(sa.select(u.c.id).where(u.c.id == user_id)) is None:
-            # Another transaction may be adding the same new user right now (two tabs).
-            insert = _insert(conn, u).values(id=user_id, created_at=self.clock())
-            conn.execute(insert.on_conflict_do_nothing())
+        ensure_user(conn, user_id, self.clock())
 
     def _update_session(self, session_id: str, **values: object) -> None:
         s = sessions_table
@@ -319,11 +316,6 @@ class AttemptStore(Submissions):
             result = conn.execute(s.update().where(s.c.id == session_id).values(**values))
             if result.rowcount == 0:
                 raise NotFoundError("session", session_id, [])
-
-
-def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT (both backends the store supports have it)."""
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _new_id() -> str:

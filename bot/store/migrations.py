@@ -193,3 +193,22 @@ def m005_attempt_status_and_revisions(conn: Connection) -> None:
         sa.Index("ix_attempt_revisions_attempt", "attempt_id"),
     )
     md.tables["attempt_revisions"].create(conn)
+
+
+@migration
+def m006_user_accounts(conn: Connection) -> None:
+    """Accounts: a password hash (none for header and OAuth users, and the local user) and a
+    disabled flag; every existing user is enabled."""
+    md = sa.MetaData()
+    users = sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("password_hash", sa.Text),
+        sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    for name in ("password_hash", "disabled"):
+        column = sa.schema.CreateColumn(users.c[name]).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE users ADD COLUMN {column}"))
+    sessions = sa.Table("sessions", md, sa.Column("user_id", sa.Text))
+    sa.Index("ix_sessions_user", sessions.c.user_id).create(conn)  # a user's sessions, by user

@@ -52,6 +52,8 @@ users_table = sa.Table(
     metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("password_hash", sa.Text),  # bcrypt; None: header, OAuth or the local user
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 sessions_table = sa.Table(
     "sessions",

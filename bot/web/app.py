@@ -16,6 +16,7 @@ from typing import Any
 
 import chainlit as cl
 
+from bot.accounts import may_continue
 from bot.config import get_settings
 from bot.content.bank import load_bank_cached
 from bot.errors import BotError, scrub
@@ -30,7 +31,7 @@ from bot.store import (
     export_json,
     export_key_points_csv,
 )
-from bot.web import chat, choices, lanes, render, room, upload
+from bot.web import auth, chat, choices, identity, lanes, render, room, upload
 from bot.web.server import guard_chainlit
 
 TICK_SECONDS = 1.0
@@ -38,7 +39,6 @@ EXPORT_NAME = "interview-bot-attempts"  # .csv or .json
 KEY_POINTS_NAME = "interview-bot-key-points.csv"  # offered beside the CSV export
 HISTORY_PAGE = 10  # attempts in one page of the history
 RESTART = "restart"  # whose work the grading of answers a crash left waiting is, in its lane
-guard_chainlit()
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +47,15 @@ def engine_context() -> EngineContext:
     settings = get_settings()
     bank = load_bank_cached(settings.content_dir.resolve())
     return EngineContext(settings, bank, AttemptStore.open(settings.effective_database_url))
+
+
+def _ctx() -> EngineContext:
+    """The engine context as the current chat's signed-in user (bot.web.identity)."""
+    return identity.user_context(engine_context())
+
+
+auth.install(lambda: engine_context().store)  # before the guard: it refuses an open server
+guard_chainlit()
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -70,8 +79,12 @@ async def on_app_startup() -> None:
 
 @cl.on_chat_start
 async def on_chat_start() -> None:
-    ctx = await asyncio.to_thread(engine_context)
+    ctx = (await asyncio.to_thread(engine_context)).for_user(identity.current_user_id())
     cl.user_session.set("lock", asyncio.Lock())
+    allowed = await asyncio.to_thread(may_continue, ctx.store, ctx.user_id)
+    if identity.signed_in_user() and not allowed:
+        await cl.Message(content="This account is disabled. Ask the admin to enable it.").send()
+        return
     settings = await cl.ChatSettings(choices.widgets(ctx)).send()
     cl.user_session.set("settings", settings)
     unfinished = await asyncio.to_thread(InterviewSession.unfinished, ctx.store, ctx.user_id)
@@ -100,7 +113,7 @@ async def on_chat_end() -> None:
 @cl.action_callback("start")
 async def on_start(action: cl.Action) -> None:
     settings: dict[str, Any] = cl.user_session.get("settings") or {}
-    ctx = engine_context()
+    ctx = _ctx()
     try:
         session, events = await asyncio.to_thread(choices.start, ctx, settings)
     except BotError as error:
@@ -113,7 +126,7 @@ async def on_start(action: cl.Action) -> None:
 async def on_resume(action: cl.Action) -> None:
     try:
         session, events = await asyncio.to_thread(
-            InterviewSession.resume, engine_context(), action.payload["id"]
+            InterviewSession.resume, _ctx(), str(action.payload.get("id"))
         )
     except BotError as error:
         await cl.Message(content=f"**Problem:** {scrub(str(error), limit=None)}").send()
@@ -235,7 +248,7 @@ async def on_run_examples(action: cl.Action) -> None:
 @cl.action_callback("history")
 async def on_history(action: cl.Action) -> None:
     """The summary and chart (scores only, no answer text), then the newest page of attempts."""
-    ctx = engine_context()
+    ctx = _ctx()
     points = await asyncio.to_thread(ctx.store.score_points, ctx.user_id)
     summary = await asyncio.to_thread(ctx.store.summary, ctx.user_id)
     elements: list[Any] = []
@@ -259,7 +272,7 @@ async def on_history(action: cl.Action) -> None:
 @cl.action_callback("older")
 async def on_older(action: cl.Action) -> None:
     offset = int(action.payload.get("offset", 0))
-    ctx = engine_context()
+    ctx = _ctx()
     total = len(await asyncio.to_thread(ctx.store.score_points, ctx.user_id))
     await cl.Message(
         content=await _page_markdown(offset) or "No older attempts.",
@@ -268,7 +281,7 @@ async def on_older(action: cl.Action) -> None:
 
 
 async def _page_markdown(offset: int) -> str:
-    ctx = engine_context()
+    ctx = _ctx()
     page = await asyncio.to_thread(
         ctx.store.history_page, ctx.user_id, offset=offset, limit=HISTORY_PAGE
     )
@@ -286,7 +299,7 @@ def _page_actions(offset: int, total: int) -> list[cl.Action]:
 async def _export(fmt: str) -> None:
     """CSV: two files, the attempts (one row each) and their key points (one row per attempt
     and key point); JSON: one file holding everything."""
-    ctx = engine_context()
+    ctx = _ctx()
     data = await asyncio.to_thread(
         collect_export, ctx.store, ctx.bank.questions, user_id=ctx.user_id
     )

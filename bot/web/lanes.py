@@ -131,8 +131,9 @@ def lanes() -> Lanes:
 def user_key() -> str:
     """Whose work this is: the signed-in user's identifier when the app has accounts, else the
     chat session's id (then each browser tab queues on its own)."""
-    user = cl.user_session.get("user")
-    identifier = getattr(user, "identifier", None)
+    from bot.web.identity import signed_in_user
+
+    identifier = signed_in_user()
     return f"user:{identifier}" if identifier else f"chat:{cl.user_session.get('id')}"
 
 

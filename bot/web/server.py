@@ -129,7 +129,10 @@ def server_env(root: Path) -> dict[str, str]:
 
 def serve(host: str, port: int) -> None:
     """Check the content, then replace this process with the Chainlit server."""
+    from bot.web.auth import refuse_open_without_login
+
     settings = get_settings()
+    refuse_open_without_login(host, settings)
     load_bank_cached(settings.content_dir.resolve())  # a content error stops here, with its line
     root = prepare_app_root(
         private_dir(settings.data_dir) / "web",
@@ -151,5 +154,8 @@ def guard_chainlit() -> None:
     from chainlit.config import config
     from chainlit.server import app
 
+    from bot.web.auth import refuse_open_without_login
+
+    refuse_open_without_login(config.run.host, get_settings())  # also when run by `chainlit run`
     origins = allowed_origins(config.run.host, config.run.port, get_settings().public_origin)
     app.add_middleware(OriginGuard, origins=origins)
