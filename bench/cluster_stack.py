@@ -167,6 +167,7 @@ class Stack:
 
     def _shared_env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.pop("CHAINLIT_APP_ROOT", None)  # `serve` makes each instance's own in its data dir
         env.update(
             INTERVIEW_BOT_DATABASE_URL=self.database_url,
             INTERVIEW_BOT_PUBLIC_ORIGIN=self.url,
