@@ -66,6 +66,7 @@ class Record:
     answers: list[Answer] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
+    cut_submits: int = 0  # Submits whose call the kill cut off (resubmitted after Resume)
     reload_s: list[float] = field(default_factory=list)  # losing the instance -> the welcome
     resumed: int = 0  # reconnects after which Resume brought back the question being answered
     route: str = ""
@@ -317,7 +318,11 @@ async def submit(c: Candidate, answer: Answer) -> str | None:
     """Press Submit (timed), skip any follow-up; the next question's title, or None when the
     session ended."""
     since = len(c.messages)
-    seconds = await c.press("submit")
+    try:
+        seconds = await c.press("submit")
+    except Lost:
+        c.record.cut_submits += 1
+        raise
     answer.submitted, answer.submit_s = True, seconds
     c.record.submit_s.append((time.monotonic(), seconds))
     text = await c.wait_for(lambda out: _next(c, out, since), since=since)

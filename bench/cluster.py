@@ -231,6 +231,7 @@ def _figures(
         "answers_ungraded": ungraded,
         "killed_instance_candidates": len(victims),
         "rerouted": steady["rerouted"],
+        "submits_cut_off_by_the_kill": sum(c.record.cut_submits for c in victims),
         "resumed": sum(c.record.resumed >= 1 for c in victims),
         "resume_pct": round(100 * sum(c.record.resumed >= 1 for c in victims) / len(victims), 1)
         if victims
