@@ -49,6 +49,7 @@ class Answer:
     title: str
     parts: list[str]
     acked: int = 0  # parts the server acknowledged (saved)
+    pressed: bool = False  # Submit was pressed (its call may have been cut off)
     submitted: bool = False  # Submit returned, or the session had moved past it on resume
     submit_s: float | None = None
 
@@ -301,8 +302,11 @@ async def interview(
             title = await submit(c, current)
         except Lost:
             title = await c.reload_and_resume(current)
-            if current is not None and title != current.title and current.acked:
-                current.submitted = True  # the session had moved past it: it was submitted
+            if current is not None and title != current.title:
+                if current.pressed:  # the session had moved past it: it was submitted
+                    current.submitted = True
+                elif current.acked:
+                    c.record.errors.append(f"{c.name}: no Resume of {current.title!r}")
         except TimeoutError as error:
             c.record.errors.append(f"{c.name}: {error}")
             return
@@ -318,6 +322,7 @@ async def submit(c: Candidate, answer: Answer) -> str | None:
     """Press Submit (timed), skip any follow-up; the next question's title, or None when the
     session ended."""
     since = len(c.messages)
+    answer.pressed = True
     try:
         seconds = await c.press("submit")
     except Lost:
