@@ -67,7 +67,7 @@ class Record:
     answers: list[Answer] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     reconnects: int = 0
-    cut_submits: int = 0  # Submits whose call the kill cut off (resubmitted after Resume)
+    cut_submits: int = 0  # Submits in flight when the instance died (resubmitted after Resume)
     reload_s: list[float] = field(default_factory=list)  # losing the instance -> the welcome
     resumed: int = 0  # reconnects after which Resume brought back the question being answered
     route: str = ""
@@ -210,7 +210,10 @@ class Candidate:
         await self.wait_for(lambda out: NOTED in out, since=since)
 
     async def press(self, name: str, payload: dict[str, Any] | None = None) -> float:
-        """Press a button; seconds until its handler finished."""
+        """Press a button; seconds until its handler finished. On a page whose socket is gone
+        nothing is sent (a browser shows it is disconnected; the person reloads)."""
+        if self._lost:
+            raise Lost("socket closed")
         action = {"name": name, "payload": payload or {}, "id": str(uuid.uuid4()), "label": ""}
         began = time.perf_counter()
         await self._post("/project/action", {"sessionId": self._session_id, "action": action})
