@@ -170,21 +170,26 @@ def _stored(url: str) -> list[tuple[str, str]]:
     return [(str(r.answer), str(r.status)) for r in rows]
 
 
-def _lost(candidates: list[Candidate], rows: list[tuple[str, str]]) -> tuple[int, int, int]:
-    """(answers submitted, of them not in the store in full, of them not graded)."""
+def _lost(candidates: list[Candidate], rows: list[tuple[str, str]]) -> dict[str, int]:
+    """Answers submitted; of them, not in the store in full, stored more than once, not graded."""
     by_tag: dict[str, list[tuple[str, str]]] = {}
     for answer, status in rows:
         for tag in set(_tags(answer)):
             by_tag.setdefault(tag, []).append((answer, status))
     submitted = [a for c in candidates for a in c.record.answers if a.submitted]
-    lost = ungraded = 0
+    lost = twice = ungraded = 0
     for a in submitted:
-        found = [
-            (t, s) for t, s in by_tag.get(_tags(a.text)[0], []) if all(p in t for p in a.parts)
-        ]
+        same_tag = by_tag.get(_tags(a.text)[0], [])
+        found = [(t, s) for t, s in same_tag if all(p in t for p in a.parts)]
         lost += not found
+        twice += len(found) > 1
         ungraded += bool(found) and not any(s == "graded" for _, s in found)
-    return len(submitted), lost, ungraded
+    return {
+        "answers_submitted": len(submitted),
+        "rows_lost": lost,
+        "answers_stored_twice": twice,
+        "answers_ungraded": ungraded,
+    }
 
 
 def _tags(text: str) -> list[str]:
@@ -204,7 +209,6 @@ def _figures(
     before = [s for t, s in samples if t - s < steady["killed_at"]]
     after = [s for t, s in samples if t - s >= steady["killed_at"]]
     victims: list[Candidate] = steady["victims"]
-    submitted, lost, ungraded = _lost(candidates, rows)
     errors = [e for c in candidates for e in c.record.errors] + steady["crashed"]
     return {
         "date": time.strftime("%Y-%m-%d"),
@@ -226,9 +230,7 @@ def _figures(
         "steady_submit_one_instance": percentiles(after) if after else {},
         "errors": len(errors),
         "error_samples": errors[:5],
-        "answers_submitted": submitted,
-        "rows_lost": lost,
-        "answers_ungraded": ungraded,
+        **_lost(candidates, rows),
         "killed_instance_candidates": len(victims),
         "rerouted": steady["rerouted"],
         "submits_cut_off_by_the_kill": sum(c.record.cut_submits for c in victims),
