@@ -14,9 +14,11 @@ set -euo pipefail
 #   postgresql  server binaries for the attempt-store tests; tests/postgres.py starts its own
 #               throwaway cluster as the `postgres` user the package creates (no system cluster).
 #   chromium    the browser end-to-end tests (Debian's /usr/bin/chromium, driven by Playwright).
+#   nginx       tests/test_cluster.py and bench/cluster.py put two app instances behind it, with the
+#               site `interview-bot proxy-config` writes (its own config; the system one is unused).
 #   python3     Debian's: the code runner runs candidate code as an unprivileged uid, which cannot
 #               read an interpreter installed under /root; /usr/bin/python3 is readable by all.
-TEST_PACKAGES=(make postgresql chromium python3)
+TEST_PACKAGES=(make postgresql chromium nginx python3)
 # Both targets need a Python 3.11+ that can create a virtual environment (Debian splits venv out).
 PYTHON_PACKAGES=(python3 python3-venv)
 # Both targets, on Linux: bubblewrap, the code runner's sandbox (bot/sandbox/bubblewrap.py), which

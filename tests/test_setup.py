@@ -13,7 +13,7 @@ from bot.config import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "system-packages.sh"
 BASH = shutil.which("bash") or "/bin/bash"
-EVERYTHING = "make postgresql chromium python3 python3-venv bubblewrap"
+EVERYTHING = "make postgresql chromium nginx python3 python3-venv bubblewrap"
 
 # Each shim is a tiny sh script run by absolute path; it reads its behaviour from the environment.
 SHIMS = {
@@ -122,7 +122,7 @@ def test_missing_as_non_root_stops_with_the_exact_command(machine: Machine) -> N
     machine.installed = "make python3 python3-venv bubblewrap"
     done = machine.run("--dry-run", "test")
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y postgresql chromium"
+    assert done.stderr.splitlines()[-1] == "  sudo apt-get install -y postgresql chromium nginx"
     assert machine.apt_calls() == []
 
 
@@ -131,13 +131,13 @@ def test_missing_as_root_with_apt_prints_the_install_it_would_run(machine: Machi
     done = machine.run("--dry-run", "test")
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == (
-        "would run: DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium"
+        "would run: DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium nginx"
     )
     assert machine.apt_calls() == []
 
 
 def test_missing_as_root_without_apt_gives_the_command_without_sudo(machine: Machine) -> None:
-    machine.installed, machine.uid = "make postgresql python3 python3-venv bubblewrap", 0
+    machine.installed, machine.uid = "make postgresql nginx python3 python3-venv bubblewrap", 0
     done = machine.without("apt-get").run("--dry-run", "test")
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == "  apt-get install -y chromium"
@@ -154,7 +154,7 @@ def test_missing_as_root_without_apt_gives_the_command_without_sudo(machine: Mac
 def test_root_installs_and_updates_apt_only_when_needed(
     machine: Machine, needs_update: bool, calls: list[str]
 ) -> None:
-    machine.installed, machine.uid = "make postgresql python3 python3-venv bubblewrap", 0
+    machine.installed, machine.uid = "make postgresql nginx python3 python3-venv bubblewrap", 0
     machine.apt_needs_update = needs_update
     done = machine.run("test")
     assert done.returncode == 0, done.stderr
@@ -163,7 +163,7 @@ def test_root_installs_and_updates_apt_only_when_needed(
 
 def test_a_package_with_only_its_config_files_left_is_missing(machine: Machine) -> None:
     machine.installed, machine.config_only = (
-        "make postgresql python3 python3-venv bubblewrap",
+        "make postgresql nginx python3 python3-venv bubblewrap",
         "chromium",
     )
     done = machine.run("--dry-run", "test")
@@ -191,7 +191,7 @@ def test_make_test_stops_before_pip(machine: Machine, tmp_path: Path) -> None:
     shutil.copy(SCRIPT, repo / "scripts")
     for name in ("requirements.lock", "pyproject.toml"):
         (repo / name).write_text("")
-    machine.installed = "make postgresql python3 python3-venv bubblewrap"
+    machine.installed = "make postgresql nginx python3 python3-venv bubblewrap"
     done = subprocess.run(
         ["make", "-C", str(repo), "test"],
         env=machine.env(f"{machine.shims}:/usr/bin:/bin"),  # shims first, then make and bash

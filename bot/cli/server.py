@@ -23,3 +23,20 @@ def serve(
     from bot.web.server import serve as run_server
 
     run_server(host, port)
+
+
+@app.command("proxy-config")
+def proxy_config(
+    instances: Annotated[
+        list[str], typer.Argument(help="App instances, host:port each (`serve --port` on each).")
+    ],
+    listen: Annotated[str, typer.Option("--listen", help="What nginx listens on.")] = "80",
+) -> None:
+    """Print an nginx site config that spreads browsers over INSTANCES, each kept on one.
+
+    Start every instance with INTERVIEW_BOT_PUBLIC_ORIGIN set to the address browsers use, the
+    same INTERVIEW_BOT_DATABASE_URL (PostgreSQL), CHROMA_HOST and CHAINLIT_AUTH_SECRET.
+    """
+    from bot.web.proxy import site_config
+
+    typer.echo(site_config(instances, listen=listen), nl=False)

@@ -20,6 +20,8 @@ from bot.store.schema import migrations_table, utcnow
 
 Migration = Callable[[Connection], None]
 MIGRATIONS: list[Migration] = []
+# PostgreSQL advisory lock key: app instances starting together on one database migrate in turn.
+MIGRATION_LOCK = 0x1B5C4E11
 
 
 def migration(fn: Migration) -> Migration:
@@ -29,7 +31,13 @@ def migration(fn: Migration) -> Migration:
 
 
 def migrate(conn: Connection) -> list[str]:
-    """Apply the migrations not yet recorded; returns the names applied (none the second time)."""
+    """Apply the migrations not yet recorded; returns the names applied (none the second time).
+
+    On PostgreSQL the transaction first takes an advisory lock, so an instance that starts while
+    another is migrating waits for it and then finds nothing left to do (instead of failing on a
+    table the other just created). SQLite's file lock already serialises writers."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     migrations_table.create(conn, checkfirst=True)
     done = set(conn.scalars(sa.select(migrations_table.c.name)))
     applied = []
