@@ -151,13 +151,16 @@ def server_env(root: Path) -> dict[str, str]:
 
 def serve(host: str, port: int) -> None:
     """Check the content, then replace this process with the Chainlit server."""
+    settings = get_settings()
+    web = private_dir(settings.data_dir) / "web"
+    web.mkdir(exist_ok=True)
+    os.environ["CHAINLIT_APP_ROOT"] = str(web)  # importing Chainlit (for its login) writes there
     from bot.web.auth import refuse_open_without_login
 
-    settings = get_settings()
     refuse_open_without_login(host, settings)
     load_bank_cached(settings.content_dir.resolve())  # a content error stops here, with its line
     root = prepare_app_root(
-        private_dir(settings.data_dir) / "web",
+        web,
         host=host,
         port=port,
         content_dir=settings.content_dir,
