@@ -10,6 +10,9 @@
   Spearman with the human scores, and the means of fluent-but-wrong and strong answers;
 - "It is a myth that <key point>" bullets: mean score (target <= 20);
 - the old labelled set: Spearman (bench/labelled/, target >= 0.86).
+
+Every answer is graded as the product grades it: a coding answer's code (its fenced block) runs
+the question's hidden tests and bounds in the sandbox, and the results cap the grade.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.content import load_bank  # noqa: E402
 from bot.content.models import LabelledSet  # noqa: E402
+from bot.grading.coding import grade_answer  # noqa: E402
 from bot.grading.offline import OfflineGrader  # noqa: E402
 
 FALSIFIED = ROOT / "bench" / "data" / "falsified"
@@ -45,8 +49,9 @@ def main() -> None:
     as_own = OfflineGrader(bank=bank, detect_copies=False)  # the reference, graded as if written
 
     def score(qid: str, text: str) -> float:
+        """As the product grades: a coding answer's code runs its hidden tests and bounds."""
         q = bank.question(qid)
-        return grader.grade(q, bank.rubric(q.rubric), text).score
+        return grade_answer(grader, q, bank.rubric(q.rubric), text).score
 
     def reference_score(qid: str, text: str) -> float:
         q = bank.question(qid)

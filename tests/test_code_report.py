@@ -167,6 +167,21 @@ EXTRACT = [
         "```python\ndef pair_sum_indices(:\n```",
         "def pair_sum_indices(:\n",
     ),
+    (
+        "markdown's indented block inside prose",
+        "A dict of seen values.\n\n    def pair_sum_indices(nums, target):\n\n"
+        "        return [0, 1]\n\nIt is O(n).",
+        "def pair_sum_indices(nums, target):\n\n    return [0, 1]\n",
+    ),
+    (
+        "the last indented block that defines the entry point",
+        "First:\n\n    def pair_sum_indices(a, b):\n        return []\n\nFixed:\n\n"
+        "    def pair_sum_indices(nums, target):\n        return [0, 1]\n\nUsage:\n\n"
+        "    pair_sum_indices([1, 2], 3)\n",
+        SOLUTION,
+    ),
+    ("an indented list is not code", "Steps:\n\n    - sort\n    - scan\n", None),
+    ("indented lines with no blank before are not a block", "Say:\n    def f(): pass\n", None),
 ]
 
 

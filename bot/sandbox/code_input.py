@@ -12,6 +12,9 @@ Rules, in order:
 2. With no fenced block at all, a bare message counts when the whole of it parses as Python and
    defines the entry point at top level (any function or class when no entry point is given).
    Prose practically never parses, so a plain-text answer is never mistaken for code.
+3. Otherwise Markdown's indented code blocks (lines indented by four spaces or a tab, after a
+   blank line): the last one that parses and defines the entry point. So an explanation with its
+   code indented, as Markdown writes it, is graded with its code.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import textwrap
 from dataclasses import dataclass
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
+INDENT = re.compile(r"^(?: {4}|\t)")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)[^`]*$")
 
 
@@ -45,7 +49,26 @@ def extract_code(text: str, *, entry_point: str | None = None) -> str | None:
     bare = textwrap.dedent(text).strip("\n")
     if bare.strip() and _parses(bare) and _defines(bare, entry_point):
         return bare + "\n"
-    return None
+    indented = [c for c in indented_blocks(text) if _parses(c) and _defines(c, entry_point)]
+    return indented[-1] if indented else None
+
+
+def indented_blocks(text: str) -> list[str]:
+    """Markdown's indented code blocks of a message, in order, dedented."""
+    blocks: list[list[str]] = []
+    inside, blank_before = False, True
+    for line in text.splitlines():
+        indented = bool(INDENT.match(line)) and bool(line.strip())
+        if inside and (indented or not line.strip()):
+            blocks[-1].append(line)
+        elif indented and blank_before:
+            blocks.append([line])
+            inside = True
+        else:
+            inside = False
+        blank_before = not line.strip()
+    dedented = (textwrap.dedent("\n".join(lines)).strip("\n") for lines in blocks)
+    return [code + "\n" for code in dedented if code]
 
 
 def fenced_blocks(text: str) -> list[Block]:
