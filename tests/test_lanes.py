@@ -86,6 +86,8 @@ def test_many_slow_code_runs_of_one_user_leave_other_users_start_and_submit_quic
 
     async def main() -> None:
         ctx = app.engine_context()
+        if "alice" not in {u.id for u in ctx.store.users()}:
+            ctx.store.add_user("alice")  # as her first sign-in would
         q = ctx.bank.question("coding-pair-sum-indices")
         assert q.coding is not None
         slow = (
@@ -106,7 +108,9 @@ def test_many_slow_code_runs_of_one_user_leave_other_users_start_and_submit_quic
         async def other_user() -> dict[str, float]:
             ui = Recorder()
             ui.attach(init_http_context().emitter)
-            while len(running) < tabs:
+            waited = time.perf_counter()
+            while len(running) < tabs:  # every tab of alice's has sent its code
+                assert time.perf_counter() - waited < 60, f"{len(running)} of {tabs} tabs ready"
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.3)  # alice's runs hold the code runner now
             began = time.perf_counter()
