@@ -120,6 +120,19 @@ def test_the_scaling_judge_compares_growth_not_seconds(
         assert "the question asks for O(n) time" in verdict.message
 
 
+def test_smaller_sizes_and_the_questions_own_sizes_are_both_read() -> None:
+    """Smaller sizes, measured when too few of the question's sizes fit the budget, may hide a
+    growth that shows only at the question's sizes; two sizes alone may be too noisy to show it."""
+    quadratic = rows(2.0)  # n = 1000 .. 8000, the first two standing in for smaller sizes
+    noisy = [quadratic[0], quadratic[1], [4000, quadratic[2][1], quadratic[2][2] * 1.6]]
+    verdict = judge_scaling(SCALING, {"rows": noisy, "smaller": 1})
+    assert not verdict.passed and "between n=1,000 and n=4,000" in verdict.message
+    hidden = [[1000, 1e-3, 1e-3], [2000, 2e-3, 2e-3], [4000, 4e-3, 4e-3], [8000, 16e-3, 8e-3]]
+    verdict = judge_scaling(SCALING, {"rows": hidden, "smaller": 2})
+    assert not verdict.passed and "between n=4,000 and n=8,000" in verdict.message
+    assert judge_scaling(SCALING, {"rows": rows(1.0), "smaller": 2}).passed
+
+
 def test_memory_and_relink_judges() -> None:
     memory = coding_of("coding-reverse-k-group").bounds.memory
     assert memory is not None

@@ -156,27 +156,29 @@ def judge_scaling(bound: ScalingBound, facts: Any) -> Verdict:
         return Verdict(False, UNREADABLE)
     asks = f"the question asks for {bound.asks}"
     complete = rows[:-1] if facts.get("over") else rows  # a run cut short gives a lower bound
+    smaller = facts.get("smaller") if isinstance(facts.get("smaller"), int) else 0
+    # The growth over every complete size, else over the question's own sizes alone: either
+    # may show the excess (small sizes can hide it; two large sizes alone are noisy).
+    spans = [span for span in (complete, complete[smaller:]) if len(span) >= 2]
+    read = [(*measured_growth(bound, span), span) for span in spans]
+    over = [item for item in read if item[1] >= EXCESS]
+    if over:
+        growth, _, span = over[0]
+        per = "per operation " if bound.unit == "operation" else ""
+        first, last = span[0][0], span[-1][0]
+        message = f"time {per}grows ~{growth.label} between n={first:,.0f} and n={last:,.0f}"
+        return Verdict(False, f"{message}; {asks}", growth)
     # With sizes below the question's (the probe's fallback) or too few sizes, a lag far beyond
     # the reference's also fails: small sizes can hide a growth that the question's sizes show.
-    lag_counts = len(complete) < 2 or bool(facts.get("smaller"))
-    worst = max(rows, key=lambda row: row[1] / row[2])
-    n, cand, ref = worst
-    if lag_counts and cand / ref >= LAG_ALONE:
+    n, cand, ref = worst = max(rows, key=lambda row: row[1] / row[2])
+    if (len(complete) < 2 or smaller) and cand / ref >= LAG_ALONE:
         took = "over " if worst is rows[-1] and facts.get("over") else ""
         message = (
             f"took {took}{cand:.2f} s at n={n:,.0f}, where a solution within the bound takes "
             f"{ref * 1000:.1f} ms; {asks}"
         )
         return Verdict(False, message)
-    if len(complete) < 2:
-        return Verdict(True, "")
-    growth, excess = measured_growth(bound, complete)
-    if excess < EXCESS:
-        return Verdict(True, "", growth)
-    per = "per operation " if bound.unit == "operation" else ""
-    first, last = complete[0][0], complete[-1][0]
-    message = f"time {per}grows ~{growth.label} between n={first:,.0f} and n={last:,.0f}; {asks}"
-    return Verdict(False, message, growth)
+    return Verdict(True, "", read[0][0] if read else None)
 
 
 def _rows(facts: Any) -> list[list[float]] | None:

@@ -26,7 +26,8 @@ LONG_RUN = 0.2  # seconds: runs this long are measured LONG_RUNS times, not best
 LONG_RUNS = 2  # ...as the budget allows: one run alone can be slowed by a busy neighbour
 MIN_RUNS, MAX_RUNS = 3, 9  # runs per size: at least MIN_RUNS, more while they are short...
 SHORT_TOTAL = 0.03  # ...until they add up to this many seconds
-FEW_ROWS = 2  # complete sizes the scaling check needs to read a growth
+FEW_ROWS = 3  # complete sizes below which the scaling check also measures smaller ones
+REFERENCE_RUNS = 25  # the reference's runs are short: more of them steady its best time
 WALL_PER_CPU = 4.0  # a run's clock limit, as a multiple of the CPU time it has left
 MIN_SIZE = 16  # the smallest n it measures when it has to go below the question's sizes
 
@@ -99,7 +100,9 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Overtime
 
 
-def _best(make: Callable[[], Callable[[], Any]], *, cap: float | None) -> tuple[float, bool]:
+def _best(
+    make: Callable[[], Callable[[], Any]], *, cap: float | None, most: int = MAX_RUNS
+) -> tuple[float, bool]:
     """The best CPU time (of this thread) of a few runs (more when they are short), so that time
     spent waiting for a busy machine's CPU does not count; with `cap`, the runs stop after `cap` s
     of CPU time in all (or WALL_PER_CPU times that on the clock, against code that sleeps), and
@@ -107,7 +110,7 @@ def _best(make: Callable[[], Callable[[], Any]], *, cap: float | None) -> tuple[
     same sizes on a busy machine as on a quiet one: only the wait is longer."""
     best, total, runs = math.inf, 0.0, 0
     gc.collect()
-    while runs < MIN_RUNS or (total < SHORT_TOTAL and runs < MAX_RUNS):
+    while runs < MIN_RUNS or (total < SHORT_TOTAL and runs < most):
         go = make()
         gc.disable()
         cpu = time.thread_time()
@@ -170,7 +173,8 @@ def _rows_of(
     spent, over = 0.0, False
     for n in sizes:
         inputs = _inputs(case, n)
-        ref, _ = _best(partial(_job_of, reference, case, inputs, job, given), cap=None)
+        go = partial(_job_of, reference, case, inputs, job, given)
+        ref, _ = _best(go, cap=None, most=REFERENCE_RUNS)
         began = time.thread_time()
         make = partial(_job_of, candidate, case, inputs, job, given)
         cand, over = _best(make, cap=case["budget_s"] - spent)
