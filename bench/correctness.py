@@ -11,8 +11,9 @@
 - "It is a myth that <key point>" bullets: mean score (target <= 20);
 - the old labelled set: Spearman (bench/labelled/, target >= 0.86).
 
-Every answer is graded as the product grades it: a coding answer's code (its fenced block) runs
-the question's hidden tests and bounds in the sandbox, and the results cap the grade.
+With --run-code, answers are graded as the product grades them: a coding answer's code runs the
+question's hidden tests and bounds in the sandbox, and the results cap the grade (without it, as
+the figures above were first measured, the text alone).
 """
 
 from __future__ import annotations
@@ -43,15 +44,18 @@ HALF_ROW = re.compile(r"^\|\s*([a-z0-9-]+)\s*\|\s*(fit|report)\s*\|", re.M)
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--half", default="report", choices=["fit", "report", "all"])
-    half = parser.parse_args().half
+    parser.add_argument("--run-code", action="store_true", help="run coding answers' code")
+    options = parser.parse_args()
+    half, run_code = options.half, options.run_code
     bank = load_bank(ROOT)
     grader = OfflineGrader(bank=bank)
     as_own = OfflineGrader(bank=bank, detect_copies=False)  # the reference, graded as if written
 
     def score(qid: str, text: str) -> float:
-        """As the product grades: a coding answer's code runs its hidden tests and bounds."""
         q = bank.question(qid)
-        return grade_answer(grader, q, bank.rubric(q.rubric), text).score
+        if run_code:  # as the product grades: the code runs its hidden tests and bounds
+            return grade_answer(grader, q, bank.rubric(q.rubric), text).score
+        return grader.grade(q, bank.rubric(q.rubric), text).score
 
     def reference_score(qid: str, text: str) -> float:
         q = bank.question(qid)
