@@ -44,3 +44,38 @@ def test_a_technical_explanation_is_not_a_story(qid: str) -> None:
         graded = FAIR.grade(BANK.question(qid), BANK.rubric(BANK.question(qid).rubric), text)
         assert graded.score <= 15, (other, graded.score)
         assert any("not a story" in note for note in graded.notes), graded.notes
+
+
+# Stories told live, in the present tense, to the questions they answer (written for this test).
+PRESENT_TENSE = {
+    "beh-disagreement": (
+        "It is my second month on the search team and my tech lead wants to replace our BM25 "
+        "ranking with a pure embedding index before the holiday release. I think it will hurt "
+        "exact-match queries like part numbers, so I ask him for a week to test it. I pull 500 "
+        "real queries from the logs and run both systems side by side with two teammates judging "
+        "the results blind. The numbers show the embedding index loses badly on part numbers but "
+        "wins on vague questions, so I propose a hybrid. He agrees once he sees the table, and the "
+        "hybrid ships with a 12% lift in click-through. What I keep from it: disagree with data, "
+        "and make the other person's idea part of the answer."
+    ),
+    "beh-mentoring": (
+        "A new graduate joins my team and after a month she still has not merged a pull request, "
+        "because she rewrites each one whenever a reviewer comments. I set up a weekly hour with "
+        "her and we split her first feature into four small changes that each ship alone. I pair "
+        "with her on the first review and show her how to answer a comment without starting over. "
+        "Our manager gives her an on-call shadow shift at my request, so she sees how the system "
+        "fails. Six weeks later she merges two changes a week and leads a design review herself. "
+        "I learn to give smaller tasks early and to say out loud what good enough looks like."
+    ),
+}
+
+
+@pytest.mark.parametrize("qid", sorted(PRESENT_TENSE))
+def test_a_story_told_in_the_present_tense_is_a_story(qid: str) -> None:
+    text = PRESENT_TENSE[qid]
+    assert story_factor(split_units(text)) == 1.0
+    graded = score(qid, text)
+    assert graded >= 40, graded
+    # Technical texts told in the first person present still do not pass as stories.
+    design = split_units("I share one semaphore across the calls. I cap the batch at 32 requests.")
+    assert story_factor(design) == 0.0
