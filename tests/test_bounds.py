@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.content import CodeTest, CodingSpec, Question
-from bot.content.bounds import Rule, ScalingBound
+from bot.content.bounds import DEGREE, Rule, ScalingBound
 from bot.sandbox import run_tests
-from bot.sandbox.bounds import judge_memory, judge_relink, judge_scaling
+from bot.sandbox.bounds import (
+    DOUBT,
+    doubtful,
+    judge_memory,
+    judge_relink,
+    judge_scaling,
+    scaling_probes,
+)
+from bot.sandbox.isolation import machine
+from bot.sandbox.plan import prepare
+from bot.sandbox.report import Growth, Limits, RunReport, TestResult
 from bot.sandbox.rules import broken
+from bot.sandbox.runner import measure_again
 
 CODING = {p.stem: p for p in sorted((PROJECT_ROOT / "question_bank").glob("**/coding-*.yaml"))}
 
@@ -163,3 +176,24 @@ def test_in_place_questions_see_the_argument_after_the_call() -> None:
     untouched = run_tests("def dedupe_sorted(nums):\n    return 2\n", coding, [test])
     assert untouched.results[0].actual == "[2, [1, 1, 2]]"
     assert run_tests(coding.reference_solution, coding, [test]).passed == 1
+
+
+def test_a_pass_close_to_the_limit_is_measured_again(tmp_path: Path) -> None:
+    """A scaling check that passes with an excess near the limit is measured a second time, and
+    a second measurement that fails replaces the pass: the report tells the fail and its growth."""
+    coding = coding_of("coding-merge-intervals")
+    assert coding.bounds.scaling is not None
+    degree = DEGREE[coding.bounds.scaling.growth]
+    near = Growth("call", "O(n log n) time", degree + DOUBT, degree)
+    assert doubtful(coding, near)
+    assert not doubtful(coding, Growth("call", "O(n log n) time", degree + DOUBT - 0.01, degree))
+    assert not doubtful(coding, None)
+    quadratic = next(w for w in coding.wrong_solutions if w.name == "rescan-merged-per-interval")
+    passed = TestResult(7, "time as n grows", "scaling", "passed", hidden=True, check="scaling")
+    report = RunReport(results=[passed], growth=near)
+    run = prepare(coding, scaling_probes(coding), Limits(), machine(), None, tmp_path / "again")
+    measure_again(quadratic.code, run, report)
+    (result,) = report.results
+    assert (result.index, result.status, result.check) == (7, "failed", "scaling")
+    assert result.error is not None and "grows ~n^2" in result.error
+    assert report.growth is not None and report.growth.label == "n^2"

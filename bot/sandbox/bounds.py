@@ -24,6 +24,7 @@ from bot.sandbox.report import Growth, Status, TestResult
 from bot.sandbox.rules import broken
 
 EXCESS = 0.5  # fail when time grows faster than the reference's by n^EXCESS or more
+DOUBT = 0.25  # a pass with this much excess is measured again, and must pass twice
 BUDGET_S = 2.0  # the candidate's CPU time in the scaling check, before it stops early
 STOP_LAG = 16.0  # ...or once it has fallen this many times further behind the reference
 STRESS_BUDGET_S = 1.0  # rounds of threads on fresh objects, until one goes wrong or this is spent
@@ -179,6 +180,20 @@ def judge_scaling(bound: ScalingBound, facts: Any) -> Verdict:
         )
         return Verdict(False, message)
     return Verdict(True, "", read[0][0] if read else None)
+
+
+def doubtful(spec: CodingSpec, growth: Growth | None) -> bool:
+    """A passed scaling check whose excess is close enough to the limit that one measurement on
+    a busy machine cannot decide it (the runner then measures again)."""
+    scaling = spec.bounds.scaling
+    if scaling is None or growth is None:
+        return False
+    return growth.candidate - DEGREE[scaling.growth] >= DOUBT
+
+
+def scaling_probes(spec: CodingSpec) -> list[Probe]:
+    """The scaling check alone, for a second measurement."""
+    return [_scaling_probe(spec.bounds.scaling)] if spec.bounds.scaling is not None else []
 
 
 def _rows(facts: Any) -> list[list[float]] | None:

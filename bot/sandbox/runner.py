@@ -13,10 +13,11 @@ import subprocess
 import tempfile
 import time
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 from bot.content.models import CodeTest, CodingSpec
-from bot.sandbox.bounds import Probe, probes, rule_results
+from bot.sandbox.bounds import Probe, doubtful, probes, rule_results, scaling_probes
 from bot.sandbox.collector import Collector, not_run
 from bot.sandbox.isolation import Isolation, machine
 from bot.sandbox.packages import import_setup
@@ -56,6 +57,11 @@ def run_tests(
             if bounds and report.error is None:
                 checks = prepare(spec, probes(spec), limits, iso, uid, Path(workdir) / "bounds")
                 _check_bounds(code, checks, report)
+                if doubtful(spec, report.growth):
+                    again = Path(workdir) / "bounds-again"
+                    measure_again(
+                        code, prepare(spec, scaling_probes(spec), limits, iso, uid, again), report
+                    )
     finally:
         if uid is not None:
             POOL.release(uid)
@@ -85,6 +91,21 @@ def _check_bounds(code: str, run: Run, report: RunReport) -> None:
         result.index = base + offset
     report.results += measured.results
     report.growth = measured.growth
+
+
+def measure_again(code: str, run: Run, report: RunReport) -> None:
+    """A scaling check passed close to its limit must pass a second measurement too: one on a
+    busy machine can understate a growth (quadratic code passed 5 times in 6 suite runs of ~200
+    wrong solutions with one measurement). A second fail replaces the first pass."""
+    second = RunReport()
+    _run_all(code, run, second)
+    failed = [r for r in second.results if r.check == "scaling" and r.status == "failed"]
+    if second.error is not None or not failed:
+        return
+    for n, result in enumerate(report.results):
+        if result.check == "scaling":
+            report.results[n] = replace(failed[0], index=result.index)
+    report.growth = second.growth
 
 
 def _job(code: str, run: Run, start: int) -> bytes:
