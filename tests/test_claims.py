@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.content import ContentBank, load_bank
+from bot.grading.figures import Reference, Sentence, figure_clash
 from bot.grading.offline import OfflineGrader
-from bot.grading.polarity import stance
+from bot.grading.polarity import measures, stance
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,37 @@ def test_a_key_point_said_backwards_is_contradicted_with_the_quote(
     result = {k.id: k for k in grade(bank, grader, "dd-kv-cache", denied + " " + rest).key_points}
     assert result[point.id].status == "contradicted"
     assert result[point.id].evidence and "myth" in result[point.id].evidence
+
+
+MOE_SERVING = (
+    "Mixture of experts routes each token to its top two experts, so only a fraction of the "
+    "weights work per token. Serving still needs every expert resident in memory, because any "
+    "token may pick any expert: Mixtral needs about {gb} GB in fp16, like a dense model of its "
+    "total size, while its decode FLOPs are those of a much smaller model."
+)
+
+
+@pytest.mark.parametrize(("gb", "wrong"), [("26", True), ("94", False), ("90", False)])
+def test_a_figure_the_reference_gives_otherwise_is_a_wrong_claim(
+    bank: ContentBank, grader: OfflineGrader, gb: str, wrong: bool
+) -> None:
+    """A figure no key point states is checked against the reference answer's sentences: 26 GB
+    where the reference says 94 GB is wrong; 94, or 90 (the same figure rounded), is not."""
+    graded = grade(bank, grader, "dd-mixture-of-experts", MOE_SERVING.format(gb=gb))
+    result = {k.id: k for k in graded.key_points}
+    assert (result["serving-cost"].status == "contradicted") is wrong
+    if wrong:
+        assert "94 -> 26 gb" in (result["serving-cost"].correction or "")
+        assert "26 GB" in (result["serving-cost"].evidence or "")
+
+
+def test_a_figure_stated_elsewhere_in_the_reference_is_not_wrong() -> None:
+    """Figures for the same unit in another case of the same reference are not errors."""
+    body = "A 7B model needs 14 GB of weights in fp16. A 70B model needs 140 GB of weights in fp16."
+    reference = Reference(tuple(Sentence(s, ()) for s in body.split(". ")), measures(body))
+    closest_first = np.array([0.2, 0.9])  # the answer is closest to the 70B sentence
+    assert (
+        figure_clash("A 70B model needs 14 GB of weights in fp16.", reference, closest_first) == ""
+    )
+    assert figure_clash("A 70B model needs 40 GB of weights in fp16.", reference, closest_first)
+    assert "of" not in measures("3 of 5 runs")  # a function word after a number names no unit

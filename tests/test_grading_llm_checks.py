@@ -174,3 +174,31 @@ def test_the_llm_prompt_lists_the_red_flags(tmp_path: Path) -> None:
         make_grader(settings, "openai_compatible", BANK).grade(KV, BANK.rubric(KV.rubric), WEAK)
         system = server.requests[-1]["body"]["messages"][0]["content"]
     assert KV.red_flags and all(flag.correction in system for flag in KV.red_flags)
+
+
+def test_a_point_the_llm_credits_and_the_offline_check_reads_as_wrong_shows_both(
+    tmp_path: Path,
+) -> None:
+    denied = (
+        "It is a myth that the keys and values of earlier tokens are kept per layer while "
+        "decoding so that they are not recomputed. The cache grows linearly with context and "
+        "batch, so decoding is memory bound."
+    )
+    point = KV.key_points[0].id  # what is cached: the answer denies it
+    with FakeLLMServer(responder=obedient(lambda answer: 3)) as server:
+        settings = Settings(
+            data_dir=tmp_path, openai_api_key="sk-local", openai_base_url=server.url + "/v1"
+        )
+        grade = make_grader(settings, "openai_compatible", BANK).grade(
+            KV, BANK.rubric(KV.rubric), denied
+        )
+        offline = make_grader(settings, "offline", BANK).grade(KV, BANK.rubric(KV.rubric), denied)
+    checked = {k.id: k for k in offline.key_points}[point]
+    assert checked.status == "contradicted" and checked.correction
+    shown = {k.id: k for k in grade.key_points}[point]
+    assert shown.status == "covered"  # the LLM's view stays...
+    assert shown.correction == checked.correction  # ...beside the offline check's
+    (note,) = [n for n in grade.notes if n.startswith(f"{point}: the LLM counts it covered")]
+    assert "myth" in note and checked.correction in note
+    wrong = {k.id for k in offline.key_points if k.status == "contradicted"}
+    assert {k.id for k in grade.key_points if k.correction} == wrong

@@ -7,7 +7,10 @@ Small local models obey orders hidden in an answer and invent quotes. So, after 
   marked covered with no such quote becomes partial;
 - a criterion more than LEVEL_MARGIN levels above the offline grader's level for it is capped
   there: a judgement may differ from word evidence, not contradict it wholesale.
-Each cap is said in the grade's notes.
+Each cap is said in the grade's notes. Where the LLM counts a key point that the offline checks
+read as said wrong (a red flag, a point said backwards, a wrong figure), the grade shows both:
+the key point keeps the LLM's status and carries the offline quote and correction, and a note
+names the disagreement.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def held_to_evidence(grade: Grade, rubric: Rubric, screened: Screened, offline: 
             "Key points the LLM marked covered without a quote from the answer count as "
             f"partial: {', '.join(unbacked)}."
         )
+    key_points = _both_views(key_points, offline, notes)
     return grade.rescored(
         rubric, criteria=criteria, key_points=key_points, notes=[*grade.notes, *notes]
     )
@@ -79,6 +83,25 @@ def _criterion(
         evidence=quotes,
         feedback=score.feedback,
     )
+
+
+def _both_views(
+    points: list[KeyPointResult], offline: Grade, notes: list[str]
+) -> list[KeyPointResult]:
+    """Key points the LLM credits but the offline checks read as said wrong: both are shown."""
+    wrong = {k.id: k for k in offline.key_points if k.status == "contradicted"}
+    shown = []
+    for point in points:
+        check = wrong.get(point.id)
+        if check is None or point.status in ("contradicted", "missed"):
+            shown.append(point)
+            continue
+        notes.append(
+            f"{point.id}: the LLM counts it {point.status}; the offline check reads "
+            f'"{check.evidence}" as wrong ({check.correction})'
+        )
+        shown.append(point.model_copy(update={"correction": check.correction}))
+    return shown
 
 
 def _key_point(point: KeyPointResult, said: str) -> KeyPointResult:

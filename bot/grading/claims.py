@@ -25,6 +25,7 @@ import numpy as np
 
 from bot.content import KeyPoint, Question, Rubric
 from bot.grading.evidence import Evidence, embed_fixed, unit_vectors
+from bot.grading.figures import Reference, wrong_figures
 from bot.grading.grade import CriterionScore, KeyPointResult, RedFlagResult
 from bot.grading.polarity import stance
 from bot.text import content_stems, overlap
@@ -67,10 +68,20 @@ class Claims:
         }
 
 
-def check_claims(question: Question, evidence: Evidence) -> Claims:
+def check_claims(
+    question: Question, evidence: Evidence, reference: Reference | None = None
+) -> Claims:
+    """`reference`: the question's reference answer, whose figures are checked too."""
     if not evidence.screened.kept:
         return Claims([], [])
-    return Claims(_flags(question, evidence), _contradictions(question, evidence))
+    contradicted = _contradictions(question, evidence)
+    if reference is not None:
+        seen = {c.key_point for c in contradicted}
+        for wrong in wrong_figures(question, evidence, reference):
+            if wrong.key_point not in seen:
+                seen.add(wrong.key_point)
+                contradicted.append(Contradiction(wrong.key_point, wrong.quote, wrong.why))
+    return Claims(_flags(question, evidence), contradicted)
 
 
 def _flags(question: Question, evidence: Evidence) -> list[FlagFound]:

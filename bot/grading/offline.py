@@ -21,6 +21,7 @@ from bot.grading.calibration import Scale, load_calibration
 from bot.grading.claims import cap, check_claims, flag_results, mark, wrong_share
 from bot.grading.copying import CopyIndex, key_points_label
 from bot.grading.evidence import COVERED, PARTIAL, Evidence, gather, topic_vector
+from bot.grading.figures import Reference, reference_of
 from bot.grading.grade import (
     Coverage,
     CriterionScore,
@@ -102,6 +103,7 @@ class OfflineGrader:
         self.detect_copies = detect_copies
         self._topics: tuple[list[str], np.ndarray] | None = None
         self._copies: CopyIndex | None = None
+        self._references: dict[str, Reference] = {}  # by kb path: sentences and figures
         self._lock = threading.Lock()
 
     def screen(self, answer: str, question: Question | None = None) -> Screened:
@@ -131,7 +133,7 @@ class OfflineGrader:
         )
         story = self._story(question, evidence)
         substance *= self._on_topic(question, evidence) * story
-        said = check_claims(question, evidence)  # red flags, key points said backwards
+        said = check_claims(question, evidence, self._reference(question))  # what is wrong
         substance *= 1 - wrong_share(question, said)
         results = [_key_point(kp, evidence, i) for i, kp in enumerate(question.key_points)]
         results = mark(results, said)
@@ -164,6 +166,14 @@ class OfflineGrader:
             ),
             usage=Usage(seconds=round(time.perf_counter() - began, 4)),
         )
+
+    def _reference(self, question: Question) -> Reference | None:
+        """The reference answer whose figures the answer's are checked against."""
+        if self.bank is None or question.reference not in self.bank.docs:
+            return None
+        if question.reference not in self._references:
+            self._references[question.reference] = reference_of(self.bank.docs[question.reference])
+        return self._references[question.reference]
 
     def _on_topic(self, question: Question, evidence: Evidence) -> float:
         """1.0 unless the answer is clearly closer to another question of the bank than to this

@@ -122,6 +122,9 @@ MAX_NUMBERS = 3  # a sentence with more figures than this lists them: no clash i
 ROUNDING = 0.1  # figures this close (relative) are the same figure rounded
 
 
+Measures = dict[str, set[float]]  # figures by the stem of their unit or noun
+
+
 @dataclass(frozen=True)
 class Stance:
     contradicts: bool
@@ -184,7 +187,7 @@ def stance(unit: str, statement: str) -> Stance:
         flips.append("denied")
     if len(flips) % 2 == 1:
         return Stance(True, flips[0])
-    clash = _numbers_clash(unit, statement, shared, s_all)
+    clash = numbers_clash(unit, statement)
     return Stance(True, clash) if clash else Stance(False)
 
 
@@ -201,26 +204,32 @@ def _one_sided(
     return True not in (in_unit[0] and in_unit[1], in_statement[0] and in_statement[1])
 
 
-def _numbers_clash(unit: str, statement: str, shared: set[str], s_all: set[str]) -> str:
+def numbers_clash(unit: str, statement: str) -> str:
     """Other figures for the same thing: a number followed by the same word on both sides
     ("64 calls" against "27 calls"), with no figure of the statement for it in the unit."""
-    if len(shared) < NUMBER_OVERLAP * len(s_all):
+    u_plain, u_neg = _negated(unit)
+    s_plain, s_neg = _negated(statement)
+    s_all = s_plain | s_neg
+    if len((u_plain | u_neg) & s_all) < NUMBER_OVERLAP * len(s_all):
         return ""
-    mine, theirs = _measures(statement), _measures(unit)
+    mine, theirs = measures(statement), measures(unit)
     if sum(len(v) for v in theirs.values()) > MAX_NUMBERS:
         return ""  # a list of figures (vocabulary sizes, error codes) is not one claim
     for word in sorted(mine.keys() & theirs.keys()):
         said, instead = mine[word], theirs[word]
-        if not any(_close(a, b) for a in said for b in instead):
+        if not any(close(a, b) for a in said for b in instead):
             old, new = (", ".join(f"{v:g}" for v in sorted(vs)) for vs in (said, instead))
             return f"{old} -> {new} {word}"
     return ""
 
 
-def _measures(text: str) -> dict[str, set[float]]:
-    """Each figure of the text by the stem of the word that follows it (its unit or noun)."""
-    found: dict[str, set[float]] = {}
+def measures(text: str) -> Measures:
+    """Each figure of the text by the stem of the word that follows it (its unit or noun; a
+    function word such as "of" or "and" names no unit)."""
+    found: Measures = {}
     for match in NUMBER_THEN_WORD.finditer(text.lower()):
+        if match[2] in STOPWORDS:
+            continue
         try:
             value = float(match[1].replace(",", ""))
         except ValueError:
@@ -229,6 +238,6 @@ def _measures(text: str) -> dict[str, set[float]]:
     return found
 
 
-def _close(a: float, b: float) -> bool:
+def close(a: float, b: float) -> bool:
     """The same figure, rounded differently (0.127 and 0.13 bits)."""
     return abs(a - b) <= ROUNDING * max(abs(a), abs(b))

@@ -10,7 +10,8 @@ SET_ASIDE_SHOWN = 5
 # What an offline grade is and is not, said with every offline grade.
 OFFLINE_SCOPE = (
     "The offline grader checks which key points the answer makes in its own words, catches the "
-    "question's known misconceptions and key points said backwards, and sets aside copies, "
+    "question's known misconceptions, key points said backwards and figures the reference answer "
+    "gives otherwise, and sets aside copies, "
     "repeats, lists of terms and text addressed to the grader; it does not judge whether the "
     "reasoning is right. An LLM grader can (see Configuration in the README)."
 )
