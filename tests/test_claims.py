@@ -143,7 +143,8 @@ def test_a_figure_the_reference_gives_otherwise_is_a_wrong_claim(
 def test_a_figure_stated_elsewhere_in_the_reference_is_not_wrong() -> None:
     """Figures for the same unit in another case of the same reference are not errors."""
     body = "A 7B model needs 14 GB of weights in fp16. A 70B model needs 140 GB of weights in fp16."
-    reference = Reference(tuple(Sentence(s, ()) for s in body.split(". ")), measures(body))
+    sentences = tuple(Sentence(s, ()) for s in body.split(". "))
+    reference = Reference(sentences, measures(body), np.zeros((2, 1)))
     closest_first = np.array([0.2, 0.9])  # the answer is closest to the 70B sentence
     assert (
         figure_clash("A 70B model needs 14 GB of weights in fp16.", reference, closest_first) == ""

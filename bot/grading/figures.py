@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.content import KbFile, Question
-from bot.grading.evidence import Evidence, embed_fixed, unit_vectors
+from bot.grading.evidence import Evidence, unit_vectors
 from bot.grading.polarity import Measures, close, measures, numbers_clash
 from bot.knowledge.chunking import chunk_document
+from bot.knowledge.embeddings import get_encoder
 from bot.text import content_stems, overlap, split_units
 
 SIMILAR = 0.65  # MiniLM cosine between an answer sentence and a reference sentence
@@ -43,10 +44,11 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Reference:
-    """A reference answer's sentences and every figure it states, by unit."""
+    """A reference answer's sentences (with their vectors) and every figure it states, by unit."""
 
     sentences: tuple[Sentence, ...]
     figures: Measures
+    vectors: np.ndarray  # one row per sentence (kept here, not in the key points' cache)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def reference_of(doc: KbFile) -> Reference:
             words = unit.text.split()
             if len(words) >= MIN_WORDS:
                 sentences.append(Sentence(" ".join(words), chunk.key_point_ids))
-    return Reference(tuple(sentences), measures(CODE.sub(" ", doc.body)))
+    vectors = get_encoder().encode([s.text for s in sentences]) if sentences else np.zeros((0, 1))
+    return Reference(tuple(sentences), measures(CODE.sub(" ", doc.body)), vectors)
 
 
 def wrong_figures(
@@ -74,13 +77,12 @@ def wrong_figures(
     indices, vectors = unit_vectors(evidence)
     if not indices or not reference.sentences:
         return []
-    said = embed_fixed(tuple(s.text for s in reference.sentences))
     found: list[WrongFigure] = []
     for k, j in enumerate(indices):
         text = evidence.units[j].text
         if not evidence.relevant[j] or not DIGIT.search(text):
             continue
-        closeness = said @ vectors[k]
+        closeness = reference.vectors @ vectors[k]
         why = figure_clash(text, reference, closeness)
         if why:
             sentence = reference.sentences[int(np.argmax(closeness))]
