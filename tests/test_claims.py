@@ -136,7 +136,8 @@ def test_a_figure_the_reference_gives_otherwise_is_a_wrong_claim(
     result = {k.id: k for k in graded.key_points}
     assert (result["serving-cost"].status == "contradicted") is wrong
     if wrong:
-        assert "94 -> 26 gb" in (result["serving-cost"].correction or "")
+        correction = result["serving-cost"].correction or ""
+        assert "94 -> 26 gb" in correction and "Mixtral needs about 94 GB" in correction
         assert "26 GB" in (result["serving-cost"].evidence or "")
 
 
@@ -146,8 +147,8 @@ def test_a_figure_stated_elsewhere_in_the_reference_is_not_wrong() -> None:
     sentences = tuple(Sentence(s, ()) for s in body.split(". "))
     reference = Reference(sentences, measures(body), np.zeros((2, 1)))
     closest_first = np.array([0.2, 0.9])  # the answer is closest to the 70B sentence
-    assert (
-        figure_clash("A 70B model needs 14 GB of weights in fp16.", reference, closest_first) == ""
-    )
-    assert figure_clash("A 70B model needs 40 GB of weights in fp16.", reference, closest_first)
+    stated = figure_clash("A 70B model needs 14 GB of weights in fp16.", reference, closest_first)
+    assert stated == ("", None)
+    why, sentence = figure_clash("A 70B model needs 40 GB of weights.", reference, closest_first)
+    assert why == "140 -> 40 gb" and sentence is sentences[1]
     assert "of" not in measures("3 of 5 runs")  # a function word after a number names no unit

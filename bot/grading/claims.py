@@ -53,6 +53,7 @@ class Contradiction:
     key_point: str
     quote: str
     why: str
+    correction: str | None = None  # what the candidate is told; else "says the opposite (why)"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def check_claims(
         for wrong in wrong_figures(question, evidence, reference):
             if wrong.key_point not in seen:
                 seen.add(wrong.key_point)
-                contradicted.append(Contradiction(wrong.key_point, wrong.quote, wrong.why))
+                contradicted.append(
+                    Contradiction(wrong.key_point, wrong.quote, wrong.why, wrong.correction)
+                )
     return Claims(_flags(question, evidence), contradicted)
 
 
@@ -167,7 +170,7 @@ def mark(results: list[KeyPointResult], claims: Claims) -> list[KeyPointResult]:
         correction = (
             flag.correction
             if flag is not None
-            else f"Your answer says the opposite ({contra.why})."
+            else contra.correction or f"Your answer says the opposite ({contra.why})."
             if contra
             else None
         )

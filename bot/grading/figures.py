@@ -56,6 +56,11 @@ class WrongFigure:
     key_point: str
     quote: str
     why: str  # "94 -> 26 gb"
+    reference: str  # the reference answer's sentence that gives the other figure
+
+    @property
+    def correction(self) -> str:
+        return f'The reference answer gives another figure ({self.why}): "{self.reference}"'
 
 
 def reference_of(doc: KbFile) -> Reference:
@@ -83,16 +88,18 @@ def wrong_figures(
         if not evidence.relevant[j] or not DIGIT.search(text):
             continue
         closeness = reference.vectors @ vectors[k]
-        why = figure_clash(text, reference, closeness)
-        if why:
-            sentence = reference.sentences[int(np.argmax(closeness))]
-            found.append(WrongFigure(_key_point(question, sentence, evidence, j), text, why))
+        why, sentence = figure_clash(text, reference, closeness)
+        if sentence is not None:
+            point = _key_point(question, sentence, evidence, j)
+            found.append(WrongFigure(point, text, why, sentence.text))
     return found
 
 
-def figure_clash(text: str, reference: Reference, closeness: np.ndarray) -> str:
+def figure_clash(
+    text: str, reference: Reference, closeness: np.ndarray
+) -> tuple[str, Sentence | None]:
     """Why `text` gives another figure than the closest reference sentences (`closeness`: its
-    cosine with each), or '' when it does not."""
+    cosine with each), and that sentence; ('', None) when it does not."""
     mine = measures(text)
     for i in np.argsort(-closeness)[:NEAREST]:
         if closeness[i] < SIMILAR:
@@ -104,8 +111,8 @@ def figure_clash(text: str, reference: Reference, closeness: np.ndarray) -> str:
         unit = why.rsplit(" ", 1)[-1] if why else ""
         stated = reference.figures.get(unit, set())
         if why and not any(close(a, b) for a in mine.get(unit, set()) for b in stated):
-            return why
-    return ""
+            return why, reference.sentences[int(i)]
+    return "", None
 
 
 def _key_point(question: Question, sentence: Sentence, evidence: Evidence, unit: int) -> str:

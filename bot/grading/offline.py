@@ -310,7 +310,7 @@ def _quotes(results: list[KeyPointResult], related: list[KeyPointResult] | None)
 
 def _improvements(results: list[KeyPointResult]) -> list[str]:
     missing = sorted((r for r in results if r.status != "covered"), key=lambda r: -r.weight)
-    prefix = {"partial": "Explain more fully: ", "contradicted": "Got it backwards: "}
+    prefix = {"partial": "Explain more fully: ", "contradicted": "Got it wrong: "}
     return [prefix.get(r.status, "Missing: ") + r.text for r in missing[:3]]
 
 
