@@ -35,6 +35,7 @@ from tokenizers import Tokenizer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from verifier_model import (  # noqa: E402
+    HIDDEN,
     CrossEncoder,
     Encoder,
     dequantised_weights,
@@ -46,7 +47,7 @@ from verifier_model import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 LABELS = ("supports", "contradicts", "unrelated")
-MAX_LENGTH = 128
+MAX_LENGTH = 160
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
@@ -78,12 +79,22 @@ def encode(tok: Tokenizer, rows: list[dict[str, str]]) -> Batch:
 
 
 class Verifier(CrossEncoder):
-    """The cross-encoder with mean pooling (see the module docstring)."""
+    """The cross-encoder read from two poolings of the last layer: the mean over the pair's
+    tokens (the base was trained for mean pooling; its [CLS] carries no trained summary) and the
+    maximum over the answer's tokens, where one word that disagrees with the premise can show
+    without being averaged away."""
+
+    def __init__(self, classes: int) -> None:
+        super().__init__(classes)
+        self.head = torch.nn.Linear(2 * HIDDEN, classes)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(ids, mask, types)
-        pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-        return self.head(self.dropout(pooled))  # type: ignore[no-any-return]
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+        answer = (types * mask).unsqueeze(-1).to(hidden.dtype)
+        top = (hidden - (1.0 - answer) * 1e4).max(1).values
+        return self.head(self.dropout(torch.cat([mean, top], -1)))  # type: ignore[no-any-return]
 
 
 def base_verifier() -> Verifier:
@@ -132,12 +143,18 @@ def kb_sentences(count: int) -> list[str]:
     return found[:: max(1, len(found) // count)][:count]
 
 
+PUBLIC_SHARE = 0.25  # of the balanced draws: the bank makes ~90% of the pairs
+
+
 def balanced_batches(
     rows: list[dict[str, str]], size: int, rng: random.Random
 ) -> Iterator[list[dict[str, str]]]:
-    """Endless batches, each pair drawn with weight 1 / (its class's count)."""
-    counts = Counter(r["label"] for r in rows)
-    weights = [1.0 / counts[r["label"]] for r in rows]
+    """Endless batches, each pair drawn with weight share(its source) / (count of its source
+    kind and class): classes balanced, the public sets PUBLIC_SHARE of the draws."""
+    kind = {r["source"]: ("bank" if r["source"] == "bank" else "public") for r in rows}
+    counts = Counter((kind[r["source"]], r["label"]) for r in rows)
+    share = {"bank": 1.0 - PUBLIC_SHARE, "public": PUBLIC_SHARE}
+    weights = [share[kind[r["source"]]] / counts[(kind[r["source"]], r["label"])] for r in rows]
     while True:
         yield rng.choices(rows, weights=weights, k=size)
 
