@@ -1,24 +1,31 @@
-"""Pairs for the answer verifier (train/verifier.py): (key point or reference, answer text) ->
-supports / contradicts / unrelated, written as JSON lines.
+"""Pairs for the answer verifier (train/verifier.py): (premise, answer text) -> supports /
+contradicts / unrelated, written as JSON lines.
 
 From the bank, per question, with each passage of its reference document cut into windows of
-whole sentences (at most WINDOW_WORDS words, code and tables left out):
-- supports: a window of a passage marked for a key point, paired with that key point's text;
-  the key point's cues, paired with its text, are supports too;
-- contradicts: automatic falsifications of those windows and cues (train/falsify.py);
-- unrelated: the key point paired with windows of the passages of the question's other key
-  points (never a passage marked for this one).
+whole sentences (at most WINDOW_WORDS words, code and tables left out). The premise is what the
+answer is checked against: a key point's text followed by one faithful window of a passage
+marked for it, so that every detail a falsification changes is stated in the premise.
+- supports: the window as it is, EDITED_PER_WINDOW rewordings of it by meaning-preserving edits
+  (train/rephrase.py: sentence order, a sentence or an aside left out, synonyms, contractions,
+  numbers as words, negated opposites, ...), and one sentence of a rewording; the key point's
+  cues (and a rewording of each) against the key point and its first window;
+- contradicts: automatic falsifications (train/falsify.py) of each of those texts, the reworded
+  ones included, so that a rule's fingerprint appears in both classes;
+- unrelated: the key point and one of its windows, paired with a (reworded) window of a passage
+  marked for one of the question's other key points.
 Questions are split 80/20 by a hash of their id; the held-out 20% only go to evaluation.
 
-From the public sets (training splits only, ../shared/datasets): (reference, answer) scored full
-is supports. A zero score there means "not correct", which mixes wrong answers with off-topic
-ones: a zero answer sharing at least ZERO_OVERLAP of its content words with the reference is
-taken as contradicts (it talks about the same things and says them wrong), one sharing fewer is
-unrelated. Partial scores are left out.
+From the public sets (training splits only): (reference, answer) scored full is supports. A zero
+score there means "not correct", which mixes wrong answers with off-topic ones: a zero answer
+sharing at least ZERO_OVERLAP of its content words with the reference is taken as contradicts,
+one sharing fewer is unrelated. Partial scores are left out.
 
-Runs in the app's environment (it reads the bank with bot.content):
+With --handwritten, also the evaluation rows of the hand-written falsified set (never trained
+on). Runs in the app's environment (it reads the bank with bot.content, and the hand-written rows
+use its sentence embeddings):
 
-    python train/verifier_data.py --datasets ../../shared/datasets --out artifacts/pairs.jsonl
+    .venv/bin/python train/verifier_data.py --datasets ../shared/datasets \
+        --handwritten artifacts/handwritten.jsonl
 """
 
 from __future__ import annotations
@@ -63,7 +70,7 @@ class Pair:
     label: str
     split: str  # "train" or "heldout"
     source: str  # bank / saf_cn_english / scientsbank_2way
-    kind: str  # faithful, cue, a falsify rule name, other-point, full, zero-near, zero-far
+    kind: str  # verbatim/edited/sentence/cue, a falsify rule, other-*, full, zero-near/-far
     group: str  # the faithful text a falsification came from (pairs them up in evaluation)
     edits: str = ""  # the meaning-preserving edits the text went through (train/rephrase.py)
 
