@@ -53,7 +53,9 @@ class _Model:
         config = json.loads(config_path.read_text(encoding="utf-8"))
         self.labels: list[str] = config["labels"]
         tokenizer = config["tokenizer"]
-        self.tokenizer = Tokenizer.from_file(str(_package_file(tokenizer["package"], tokenizer["path"])))
+        self.tokenizer = Tokenizer.from_file(
+            str(_package_file(tokenizer["package"], tokenizer["path"]))
+        )
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=config["max_tokens"], strategy="longest_first")
         options = ort.SessionOptions()
