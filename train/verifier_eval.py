@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import shutil
 import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -190,45 +192,69 @@ def public_figures(model: ort.InferenceSession, folder: Path) -> dict[str, float
 
 
 def handwritten(model: ort.InferenceSession, path: Path) -> dict[str, object]:
-    """The hand-written set (bench/data/falsified): each text scored by its most contradicting
-    sentence (max P(contradicts) over its sentences, each beside its nearest premise). Figures:
-    how often a falsified text outscores a faithful text of the same question (0.5 = chance),
-    and the share of falsified texts above the threshold that flags 10% of the faithful ones."""
+    """The hand-written set (bench/data/falsified): each sentence of a text beside its nearest
+    premise; a text is scored by its most contradicting sentence (max P(contradicts)), as in the
+    brief, and also by the mean over its sentences. The falsified texts are about half as long
+    as the faithful ones (the set's README), which by itself favours the faithful texts under
+    a max; "length-matched" compares a falsified text's max with the expected max of as many
+    sentences drawn from the faithful text. 0.5 is chance for every "above" figure."""
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     probs = probabilities(model, rows)[0]
-    texts: dict[str, dict[str, object]] = {}
+    texts: dict[str, Text] = {}
     for row, p in zip(rows, probs, strict=True):
-        text = texts.setdefault(row["text"], {**row, "contra": 0.0, "margin": -1.0})
-        text["contra"] = max(float(text["contra"]), float(p[1]))  # type: ignore[arg-type]
-        text["margin"] = max(float(text["margin"]), float(p[1] - p[0]))  # type: ignore[arg-type]
+        texts.setdefault(
+            row["text"], Text(row["question"], row["split"], row["label"], row["kind"])
+        )
+        texts[row["text"]].scores.append(float(p[LABELS.index("contradicts")]))
     found: dict[str, object] = {"sentences": len(rows), "texts": len(texts)}
-    for score in ("contra", "margin"):
-        for split in ("all", "train", "heldout"):
-            chosen = [t for t in texts.values() if split in ("all", t["split"])]
-            found[f"{score} {split}"] = text_figures(chosen, score)
-    kinds = sorted({str(t["kind"]) for t in texts.values() if t["label"] == "falsified"})
+    for split in ("all", "train", "heldout"):
+        chosen = [t for t in texts.values() if split in ("all", t.split)]
+        found[split] = text_figures(chosen)
+    kinds = sorted({t.kind for t in texts.values() if t.label == "falsified"})
     for kind in kinds:
-        chosen = [t for t in texts.values() if t["label"] == "faithful" or t["kind"] == kind]
-        found[f"contra kind={kind}"] = text_figures(chosen, "contra")
+        chosen = [t for t in texts.values() if t.label == "faithful" or t.kind == kind]
+        found[f"kind={kind}"] = text_figures(chosen)
     return found
 
 
-def text_figures(texts: list[dict[str, object]], score: str) -> dict[str, float]:
-    true = [t for t in texts if t["label"] == "faithful"]
-    false = [t for t in texts if t["label"] == "falsified"]
-    wins = [
-        1.0 if f[score] > t[score] else 0.5 if f[score] == t[score] else 0.0  # type: ignore[operator]
-        for f in false
-        for t in true
-        if f["question"] == t["question"]
-    ]
-    threshold = float(np.quantile([float(t[score]) for t in true], 0.9))  # type: ignore[arg-type]
-    caught = [float(f[score]) > threshold for f in false]  # type: ignore[arg-type]
-    return {
-        "falsified_above_faithful": round(float(np.mean(wins)), 3),
-        "recall@10%FCR": round(float(np.mean(caught)), 3),
-        "falsified_texts": len(false),
-    }
+@dataclass
+class Text:
+    question: str
+    split: str
+    label: str
+    kind: str
+    scores: list[float] = field(default_factory=list)
+
+
+def expected_max(scores: list[float], k: int, above: float) -> float:
+    """P(above > max of k sentences drawn from scores without replacement), ties half."""
+    ordered = sorted(scores)
+    n, k = len(ordered), min(k, len(ordered))
+    total = 0.0
+    for i, s in enumerate(ordered, start=1):  # P(the max of the draw is the i-th smallest)
+        weight = math.comb(i - 1, k - 1) / math.comb(n, k)
+        total += weight * (1.0 if above > s else 0.5 if above == s else 0.0)
+    return total
+
+
+def text_figures(texts: list[Text]) -> dict[str, float]:
+    true = [t for t in texts if t.label == "faithful"]
+    false = [t for t in texts if t.label == "falsified"]
+    pairs = [(f, t) for f in false for t in true if f.question == t.question]
+    found: dict[str, float] = {"falsified_texts": len(false)}
+    for name, score in (("max", max), ("mean", lambda s: float(np.mean(s)))):
+        wins = [
+            1.0 if score(f.scores) > score(t.scores) else 0.5 * (score(f.scores) == score(t.scores))
+            for f, t in pairs
+        ]
+        threshold = float(np.quantile([score(t.scores) for t in true], 0.9))
+        found[f"{name}: falsified_above_faithful"] = round(float(np.mean(wins)), 3)
+        found[f"{name}: recall@10%FCR"] = round(
+            float(np.mean([score(f.scores) > threshold for f in false])), 3
+        )
+    matched = [expected_max(t.scores, len(f.scores), max(f.scores)) for f, t in pairs]
+    found["length-matched max: falsified_above_faithful"] = round(float(np.mean(matched)), 3)
+    return found
 
 
 def roc_auc(score: np.ndarray, truth: np.ndarray) -> float:
