@@ -160,20 +160,26 @@ def balanced_batches(
 
 
 def contrast_batches(
-    rows: list[dict[str, str]], size: int, rng: random.Random
+    rows: list[dict[str, str]], size: int, rng: random.Random, point_share: float = 0.0
 ) -> Iterator[list[dict[str, str]]]:
     """Endless batches, half of them minimal pairs: a faithful bank text beside one of its own
     falsifications (the same words but one), so that the step sees exactly what differs; the
-    other half drawn as in balanced_batches."""
+    other half drawn as in balanced_batches. `point_share` of the minimal pairs come from the
+    key point vs passage pairs (groups with "/p" in their name, verifier_data.point_pairs)."""
     faithful = {r["group"]: r for r in rows if r["source"] == "bank" and r["label"] == "supports"}
     falsified: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         if r["label"] == "contradicts" and r["group"] in faithful:
             falsified.setdefault(r["group"], []).append(r)
-    groups = sorted(falsified)
+    points = sorted(g for g in falsified if "/p" in g)
+    windows = sorted(g for g in falsified if "/p" not in g)
     others = balanced_batches(rows, size - 2 * (size // 4), rng)
     while True:
-        chosen = rng.sample(groups, size // 4)
+        if point_share:
+            draw = [points if rng.random() < point_share else windows for _ in range(size // 4)]
+            chosen = [rng.choice(groups) for groups in draw]
+        else:  # as run 1 drew them
+            chosen = rng.sample(windows, size // 4)
         pairs = [x for g in chosen for x in (faithful[g], rng.choice(falsified[g]))]
         yield pairs + next(others)
 
@@ -193,7 +199,10 @@ def train_steps(model: Verifier, rows: list[dict[str, str]], args: argparse.Name
     )
     model.train()
     started, losses, correct, seen = time.time(), [], 0, 0
-    batches = (contrast_batches if args.contrast else balanced_batches)(rows, args.batch, rng)
+    if args.contrast:
+        batches = contrast_batches(rows, args.batch, rng, args.point_share)
+    else:
+        batches = balanced_batches(rows, args.batch, rng)
     for step, batch in enumerate(batches, start=1):
         target = torch.tensor([LABELS.index(r["label"]) for r in batch])
         logits = model(*encode(tok, batch))
@@ -257,6 +266,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "verifier.pt")
     parser.add_argument("--init", type=Path, help="start from this checkpoint, not the base")
     parser.add_argument("--contrast", action="store_true", help="half of each batch minimal pairs")
+    parser.add_argument("--point-share", type=float, default=0.0, help="see contrast_batches")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)

@@ -59,6 +59,7 @@ WINDOW_WORDS = 40
 EDITED_PER_WINDOW = 3
 FALSE_PER_TEXT = 2
 UNRELATED_PER_POINT = 6
+PASSAGE_WORDS = 100
 ZERO_OVERLAP = 0.5
 TRAIN_SPLITS = {"saf_cn_english.csv": "training", "scientsbank_2way.csv": "train"}
 
@@ -171,6 +172,43 @@ def bank_pairs(bank: ContentBank, rng: random.Random) -> Iterator[Pair]:
                 )
 
 
+def passage(windows_: list[str]) -> str:
+    """Windows joined in order while they fit in PASSAGE_WORDS words (at least one)."""
+    kept = windows_[:1]
+    for window in windows_[1:]:
+        if len(" ".join([*kept, window]).split()) > PASSAGE_WORDS:
+            break
+        kept.append(window)
+    return " ".join(kept)
+
+
+def point_pairs(bank: ContentBank, rng: random.Random) -> Iterator[Pair]:
+    """Pairs where answer and premise say the same thing in different words: the premise is the
+    text of the passages marked for a key point (from each of its windows on, PASSAGE_WORDS at
+    most), the answer is the key point's own text
+    (and a rewording of it): supports; its falsifications: contradicts; another key point's text
+    of the question: unrelated. The window pairs above can be told apart by comparing strings;
+    these cannot, and a real answer never repeats the kb."""
+    for question in bank.questions.values():
+        split = "heldout" if held_out(question.id) else "train"
+        marked = question_windows(bank, question)
+        for kp in question.key_points:
+            others = [o.text for o in question.key_points if o.id != kp.id]
+            for n in range(len(marked[kp.id])):
+                window = passage(marked[kp.id][n:] + marked[kp.id][:n])
+                edited = rephrase(kp.text, rng, edits=rng.randint(1, 2))
+                texts = [("point", "", kp.text)]
+                texts += [("point", "+".join(edited[0]), edited[1])] if edited else []
+                for v, (kind, edits, text) in enumerate(texts):
+                    tag = f"{question.id}/{kp.id}/p{n}/{v}"
+                    yield Pair(window, text, "supports", split, "bank", kind, tag, edits)
+                    for rule, false in falsifications(text, rng, most=FALSE_PER_TEXT):
+                        yield Pair(window, false, "contradicts", split, "bank", rule, tag, edits)
+                if others:
+                    other = rng.choice(others)
+                    yield Pair(window, other, "unrelated", split, "bank", "other-point", tag, "")
+
+
 def dataset_pairs(folder: Path) -> Iterator[Pair]:
     for name, split in TRAIN_SPLITS.items():
         for row in read_csv(folder / name, split=split):
@@ -234,12 +272,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "pairs.jsonl")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
+        "--point-pairs", action="store_true", help="add key point text vs kb window pairs"
+    )
+    parser.add_argument(
         "--handwritten", type=Path, help="also write the hand-written set's evaluation rows here"
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     bank = load_bank(ROOT)
     pairs = [*bank_pairs(bank, rng), *dataset_pairs(args.datasets)]
+    if args.point_pairs:  # drawn after the others, from their own seed: those stay as they were
+        pairs += point_pairs(bank, random.Random(args.seed + 1))
     write_jsonl(args.out, (asdict(p) for p in pairs))
     if args.handwritten:
         write_jsonl(args.handwritten, handwritten_rows(bank, ROOT / "bench/data/falsified"))
