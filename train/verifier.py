@@ -165,14 +165,14 @@ def contrast_batches(
     """Endless batches, half of them minimal pairs: a faithful bank text beside one of its own
     falsifications (the same words but one), so that the step sees exactly what differs; the
     other half drawn as in balanced_batches. `point_share` of the minimal pairs come from the
-    key point vs passage pairs (groups with "/p" in their name, verifier_data.point_pairs)."""
+    key point vs passage pairs (groups with "#p" in their name, verifier_data.point_pairs)."""
     faithful = {r["group"]: r for r in rows if r["source"] == "bank" and r["label"] == "supports"}
     falsified: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         if r["label"] == "contradicts" and r["group"] in faithful:
             falsified.setdefault(r["group"], []).append(r)
-    points = sorted(g for g in falsified if "/p" in g)
-    windows = sorted(g for g in falsified if "/p" not in g)
+    points = sorted(g for g in falsified if "#p" in g)
+    windows = sorted(g for g in falsified if "#p" not in g)
     others = balanced_batches(rows, size - 2 * (size // 4), rng)
     while True:
         if point_share:

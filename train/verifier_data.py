@@ -200,7 +200,7 @@ def point_pairs(bank: ContentBank, rng: random.Random) -> Iterator[Pair]:
                 texts = [("point", "", kp.text)]
                 texts += [("point", "+".join(edited[0]), edited[1])] if edited else []
                 for v, (kind, edits, text) in enumerate(texts):
-                    tag = f"{question.id}/{kp.id}/p{n}/{v}"
+                    tag = f"{question.id}/{kp.id}#p{n}/{v}"
                     yield Pair(window, text, "supports", split, "bank", kind, tag, edits)
                     for rule, false in falsifications(text, rng, most=FALSE_PER_TEXT):
                         yield Pair(window, false, "contradicts", split, "bank", rule, tag, edits)
