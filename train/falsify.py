@@ -30,6 +30,9 @@ UNITS = [
     ("days", "weeks"),
 ]
 UNIT_SWAP = {a: b for a, b in UNITS} | {b: a for a, b in UNITS}
+# An inserted "not" fits almost any sentence: without this it made 40% of the falsifications and
+# the first model learnt nothing else.
+RULE_CHANCE = {"negation-in": 0.35}
 CODE = re.compile(r"`[^`]+`")
 Rule = Callable[[str, random.Random], str | None]
 
@@ -144,6 +147,8 @@ def falsifications(text: str, rng: random.Random, *, most: int) -> list[tuple[st
     rng.shuffle(names)
     made: list[tuple[str, str]] = []
     for name in names:
+        if rng.random() > RULE_CHANCE.get(name, 1.0):
+            continue
         changed = RULES[name](text, rng)
         if changed and changed.strip() != text.strip():
             made.append((name, changed))

@@ -35,6 +35,7 @@ from tokenizers import Tokenizer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from verifier_model import (  # noqa: E402
+    HIDDEN,
     CrossEncoder,
     Encoder,
     dequantised_weights,
@@ -46,7 +47,7 @@ from verifier_model import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 LABELS = ("supports", "contradicts", "unrelated")
-MAX_LENGTH = 128
+MAX_LENGTH = 160
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
@@ -78,12 +79,22 @@ def encode(tok: Tokenizer, rows: list[dict[str, str]]) -> Batch:
 
 
 class Verifier(CrossEncoder):
-    """The cross-encoder with mean pooling (see the module docstring)."""
+    """The cross-encoder read from two poolings of the last layer: the mean over the pair's
+    tokens (the base was trained for mean pooling; its [CLS] carries no trained summary) and the
+    maximum over the answer's tokens, where one word that disagrees with the premise can show
+    without being averaged away."""
+
+    def __init__(self, classes: int) -> None:
+        super().__init__(classes)
+        self.head = torch.nn.Linear(2 * HIDDEN, classes)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(ids, mask, types)
-        pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
-        return self.head(self.dropout(pooled))  # type: ignore[no-any-return]
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+        answer = (types * mask).unsqueeze(-1).to(hidden.dtype)
+        top = (hidden - (1.0 - answer) * 1e4).max(1).values
+        return self.head(self.dropout(torch.cat([mean, top], -1)))  # type: ignore[no-any-return]
 
 
 def base_verifier() -> Verifier:
@@ -132,31 +143,43 @@ def kb_sentences(count: int) -> list[str]:
     return found[:: max(1, len(found) // count)][:count]
 
 
+PUBLIC_SHARE = 0.25  # of the balanced draws: the bank makes ~90% of the pairs
+
+
 def balanced_batches(
     rows: list[dict[str, str]], size: int, rng: random.Random
 ) -> Iterator[list[dict[str, str]]]:
-    """Endless batches, each pair drawn with weight 1 / (its class's count)."""
-    counts = Counter(r["label"] for r in rows)
-    weights = [1.0 / counts[r["label"]] for r in rows]
+    """Endless batches, each pair drawn with weight share(its source) / (count of its source
+    kind and class): classes balanced, the public sets PUBLIC_SHARE of the draws."""
+    kind = {r["source"]: ("bank" if r["source"] == "bank" else "public") for r in rows}
+    counts = Counter((kind[r["source"]], r["label"]) for r in rows)
+    share = {"bank": 1.0 - PUBLIC_SHARE, "public": PUBLIC_SHARE}
+    weights = [share[kind[r["source"]]] / counts[(kind[r["source"]], r["label"])] for r in rows]
     while True:
         yield rng.choices(rows, weights=weights, k=size)
 
 
 def contrast_batches(
-    rows: list[dict[str, str]], size: int, rng: random.Random
+    rows: list[dict[str, str]], size: int, rng: random.Random, point_share: float = 0.0
 ) -> Iterator[list[dict[str, str]]]:
     """Endless batches, half of them minimal pairs: a faithful bank text beside one of its own
     falsifications (the same words but one), so that the step sees exactly what differs; the
-    other half drawn as in balanced_batches."""
+    other half drawn as in balanced_batches. `point_share` of the minimal pairs come from the
+    key point vs passage pairs (groups with "#p" in their name, verifier_data.point_pairs)."""
     faithful = {r["group"]: r for r in rows if r["source"] == "bank" and r["label"] == "supports"}
     falsified: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         if r["label"] == "contradicts" and r["group"] in faithful:
             falsified.setdefault(r["group"], []).append(r)
-    groups = sorted(falsified)
+    points = sorted(g for g in falsified if "#p" in g)
+    windows = sorted(g for g in falsified if "#p" not in g)
     others = balanced_batches(rows, size - 2 * (size // 4), rng)
     while True:
-        chosen = rng.sample(groups, size // 4)
+        if point_share:
+            draw = [points if rng.random() < point_share else windows for _ in range(size // 4)]
+            chosen = [rng.choice(groups) for groups in draw]
+        else:  # as run 1 drew them
+            chosen = rng.sample(windows, size // 4)
         pairs = [x for g in chosen for x in (faithful[g], rng.choice(falsified[g]))]
         yield pairs + next(others)
 
@@ -176,7 +199,10 @@ def train_steps(model: Verifier, rows: list[dict[str, str]], args: argparse.Name
     )
     model.train()
     started, losses, correct, seen = time.time(), [], 0, 0
-    batches = (contrast_batches if args.contrast else balanced_batches)(rows, args.batch, rng)
+    if args.contrast:
+        batches = contrast_batches(rows, args.batch, rng, args.point_share)
+    else:
+        batches = balanced_batches(rows, args.batch, rng)
     for step, batch in enumerate(batches, start=1):
         target = torch.tensor([LABELS.index(r["label"]) for r in batch])
         logits = model(*encode(tok, batch))
@@ -240,6 +266,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "verifier.pt")
     parser.add_argument("--init", type=Path, help="start from this checkpoint, not the base")
     parser.add_argument("--contrast", action="store_true", help="half of each batch minimal pairs")
+    parser.add_argument("--point-share", type=float, default=0.0, help="see contrast_batches")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
