@@ -67,3 +67,30 @@ def test_each_falsification_differs_from_the_text_and_uses_a_distinct_rule() -> 
     assert len(made) == 3
     assert len({rule for rule, _ in made}) == 3
     assert all(changed != text for _, changed in made)
+
+
+import rephrase  # noqa: E402
+
+
+def test_rewordings_keep_the_claim() -> None:
+    """The verifier's "supports" rewordings change words, never the claim's figures or polarity."""
+    text = "The cache is small. It holds 3 entries per user. Reads are fast and writes are rare."
+    assert rephrase.number_words(text, rng()) == (
+        "The cache is small. It holds three entries per user. Reads are fast and writes are rare."
+    )
+    assert rephrase.reorder(text, rng()) != text
+    assert sorted(rephrase.sentences(rephrase.reorder(text, rng()) or "")) == sorted(
+        rephrase.sentences(text)
+    )
+    assert rephrase.turn_round("The heap is a complete binary tree.", rng()) == (
+        "A complete binary tree is what the heap is."
+    )
+    for seed in range(20):
+        edited = rephrase.rephrase(text, random.Random(seed), edits=3)
+        assert edited is not None
+        names, new = edited
+        assert 1 <= len(names) <= 3 and new != text
+        if "leave-out" not in names:  # a sentence left out may take its figure with it
+            assert "3" in new or "three" in new
+        if "negated-opposite" not in names:
+            assert "not" not in new.split()
