@@ -131,15 +131,15 @@ def bench_grading() -> dict[str, object]:
         words = reference_prose(bank, q).split()
         if len(words) >= 300:
             cases.append((q, " ".join(words[:300])))
-    for q, answer in cases:  # warm: key point and topic embeddings cached, as in a session
-        shipped.grade(q, bank.rubrics[q.rubric], answer)
-
     class Unscreened(OfflineGrader):
         def screen(self, answer: str, question: object = None) -> Screened:
             units = split_units(answer)
             return Screened(units, [None] * len(units))
 
     graders = {"shipped": shipped, "screen off": Unscreened(bank)}
+    for q, answer in cases:  # warm: key point, topic and reference embeddings, as in a session
+        for grader in graders.values():
+            grader.grade(q, bank.rubrics[q.rubric], answer)
     samples: dict[str, list[float]] = {name: [] for name in graders}
     load_before, cpu_before = os.getloadavg()[0], time.process_time()
     for q, answer in cases * 2:

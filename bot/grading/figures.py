@@ -69,7 +69,7 @@ def reference_of(doc: KbFile) -> Reference:
         text = CODE.sub(" ", chunk.text)
         for unit in split_units(text):
             words = unit.text.split()
-            if len(words) >= MIN_WORDS:
+            if len(words) >= MIN_WORDS and DIGIT.search(unit.text):  # no figure, no clash
                 sentences.append(Sentence(" ".join(words), chunk.key_point_ids))
     vectors = get_encoder().encode([s.text for s in sentences]) if sentences else np.zeros((0, 1))
     return Reference(tuple(sentences), measures(CODE.sub(" ", doc.body)), vectors)
