@@ -188,6 +188,7 @@ def test_a_pass_close_to_the_limit_is_measured_again(tmp_path: Path) -> None:
     assert doubtful(coding, near)
     assert not doubtful(coding, Growth("call", "O(n log n) time", degree + DOUBT - 0.01, degree))
     assert not doubtful(coding, None)
+    assert not doubtful(coding, Growth("call", "O(n log n) time", degree + 1.0, degree))  # failed
     quadratic = next(w for w in coding.wrong_solutions if w.name == "rescan-merged-per-interval")
     passed = TestResult(7, "time as n grows", "scaling", "passed", hidden=True, check="scaling")
     report = RunReport(results=[passed], growth=near)

@@ -188,7 +188,7 @@ def doubtful(spec: CodingSpec, growth: Growth | None) -> bool:
     scaling = spec.bounds.scaling
     if scaling is None or growth is None:
         return False
-    return growth.candidate - DEGREE[scaling.growth] >= DOUBT
+    return DOUBT <= growth.candidate - DEGREE[scaling.growth] < EXCESS  # a fail is decided
 
 
 def scaling_probes(spec: CodingSpec) -> list[Probe]:
