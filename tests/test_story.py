@@ -79,3 +79,29 @@ def test_a_story_told_in_the_present_tense_is_a_story(qid: str) -> None:
     # Technical texts told in the first person present still do not pass as stories.
     design = split_units("I share one semaphore across the calls. I cap the batch at 32 requests.")
     assert story_factor(design) == 0.0
+
+
+@pytest.mark.parametrize("frame", ["On my team we say that", "I learned that"])
+def test_a_frame_put_before_every_sentence_of_an_explanation_is_not_a_story(frame: str) -> None:
+    """Before the frame was taken off, this help-centre design framed "On my team we say that"
+    scored 80 as a cost-reduction story."""
+    design = reference_prose(BANK, BANK.question("sd-help-centre-answer-bot"))
+    framed = " ".join(
+        f"{frame} {u.text[0].lower()}{u.text[1:]}"
+        for u in split_units(design)
+        if len(u.text.split()) > 3
+    )
+    assert story_factor(split_units(framed)) == 0.0
+    assert score("beh-cost-reduction", framed) <= 15
+
+
+def test_a_present_tense_story_with_times_and_no_one_else_is_a_story() -> None:
+    text = (
+        "Our p95 latency doubles overnight after a release. I open the traces and I see the "
+        "reranker taking 700 ms. I roll back the release within the hour and I write a "
+        "regression test for the reranker's batch size. I add a latency gate to CI so a change "
+        "like that cannot ship again. The p95 is back to 300 ms the same day, and I learn to "
+        "gate releases on latency, not only on accuracy."
+    )
+    assert story_factor(split_units(text)) == 1.0
+    assert score("beh-production-incident", text) >= 50

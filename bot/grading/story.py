@@ -17,6 +17,7 @@ the same with or without the present-tense scenes.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from bot.text import Unit
 
@@ -28,25 +29,52 @@ PAST_WORDS = (
     "held lost rose sat spoke stood taught won became came drove broke ago"
 ).split()
 PAST = re.compile(r"\b(?:\w+ed|" + "|".join(PAST_WORDS) + r")\b", re.IGNORECASE)
-# People and scenes of work that a story has and a design does not ("customers", "clients",
-# "then" and "so I" are left out: technical answers use them in the present).
+# People, scenes of work and times that a story has and a design does not ("customers",
+# "clients", "then" and "so I" are left out: technical answers use them in the present).
 SCENE = re.compile(
     r"(?i:\b(?:team|teammates?|managers?|(?:my|our|tech|team)\s+lead|leadership|stakeholders?"
     r"|colleagues?|peers?|mentees?|mentor|boss|director|he|she|him|her|his|meeting|deadline"
     r"|sprint|convince[sd]?|persuade[sd]?|escalate[sd]?|push\s+back)\b)"
     r"|\b(?:VP|PM|CEO|CTO|CFO)\b"  # capitals only: "pm" is a time of day
+    # ...or the time of a story: what happened when, not how a design behaves
+    r"|(?i:\b(?:overnight|yesterday|within\s+the\s+hour|that\s+(?:day|night|week|morning)"
+    r"|the\s+(?:same|next)\s+(?:day|night|week|morning)|last\s+(?:week|month|quarter|year)"
+    r"|(?:an\s+hour|\w+\s+(?:days|weeks|months))\s+later)\b)"
 )
 MIN_WORDS = 4  # shorter units (headings, list labels) are not sentences of a story
+# A lead-in of FRAME_WORDS words or more that starts FRAME_MIN sentences, and FRAME_SHARE of them,
+# is a frame put before them, not part of what they narrate.
+FRAME_WORDS, FRAME_MIN, FRAME_SHARE = 3, 3, 0.3
 STORY_START, STORY_FULL = 0.10, 0.30  # narrated share: no credit at the first, full from the second
 
 
 def narrated_share(units: list[Unit]) -> float:
     """The share of sentences (MIN_WORDS words or more) that narrate: first person, and the past
     tense or a scene with other people in it."""
-    sentences = [u.text for u in units if len(u.text.split()) >= MIN_WORDS]
+    sentences = _unframed([u.text for u in units if len(u.text.split()) >= MIN_WORDS])
     if not sentences:
         return 0.0
     return sum(1 for s in sentences if _narrates(s)) / len(sentences)
+
+
+def _unframed(sentences: list[str]) -> list[str]:
+    """The sentences with a lead-in they repeat taken off: "On my team we say that ..." or "I
+    learned that ..." put before every sentence of an explanation frames it; it tells nothing."""
+    leads = Counter(_lead(s) for s in sentences)
+    lead, count = leads.most_common(1)[0] if leads else ("", 0)
+    if count < max(FRAME_MIN, FRAME_SHARE * len(sentences)):
+        return sentences
+    framed = [s.split() for s in sentences if _lead(s) == lead]
+    width = FRAME_WORDS
+    while all(len(w) > width and w[width].lower() == framed[0][width].lower() for w in framed):
+        width += 1  # the whole lead-in they share
+    words = [re.escape(w) for w in framed[0][:width]]
+    frame = re.compile(r"\s+".join(words), re.IGNORECASE)  # wherever it stands
+    return [" ".join(frame.sub(" ", s).split()) for s in sentences]
+
+
+def _lead(sentence: str) -> str:
+    return " ".join(sentence.split()[:FRAME_WORDS]).lower()
 
 
 def _narrates(sentence: str) -> bool:
