@@ -9,7 +9,7 @@ from bot.config import PROJECT_ROOT
 from bot.content import ContentBank, load_bank
 from bot.grading.figures import Reference, Sentence, figure_clash
 from bot.grading.offline import OfflineGrader
-from bot.grading.polarity import measures, stance
+from bot.grading.polarity import measures, numbers_clash, stance
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +152,11 @@ def test_a_figure_stated_elsewhere_in_the_reference_is_not_wrong() -> None:
     why, sentence = figure_clash("A 70B model needs 40 GB of weights.", reference, closest_first)
     assert why == "140 -> 40 gb" and sentence is sentences[1]
     assert "of" not in measures("3 of 5 runs")  # a function word after a number names no unit
+
+
+def test_figures_for_another_case_are_not_a_clash() -> None:
+    """A figure qualified otherwise on both sides (int8 / fp16) is another case, not an error."""
+    reference = "Mixtral needs about 94 GB of weights in fp16, like a dense model."
+    assert numbers_clash("Mixtral needs about 26 GB of weights in fp16.", reference)
+    assert numbers_clash("Mixtral needs about 26 GB of weights.", reference)
+    assert not numbers_clash("Mixtral needs about 47 GB of weights in int8.", reference)

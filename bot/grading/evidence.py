@@ -37,11 +37,13 @@ MAX_LENGTH_RATIO = math.log(4)
 
 
 @lru_cache(maxsize=4096)
-def _embedded(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """A repeated text's vector and its token vectors; the tokens are kept in float16 (the
-    bank's 1,145 key point phrasings hold 55 MB of them in float32) and widened when used."""
-    vectors, tokens = get_encoder().encode_with_tokens([text])
-    return vectors[0], tokens[0].astype(np.float16)
+def _tokens(text: str) -> np.ndarray:
+    """A repeated text's token vectors (key point phrasings, prompts), kept in float16 (the
+    bank's 1,145 key point phrasings hold 55 MB of them in float32) and widened when used; its
+    sentence vector is `_vector`'s."""
+    _, tokens = get_encoder().encode_with_tokens([text])
+    kept: np.ndarray = tokens[0].astype(np.float16)
+    return kept
 
 
 @lru_cache(maxsize=4096)
@@ -52,7 +54,7 @@ def _stems_cached(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=16384)
 def _vector(text: str) -> np.ndarray:
     """A repeated text's vector alone (1.5 KB): the bank's key points, cues, prompts, red flags
-    and corrections all fit (~6,500), where the token vectors above would not. With one shared
+    and corrections all fit (~6,500), where `_tokens`' token vectors would not. With one shared
     cache of 4,096, a server that had graded every question re-embedded them on each grade
     (300-word grade p50 134 ms instead of ~45 ms, `python bench/run.py grading`)."""
     vector: np.ndarray = get_encoder().encode([text])[0]
@@ -68,7 +70,7 @@ def embed_fixed(texts: tuple[str, ...]) -> np.ndarray:
 def _novelty(phrasing: str, question: str) -> np.ndarray:
     """Each token's weight in the alignment: how far it is from every token of the question
     (what the question already says earns nothing)."""
-    tokens, asked = _embedded(phrasing)[1], _embedded(question)[1]
+    tokens, asked = _tokens(phrasing), _tokens(question)
     echo = np.clip((tokens.astype(np.float32) @ asked.astype(np.float32).T).max(axis=1), 0, 1)
     novelty: np.ndarray = (1 - echo) ** NOVELTY_POWER
     return novelty
@@ -267,7 +269,7 @@ def _aligned_recall(
     Each phrasing is aligned with the LOCAL_UNITS units of the answer closest to it, not with
     the whole answer: a long answer offers more tokens to match by chance, and unrelated text
     appended to an answer must not raise what it already says."""
-    per_phrasing = [_embedded(p)[1] for p in phrasings]
+    per_phrasing = [_tokens(p) for p in phrasings]
     tokens = np.vstack(per_phrasing).astype(np.float32)
     novelty = np.concatenate([_novelty(p, question) for p in phrasings])
     offsets = np.cumsum([0, *[len(t) for t in per_phrasing[:-1]]])

@@ -113,6 +113,8 @@ DENIAL = re.compile(
 )
 NUMBER_THEN_WORD = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*(?:\.\d+)?)\s*([a-z][a-z/]*)")
 WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+# A qualifier (fp16, int8, a100) at most three words after a figure and its unit: "94 gb in fp16"
+FIGURE_CASE = re.compile(r"\d[\d.,]*\s*[a-z][a-z/]*\s+(?:[a-z]+\s+){0,3}?([a-z]+\d+[a-z0-9]*)\b")
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in OPPOSITES:
     _OPPOSITE.setdefault(stem(_a), set()).add(stem(_b))
@@ -187,7 +189,7 @@ def stance(unit: str, statement: str) -> Stance:
         flips.append("denied")
     if len(flips) % 2 == 1:
         return Stance(True, flips[0])
-    clash = numbers_clash(unit, statement)
+    clash = _figures_clash(unit, statement, shared, s_all)
     return Stance(True, clash) if clash else Stance(False)
 
 
@@ -210,8 +212,15 @@ def numbers_clash(unit: str, statement: str) -> str:
     u_plain, u_neg = _negated(unit)
     s_plain, s_neg = _negated(statement)
     s_all = s_plain | s_neg
-    if len((u_plain | u_neg) & s_all) < NUMBER_OVERLAP * len(s_all):
+    return _figures_clash(unit, statement, (u_plain | u_neg) & s_all, s_all)
+
+
+def _figures_clash(unit: str, statement: str, shared: set[str], s_all: set[str]) -> str:
+    """numbers_clash, with the content stems `stance` has already read."""
+    if len(shared) < NUMBER_OVERLAP * len(s_all):
         return ""
+    if _other_case(unit, statement):
+        return ""  # "47 GB in int8" is not "94 GB in fp16" said wrong
     mine, theirs = measures(statement), measures(unit)
     if sum(len(v) for v in theirs.values()) > MAX_NUMBERS:
         return ""  # a list of figures (vocabulary sizes, error codes) is not one claim
@@ -221,6 +230,14 @@ def numbers_clash(unit: str, statement: str) -> str:
             old, new = (", ".join(f"{v:g}" for v in sorted(vs)) for vs in (said, instead))
             return f"{old} -> {new} {word}"
     return ""
+
+
+def _other_case(unit: str, statement: str) -> bool:
+    """Each side qualifies its figures otherwise ("47 GB in int8" / "94 GB in fp16", "on an
+    A100" / "on an H100"): the figures are for different cases, not one figure said two ways."""
+    mine = set(FIGURE_CASE.findall(unit.lower()))
+    theirs = set(FIGURE_CASE.findall(statement.lower()))
+    return bool(mine - theirs) and bool(theirs - mine)
 
 
 def measures(text: str) -> Measures:
